@@ -1,0 +1,94 @@
+//! Core micro-benchmarks. Run with `make bench-core` (or `cargo bench -p
+//! socketio-history`); `benches/report.py` turns the results into the table
+//! in BENCHMARKS.md, with each measurement's ratio to its floor.
+//!
+//! * `record/*`: one record into a full 1,000-entry room (100-byte text
+//!   payload, so every record also evicts), next to `record/floor`: a bare
+//!   `VecDeque` push of a pre-built entry with the same payload copy — the
+//!   physical lower bound of "keep a bounded log"; `record/floor_with_clock`
+//!   adds the one clock read a record needs.
+//! * `fetch/*`: the newest 100 of a 10,000-entry room, without and with an
+//!   event filter (10 event names, the filter keeps one).
+#![allow(missing_docs)]
+
+use criterion::{black_box, criterion_group, criterion_main, BatchSize, Criterion, Throughput};
+use socketio_history_core::{HistoryStore, Payload, Query, RoomConfig};
+use std::collections::VecDeque;
+use std::sync::Arc;
+
+const PAYLOAD: &str = "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789abcdefghijklmnopqrstuvwxyzAB";
+
+fn store_with(room: &str, max_entries: usize, fill: usize, events: usize) -> HistoryStore {
+    let store = HistoryStore::new();
+    store
+        .enable("/", room, RoomConfig::default().max_entries(max_entries))
+        .unwrap();
+    for i in 0..fill {
+        store.record("/", room, &format!("event{}", i % events), Payload::text(PAYLOAD));
+    }
+    store
+}
+
+fn record(c: &mut Criterion) {
+    assert_eq!(PAYLOAD.len(), 100);
+    let mut g = c.benchmark_group("record");
+    g.throughput(Throughput::Elements(1));
+
+    let store = store_with("room", 1000, 1000, 1);
+    g.bench_function("core", |b| {
+        b.iter(|| store.record("/", "room", black_box("event0"), Payload::text(black_box(PAYLOAD))))
+    });
+
+    // The floor: what any bounded log must do at least — copy the payload
+    // into a new allocation and push it, dropping the oldest.
+    let event: Arc<str> = Arc::from("event0");
+    let mut ring: VecDeque<(Arc<str>, Box<str>, f64, u64)> = VecDeque::with_capacity(1000);
+    for i in 0..1000 {
+        ring.push_back((event.clone(), PAYLOAD.into(), 0.0, i));
+    }
+    let mut seq = 1000u64;
+    g.bench_function("floor", |b| {
+        b.iter(|| {
+            seq += 1;
+            ring.pop_front();
+            ring.push_back((event.clone(), Box::from(black_box(PAYLOAD)), 0.0, seq));
+        })
+    });
+
+    // The floor plus the one monotonic clock read every record needs (for
+    // age-based retention and the timestamp): shows how much of the gap is
+    // the clock alone on this machine.
+    let origin = std::time::Instant::now();
+    g.bench_function("floor_with_clock", |b| {
+        b.iter(|| {
+            seq += 1;
+            let t = origin.elapsed().as_secs_f64();
+            ring.pop_front();
+            ring.push_back((event.clone(), Box::from(black_box(PAYLOAD)), t, seq));
+        })
+    });
+    g.finish();
+}
+
+fn fetch(c: &mut Criterion) {
+    let mut g = c.benchmark_group("fetch");
+    let store = store_with("room", 10_000, 10_000, 10);
+    let newest = Query::new().limit(Some(100));
+    let filtered = Query::new().limit(Some(100)).include_events(["event3"]);
+    assert_eq!(store.fetch("/", "room", &filtered).len(), 100);
+    g.throughput(Throughput::Elements(100));
+    g.bench_function("newest_100", |b| {
+        b.iter(|| store.fetch("/", "room", black_box(&newest)))
+    });
+    g.bench_function("newest_100_filtered", |b| {
+        b.iter_batched(
+            || filtered.clone(),
+            |q| store.fetch("/", "room", &q),
+            BatchSize::SmallInput,
+        )
+    });
+    g.finish();
+}
+
+criterion_group!(benches, record, fetch);
+criterion_main!(benches);

@@ -1,0 +1,49 @@
+//! In-memory message history for Socket.IO rooms.
+//!
+//! A [`HistoryStore`] keeps, for each `(namespace, room)` that has history
+//! enabled, a bounded, ordered log of the events emitted to it. Entries carry
+//! a per-room `seq` (1-based, gap-free) and each room lifetime an
+//! [`Epoch`], so a reconnecting client can ask for exactly what it missed and
+//! learn when that is no longer possible.
+//!
+//! ```
+//! use socketio_history_core::{HistoryStore, Payload, Query, RoomConfig};
+//!
+//! let store = HistoryStore::new();
+//! store.enable("/", "lobby", RoomConfig::default().max_entries(2))?;
+//! for text in ["a", "b", "c"] {
+//!     store.record("/", "lobby", "chat", Payload::text(text));
+//! }
+//! let entries = store.fetch("/", "lobby", &Query::new());
+//! let seqs: Vec<u64> = entries.iter().map(|e| e.seq).collect();
+//! assert_eq!(seqs, [2, 3]); // the oldest was evicted
+//! assert_eq!(store.stats("/", "lobby").evictions_size, 1);
+//! # Ok::<(), socketio_history_core::HistoryError>(())
+//! ```
+//!
+//! This crate holds every rule of the behaviour contract; the C ABI and the
+//! Python package only translate types and errors.
+
+mod budget;
+mod clock;
+mod config;
+mod epoch;
+mod error;
+mod names;
+mod payload;
+mod query;
+mod room;
+mod stats;
+mod store;
+pub mod value;
+
+pub use clock::{Clock, ManualClock, SystemClock};
+pub use config::{retention_from_seconds, RoomConfig, DEFAULT_MAX_ENTRIES};
+pub use epoch::Epoch;
+pub use error::{HistoryError, Result};
+pub use payload::{Payload, PayloadKind};
+pub use query::{HistoryEntry, Page, Query};
+pub use room::RecordOutcome;
+pub use stats::RoomStats;
+pub use store::{HistoryStore, StoreBuilder, DEFAULT_NAMESPACE};
+pub use value::{Token, ValueWriter, MAX_DEPTH};

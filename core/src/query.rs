@@ -1,0 +1,110 @@
+//! What a read asks for, and what it gets back.
+
+use crate::epoch::Epoch;
+use crate::payload::Payload;
+use std::sync::Arc;
+
+/// A read of one room. Applied in this order: drop expired entries; select by
+/// cursor (`since_seq` < seq < `before_seq`); keep `include_events`; drop
+/// `exclude_events`; keep the newest `limit`; return oldest to newest; cut
+/// payloads of the returned copies to the cap.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Query {
+    /// Keep at most this many (the newest); `None` for all, `Some(0)` for none.
+    pub limit: Option<usize>,
+    /// Exclusive lower bound on `seq`.
+    pub since_seq: Option<u64>,
+    /// Exclusive upper bound on `seq`.
+    pub before_seq: Option<u64>,
+    /// Keep only these event names (an empty list selects nothing).
+    pub include_events: Option<Vec<String>>,
+    /// Drop these event names (an empty list drops nothing).
+    pub exclude_events: Option<Vec<String>>,
+    /// Cut payloads larger than this many bytes; replaces the room's default.
+    pub payload_size_cap: Option<usize>,
+}
+
+impl Query {
+    /// Everything the room holds.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Set `limit`.
+    pub fn limit(mut self, n: Option<usize>) -> Self {
+        self.limit = n;
+        self
+    }
+
+    /// Set `since_seq`.
+    pub fn since_seq(mut self, seq: Option<u64>) -> Self {
+        self.since_seq = seq;
+        self
+    }
+
+    /// Set `before_seq`.
+    pub fn before_seq(mut self, seq: Option<u64>) -> Self {
+        self.before_seq = seq;
+        self
+    }
+
+    /// Keep only these event names.
+    pub fn include_events<I, S>(mut self, names: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.include_events = Some(names.into_iter().map(Into::into).collect());
+        self
+    }
+
+    /// Drop these event names.
+    pub fn exclude_events<I, S>(mut self, names: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.exclude_events = Some(names.into_iter().map(Into::into).collect());
+        self
+    }
+
+    /// Set the read's payload cap.
+    pub fn payload_size_cap(mut self, cap: Option<usize>) -> Self {
+        self.payload_size_cap = cap;
+        self
+    }
+}
+
+/// One recorded emit, as a read returns it (a copy; the room keeps its own).
+#[derive(Debug, Clone, PartialEq)]
+pub struct HistoryEntry {
+    /// The event name.
+    pub event: Arc<str>,
+    /// The payload, cut to the read's cap if `truncated`.
+    pub payload: Payload,
+    /// Wall-clock Unix seconds at record time.
+    pub timestamp: f64,
+    /// Position in the room's lifetime: 1-based, gap-free in record order.
+    pub seq: u64,
+    /// Whether `payload` was cut by the cap.
+    pub truncated: bool,
+}
+
+/// A windowed read with the signals a reconnecting client needs.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Page {
+    /// The selected entries, oldest to newest.
+    pub entries: Vec<HistoryEntry>,
+    /// The room's current epoch (`None` when history is disabled).
+    pub epoch: Option<Epoch>,
+    /// Oldest retained seq (`None` when the room is empty).
+    pub first_seq: Option<u64>,
+    /// Newest assigned seq (0 when none).
+    pub last_seq: u64,
+    /// Older selected entries exist beyond `limit`.
+    pub has_more: bool,
+    /// The cursor cannot be served whole: entries after `since_seq` were
+    /// evicted or expired, `since_seq` is ahead of `last_seq`, or the caller's
+    /// epoch is not the room's.
+    pub gap: bool,
+}

@@ -1,0 +1,315 @@
+//! One room's history for one lifetime: the ordered log, its bounds, and the
+//! reads over it. Not thread-safe by itself; the store wraps each room in its
+//! own lock.
+//!
+//! Entries are only ever removed from the front (every bound evicts the
+//! oldest first) and seqs are gap-free, so an entry's seq is never stored:
+//! it is `head_seq + index`, and cursors become index arithmetic.
+
+use crate::config::RoomConfig;
+use crate::epoch::Epoch;
+use crate::names::EventNames;
+use crate::payload::Payload;
+use crate::query::{HistoryEntry, Page, Query};
+use crate::stats::{Counters, RoomStats};
+use std::collections::VecDeque;
+
+#[derive(Debug)]
+struct Entry {
+    payload: Payload,
+    event: u32,
+    wall: f64,
+    /// Monotonic record time in nanoseconds since the clock's origin.
+    mono: u64,
+}
+
+/// Bytes an entry is charged against a store-wide budget: its payload, its
+/// event name and a fixed allowance for its bookkeeping, so that even empty
+/// payloads cannot grow memory without bound.
+pub(crate) fn entry_cost(payload_size: usize, event_len: usize) -> usize {
+    const OVERHEAD: usize = std::mem::size_of::<Entry>() + 32;
+    payload_size
+        .saturating_add(event_len)
+        .saturating_add(OVERHEAD)
+}
+
+/// What became of a record.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum RecordOutcome {
+    /// Stored with this seq.
+    Recorded(u64),
+    /// History is not enabled for the room; nothing stored.
+    NotEnabled,
+    /// The payload alone exceeds `max_bytes` (or the store's budget); not
+    /// stored, counted in `rejected_oversize`.
+    RejectedOversize,
+}
+
+#[derive(Debug)]
+pub(crate) struct Room {
+    config: RoomConfig,
+    epoch: Epoch,
+    entries: VecDeque<Entry>,
+    names: EventNames,
+    last_seq: u64,
+    bytes: usize,
+    cost: usize,
+    counters: Counters,
+}
+
+impl Room {
+    pub fn new(config: RoomConfig) -> Self {
+        Room {
+            config,
+            epoch: Epoch::generate(),
+            entries: VecDeque::new(),
+            names: EventNames::default(),
+            last_seq: 0,
+            bytes: 0,
+            cost: 0,
+            counters: Counters::default(),
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    /// Budget bytes held (see [`entry_cost`]).
+    pub fn cost(&self) -> usize {
+        self.cost
+    }
+
+    pub fn last_seq(&self) -> u64 {
+        self.last_seq
+    }
+
+    /// Seq of the oldest entry; `last_seq + 1` when empty.
+    pub fn head_seq(&self) -> u64 {
+        self.last_seq + 1 - self.entries.len() as u64
+    }
+
+    fn pop_front(&mut self) -> Option<Entry> {
+        let e = self.entries.pop_front()?;
+        let size = e.payload.size();
+        self.bytes -= size;
+        self.cost -= entry_cost(size, self.names.get(e.event).len());
+        self.names.release(e.event);
+        Some(e)
+    }
+
+    /// Drop entries whose age reached the retention.
+    pub fn expire(&mut self, now: u64) {
+        let Some(ttl) = self.config.ttl() else { return };
+        let ttl = u64::try_from(ttl.as_nanos()).unwrap_or(u64::MAX);
+        while self
+            .entries
+            .front()
+            .is_some_and(|e| now.saturating_sub(e.mono) >= ttl)
+        {
+            self.pop_front();
+            self.counters.evictions_time += 1;
+        }
+    }
+
+    /// Evict the oldest entries until the count and byte bounds hold.
+    fn enforce_bounds(&mut self) {
+        while self.entries.len() > self.config.max_entries {
+            self.pop_front();
+            self.counters.evictions_size += 1;
+        }
+        if let Some(max) = self.config.max_bytes {
+            while self.bytes > max && self.pop_front().is_some() {
+                self.counters.evictions_bytes += 1;
+            }
+        }
+    }
+
+    /// Apply a new (validated) configuration in place: entries and seq stay,
+    /// tighter bounds evict at once.
+    pub fn reconfigure(&mut self, config: RoomConfig, now: u64) {
+        self.config = config;
+        self.expire(now);
+        self.enforce_bounds();
+    }
+
+    pub fn record(
+        &mut self,
+        event: &str,
+        payload: Payload,
+        wall: f64,
+        now: u64,
+        max_cost: Option<usize>,
+    ) -> RecordOutcome {
+        self.expire(now);
+        let size = payload.size();
+        let cost = entry_cost(size, event.len());
+        if self.config.max_bytes.is_some_and(|m| size > m) || max_cost.is_some_and(|m| cost > m) {
+            self.counters.rejected_oversize += 1;
+            return RecordOutcome::RejectedOversize;
+        }
+        let event = self.names.acquire(event);
+        self.entries.push_back(Entry {
+            payload,
+            event,
+            wall,
+            mono: now,
+        });
+        self.last_seq += 1;
+        self.bytes += size;
+        self.cost += cost;
+        self.enforce_bounds();
+        RecordOutcome::Recorded(self.last_seq)
+    }
+
+    /// Evict the oldest entry for the store's budget if it is still `seq`.
+    pub fn evict_for_budget(&mut self, seq: u64) -> bool {
+        if self.entries.is_empty() || self.head_seq() != seq {
+            return false;
+        }
+        self.pop_front();
+        self.counters.evictions_bytes += 1;
+        true
+    }
+
+    /// Drop every entry; the lifetime (seq, epoch, counters) goes on.
+    pub fn clear(&mut self) -> usize {
+        let n = self.entries.len();
+        self.entries = VecDeque::new();
+        self.names.clear();
+        self.bytes = 0;
+        self.cost = 0;
+        n
+    }
+
+    pub fn note_record_error(&mut self) {
+        self.counters.record_errors += 1;
+    }
+
+    /// The selected entries (oldest to newest) and whether older selected
+    /// entries exist beyond the limit. Only returned entries are copied.
+    fn select(&self, q: &Query) -> (Vec<HistoryEntry>, bool) {
+        let head = self.head_seq();
+        let lo = q.since_seq.map_or(head, |s| s.saturating_add(1).max(head));
+        let hi = q
+            .before_seq
+            .map_or(self.last_seq + 1, |b| b.min(self.last_seq + 1));
+        if lo >= hi {
+            return (Vec::new(), false);
+        }
+        let window = self
+            .entries
+            .range((lo - head) as usize..(hi - head) as usize);
+        let allowed = self.event_mask(q);
+        let wanted = q.limit.unwrap_or(usize::MAX);
+        let mut picked: Vec<(u64, &Entry)> = Vec::with_capacity(wanted.min(window.len()));
+        let mut has_more = false;
+        for (i, e) in window.enumerate().rev() {
+            if allowed.as_ref().is_some_and(|m| !m[e.event as usize]) {
+                continue;
+            }
+            if picked.len() == wanted {
+                has_more = true;
+                break;
+            }
+            picked.push((lo + i as u64, e));
+        }
+        let cap = q.payload_size_cap.or(self.config.payload_size_cap);
+        let out = picked
+            .into_iter()
+            .rev()
+            .map(|(seq, e)| {
+                let cut = cap.and_then(|c| e.payload.truncated(c));
+                HistoryEntry {
+                    event: self.names.get(e.event).clone(),
+                    truncated: cut.is_some(),
+                    payload: cut.unwrap_or_else(|| e.payload.clone()),
+                    timestamp: e.wall,
+                    seq,
+                }
+            })
+            .collect();
+        (out, has_more)
+    }
+
+    /// Which interned event ids the query's filters let through, or `None`
+    /// when there is no filter. Inclusion first, then exclusion.
+    fn event_mask(&self, q: &Query) -> Option<Vec<bool>> {
+        if q.include_events.is_none() && q.exclude_events.is_none() {
+            return None;
+        }
+        let bound = self.names.id_bound();
+        let mut mask = vec![q.include_events.is_none(); bound];
+        let ids = |names: &Vec<String>| {
+            names
+                .iter()
+                .filter_map(|n| self.names.lookup(n))
+                .collect::<Vec<_>>()
+        };
+        if let Some(inc) = &q.include_events {
+            ids(inc).into_iter().for_each(|id| mask[id as usize] = true);
+        }
+        if let Some(exc) = &q.exclude_events {
+            ids(exc)
+                .into_iter()
+                .for_each(|id| mask[id as usize] = false);
+        }
+        Some(mask)
+    }
+
+    pub fn fetch(&self, q: &Query) -> Vec<HistoryEntry> {
+        self.select(q).0
+    }
+
+    pub fn page(&self, q: &Query, epoch: Option<&str>) -> Page {
+        let (entries, has_more) = self.select(q);
+        let gap = epoch.is_some_and(|e| self.epoch != *e)
+            || q.since_seq
+                .is_some_and(|s| s.saturating_add(1) < self.head_seq() || s > self.last_seq);
+        Page {
+            entries,
+            epoch: Some(self.epoch),
+            first_seq: self.first_seq(),
+            last_seq: self.last_seq,
+            has_more,
+            gap,
+        }
+    }
+
+    fn first_seq(&self) -> Option<u64> {
+        (!self.entries.is_empty()).then(|| self.head_seq())
+    }
+
+    pub fn stats(&self) -> RoomStats {
+        let c = self.counters;
+        RoomStats {
+            enabled: true,
+            entries_count: self.entries.len(),
+            bytes: self.bytes,
+            evictions_size: c.evictions_size,
+            evictions_time: c.evictions_time,
+            evictions_bytes: c.evictions_bytes,
+            rejected_oversize: c.rejected_oversize,
+            record_errors: c.record_errors,
+            recorded_total: self.last_seq,
+            first_seq: self.first_seq(),
+            last_seq: self.last_seq,
+            epoch: Some(self.epoch),
+            config: Some(self.config.clone()),
+        }
+    }
+}
+
+/// A page of a room that has no history: nothing, and a gap for any cursor
+/// that claims to have seen something.
+pub(crate) fn disabled_page(q: &Query, epoch: Option<&str>) -> Page {
+    Page {
+        entries: Vec::new(),
+        epoch: None,
+        first_seq: None,
+        last_seq: 0,
+        has_more: false,
+        gap: epoch.is_some() || q.since_seq.is_some_and(|s| s > 0),
+    }
+}

@@ -1,0 +1,425 @@
+//! The store: every room's history, shared between threads.
+//!
+//! Rooms live in a fixed number of shards, picked by a hash of
+//! `(namespace, room)`. A shard's map is behind a read-write lock that is
+//! written only to enable or disable a room; each room has its own mutex. So
+//! records to different rooms never serialise on a common lock.
+//!
+//! Lock order: shard map → room → ledger. The budget evictor takes a room
+//! lock with nothing else held, after the recorder has released all of its.
+
+use crate::budget::{Budget, Ledger};
+use crate::clock::{Clock, SystemClock};
+use crate::config::RoomConfig;
+use crate::error::{HistoryError, Result};
+use crate::payload::Payload;
+use crate::query::{HistoryEntry, Page, Query};
+use crate::room::{disabled_page, RecordOutcome, Room};
+use crate::stats::RoomStats;
+use parking_lot::{Mutex, RwLock};
+use std::collections::HashMap;
+use std::hash::{BuildHasher, BuildHasherDefault, Hasher};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+
+const SHARDS: usize = 32;
+
+/// The namespace used when none is given.
+pub const DEFAULT_NAMESPACE: &str = "/";
+
+/// Identity hasher: shard maps are keyed by a hash computed once per call.
+#[derive(Default)]
+struct PreHashed(u64);
+
+impl Hasher for PreHashed {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, _: &[u8]) {
+        unreachable!("only u64 keys are hashed")
+    }
+    fn write_u64(&mut self, v: u64) {
+        self.0 = v;
+    }
+}
+
+type RoomMap = HashMap<u64, Vec<Arc<RoomSlot>>, BuildHasherDefault<PreHashed>>;
+
+/// A room's place in a shard. Outlives its room's lifetime when the budget
+/// ledger still points at it; its atomics let the ledger tell stale items.
+pub(crate) struct RoomSlot {
+    namespace: Box<str>,
+    name: Box<str>,
+    room: Mutex<Option<Room>>,
+    /// The lifetime this slot holds (0 once disabled).
+    pub generation: AtomicU64,
+    /// Mirror of the room's head seq.
+    pub head_seq: AtomicU64,
+}
+
+#[derive(Default)]
+struct Shard {
+    rooms: RwLock<RoomMap>,
+    ledger: Ledger,
+}
+
+/// Options for [`HistoryStore::builder`].
+#[derive(Debug)]
+pub struct StoreBuilder {
+    max_total_bytes: Option<usize>,
+    clock: Arc<dyn Clock>,
+}
+
+impl StoreBuilder {
+    /// A store-wide budget in bytes (payload + event name + a fixed
+    /// per-entry allowance); when exceeded, the oldest entries of the whole
+    /// store are evicted. `None` (the default) for no budget.
+    pub fn max_total_bytes(mut self, max: Option<usize>) -> Self {
+        self.max_total_bytes = max;
+        self
+    }
+
+    /// The time source (default: [`SystemClock`]).
+    pub fn clock(mut self, clock: Arc<dyn Clock>) -> Self {
+        self.clock = clock;
+        self
+    }
+
+    /// Build the store; `max_total_bytes` must be at least 1.
+    pub fn build(self) -> Result<HistoryStore> {
+        if self.max_total_bytes == Some(0) {
+            return Err(HistoryError::invalid(
+                "max_total_bytes",
+                "must be at least 1 (or None for no budget)",
+            ));
+        }
+        Ok(HistoryStore {
+            shards: (0..SHARDS).map(|_| Shard::default()).collect(),
+            hasher: foldhash::fast::RandomState::default(),
+            clock: self.clock,
+            budget: self.max_total_bytes.map(Budget::new),
+            generations: AtomicU64::new(1),
+        })
+    }
+}
+
+/// In-memory history of Socket.IO rooms, keyed by `(namespace, room)`.
+///
+/// Every method takes `&self` and may be called from any thread.
+pub struct HistoryStore {
+    shards: Box<[Shard]>,
+    hasher: foldhash::fast::RandomState,
+    clock: Arc<dyn Clock>,
+    budget: Option<Budget>,
+    generations: AtomicU64,
+}
+
+impl std::fmt::Debug for HistoryStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("HistoryStore")
+            .field("max_total_bytes", &self.max_total_bytes())
+            .field("total_bytes", &self.total_bytes())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Default for HistoryStore {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl HistoryStore {
+    /// A store with no global budget and the system clock.
+    pub fn new() -> Self {
+        Self::builder()
+            .build()
+            .expect("the default options are valid")
+    }
+
+    /// Start configuring a store.
+    pub fn builder() -> StoreBuilder {
+        StoreBuilder {
+            max_total_bytes: None,
+            clock: Arc::new(SystemClock::new()),
+        }
+    }
+
+    /// The store-wide budget, if any.
+    pub fn max_total_bytes(&self) -> Option<usize> {
+        self.budget.as_ref().map(|b| b.max)
+    }
+
+    /// Bytes charged against the budget now (0 without a budget).
+    pub fn total_bytes(&self) -> usize {
+        self.budget
+            .as_ref()
+            .map_or(0, |b| b.used.load(Ordering::Acquire))
+    }
+
+    fn locate(&self, namespace: &str, room: &str) -> (u64, &Shard) {
+        let mut h = self.hasher.build_hasher();
+        h.write(namespace.as_bytes());
+        h.write_u8(0xff); // not valid UTF-8: keeps ("a","bc") apart from ("ab","c")
+        h.write(room.as_bytes());
+        let hash = h.finish();
+        (hash, &self.shards[(hash % SHARDS as u64) as usize])
+    }
+
+    fn now_nanos(&self) -> u64 {
+        nanos(self.clock.monotonic())
+    }
+
+    /// Run `f` on an enabled room under its lock, then bring the budget, the
+    /// ledger and the slot's mirrors up to date. `None` if not enabled.
+    fn with_room<R>(
+        &self,
+        namespace: &str,
+        room: &str,
+        f: impl FnOnce(&mut Room) -> R,
+    ) -> Option<R> {
+        let (hash, shard) = self.locate(namespace, room);
+        let map = shard.rooms.read();
+        let slot = map
+            .get(&hash)?
+            .iter()
+            .find(|s| &*s.namespace == namespace && &*s.name == room)?;
+        let mut guard = slot.room.lock();
+        let r = guard.as_mut()?;
+        let (cost, len, last) = (r.cost(), r.len(), r.last_seq());
+        let out = f(r);
+        slot.head_seq.store(r.head_seq(), Ordering::Release);
+        if let Some(budget) = &self.budget {
+            budget.apply(cost, r.cost());
+            apply_len(&shard.ledger, len, r.len());
+            if r.last_seq() > last {
+                let generation = slot.generation.load(Ordering::Acquire);
+                shard.ledger.push(budget, slot, generation, r.last_seq());
+            }
+        }
+        Some(out)
+    }
+
+    /// Enable history for a room, or reconfigure it in place if enabled:
+    /// entries and seq stay, tighter bounds evict the oldest at once, a new
+    /// retention applies to the entries already held.
+    pub fn enable(&self, namespace: &str, room: &str, config: RoomConfig) -> Result<()> {
+        let config = config.normalized()?;
+        let now = self.now_nanos();
+        let reconfigured = self.with_room(namespace, room, |r| r.reconfigure(config.clone(), now));
+        if reconfigured.is_none() {
+            let (hash, shard) = self.locate(namespace, room);
+            let mut map = shard.rooms.write();
+            let bucket = map.entry(hash).or_default();
+            match bucket
+                .iter()
+                .find(|s| &*s.namespace == namespace && &*s.name == room)
+            {
+                // Enabled by another thread between our two looks.
+                Some(slot) => {
+                    if let Some(r) = slot.room.lock().as_mut() {
+                        r.reconfigure(config, now);
+                    }
+                }
+                None => bucket.push(Arc::new(RoomSlot {
+                    namespace: namespace.into(),
+                    name: room.into(),
+                    room: Mutex::new(Some(Room::new(config))),
+                    generation: AtomicU64::new(self.generations.fetch_add(1, Ordering::AcqRel)),
+                    head_seq: AtomicU64::new(1),
+                })),
+            }
+        }
+        self.enforce_budget();
+        Ok(())
+    }
+
+    /// Disable history for a room: its entries are dropped and their memory
+    /// freed. Returns whether it was enabled. Enabling again starts a new
+    /// lifetime (seq from 1, counters at zero, a new epoch).
+    pub fn disable(&self, namespace: &str, room: &str) -> bool {
+        let (hash, shard) = self.locate(namespace, room);
+        let mut map = shard.rooms.write();
+        let Some(bucket) = map.get_mut(&hash) else {
+            return false;
+        };
+        let Some(i) = bucket
+            .iter()
+            .position(|s| &*s.namespace == namespace && &*s.name == room)
+        else {
+            return false;
+        };
+        let slot = bucket.swap_remove(i);
+        if bucket.is_empty() {
+            map.remove(&hash);
+        }
+        let old = slot.room.lock().take();
+        slot.generation.store(0, Ordering::Release);
+        if let (Some(budget), Some(r)) = (&self.budget, &old) {
+            budget.apply(r.cost(), 0);
+            apply_len(&shard.ledger, r.len(), 0);
+        }
+        old.is_some()
+    }
+
+    /// Whether history is enabled for a room.
+    pub fn is_enabled(&self, namespace: &str, room: &str) -> bool {
+        self.with_room(namespace, room, |_| ()).is_some()
+    }
+
+    /// Record one emit at the current wall-clock time. Recording into a room
+    /// without history is not an error: the outcome says what happened.
+    pub fn record(
+        &self,
+        namespace: &str,
+        room: &str,
+        event: &str,
+        payload: Payload,
+    ) -> RecordOutcome {
+        self.record_inner(namespace, room, event, payload, None)
+    }
+
+    /// Record one emit with an explicit wall-clock timestamp (Unix seconds),
+    /// e.g. when replaying a log. Age-based retention still counts from now.
+    pub fn record_at(
+        &self,
+        namespace: &str,
+        room: &str,
+        event: &str,
+        payload: Payload,
+        timestamp: f64,
+    ) -> Result<RecordOutcome> {
+        if !timestamp.is_finite() {
+            return Err(HistoryError::invalid(
+                "timestamp",
+                format!("must be a finite number of Unix seconds, got {timestamp}"),
+            ));
+        }
+        Ok(self.record_inner(namespace, room, event, payload, Some(timestamp)))
+    }
+
+    fn record_inner(
+        &self,
+        namespace: &str,
+        room: &str,
+        event: &str,
+        payload: Payload,
+        timestamp: Option<f64>,
+    ) -> RecordOutcome {
+        let max_cost = self.max_total_bytes();
+        let outcome = self
+            .with_room(namespace, room, |r| {
+                // Read the clocks under the room lock so that seq order is
+                // also time order (expiry walks from the front).
+                let (mono, wall) = self.clock.now();
+                r.record(event, payload, timestamp.unwrap_or(wall), nanos(mono), max_cost)
+            })
+            .unwrap_or(RecordOutcome::NotEnabled);
+        self.enforce_budget();
+        outcome
+    }
+
+    /// Count an emit that a binding failed to turn into a payload, in the
+    /// room's `record_errors` (if its history is enabled).
+    pub fn note_record_error(&self, namespace: &str, room: &str) {
+        self.with_room(namespace, room, Room::note_record_error);
+    }
+
+    /// Drop a room's entries; it stays enabled, its seq goes on. Returns how
+    /// many were dropped (0 if not enabled).
+    pub fn clear(&self, namespace: &str, room: &str) -> usize {
+        self.with_room(namespace, room, Room::clear).unwrap_or(0)
+    }
+
+    /// Read a room's history (see [`Query`] for the order of operations).
+    /// Empty when history is disabled.
+    pub fn fetch(&self, namespace: &str, room: &str, query: &Query) -> Vec<HistoryEntry> {
+        let now = self.now_nanos();
+        self.with_room(namespace, room, |r| {
+            r.expire(now);
+            r.fetch(query)
+        })
+        .unwrap_or_default()
+    }
+
+    /// A windowed read for a reconnecting client, with `gap` and `has_more`.
+    /// `epoch` is the epoch the client's cursor came from, if it has one.
+    pub fn page(&self, namespace: &str, room: &str, query: &Query, epoch: Option<&str>) -> Page {
+        let now = self.now_nanos();
+        self.with_room(namespace, room, |r| {
+            r.expire(now);
+            r.page(query, epoch)
+        })
+        .unwrap_or_else(|| disabled_page(query, epoch))
+    }
+
+    /// A snapshot of a room's counters and configuration.
+    pub fn stats(&self, namespace: &str, room: &str) -> RoomStats {
+        let now = self.now_nanos();
+        self.with_room(namespace, room, |r| {
+            r.expire(now);
+            r.stats()
+        })
+        .unwrap_or_else(RoomStats::disabled)
+    }
+
+    /// Every `(namespace, room)` with history enabled, in no particular order.
+    pub fn rooms(&self) -> Vec<(String, String)> {
+        let mut out = Vec::new();
+        for shard in self.shards.iter() {
+            for slot in shard.rooms.read().values().flatten() {
+                out.push((slot.namespace.to_string(), slot.name.to_string()));
+            }
+        }
+        out
+    }
+
+    /// Evict the store's oldest entries until the budget holds. Called with
+    /// no lock held.
+    fn enforce_budget(&self) {
+        let Some(budget) = &self.budget else { return };
+        if !budget.over() {
+            return;
+        }
+        let _one_evictor = budget.evicting.lock();
+        while budget.over() {
+            let Some(shard) = self
+                .shards
+                .iter()
+                .filter(|s| s.ledger.front_stamp() != u64::MAX)
+                .min_by_key(|s| s.ledger.front_stamp())
+            else {
+                return;
+            };
+            let Some(item) = shard.ledger.pop() else {
+                continue;
+            };
+            let mut guard = item.slot.room.lock();
+            let Some(r) = guard.as_mut() else { continue };
+            if item.slot.generation.load(Ordering::Acquire) != item.generation {
+                continue;
+            }
+            let (cost, len) = (r.cost(), r.len());
+            if r.evict_for_budget(item.seq) {
+                item.slot.head_seq.store(r.head_seq(), Ordering::Release);
+                budget.apply(cost, r.cost());
+                apply_len(&shard.ledger, len, r.len());
+            }
+        }
+    }
+}
+
+/// Monotonic nanoseconds (saturating: u64 nanoseconds last 584 years).
+fn nanos(d: std::time::Duration) -> u64 {
+    d.as_secs()
+        .saturating_mul(1_000_000_000)
+        .saturating_add(u64::from(d.subsec_nanos()))
+}
+
+fn apply_len(ledger: &Ledger, before: usize, after: usize) {
+    if after >= before {
+        ledger.live.fetch_add(after - before, Ordering::AcqRel);
+    } else {
+        ledger.live.fetch_sub(before - after, Ordering::AcqRel);
+    }
+}
