@@ -24,7 +24,12 @@ fn store_with(room: &str, max_entries: usize, fill: usize, events: usize) -> His
         .enable("/", room, RoomConfig::default().max_entries(max_entries))
         .unwrap();
     for i in 0..fill {
-        store.record("/", room, &format!("event{}", i % events), Payload::text(PAYLOAD));
+        store.record(
+            "/",
+            room,
+            &format!("event{}", i % events),
+            Payload::text(PAYLOAD),
+        );
     }
     store
 }
@@ -36,7 +41,14 @@ fn record(c: &mut Criterion) {
 
     let store = store_with("room", 1000, 1000, 1);
     g.bench_function("core", |b| {
-        b.iter(|| store.record("/", "room", black_box("event0"), Payload::text(black_box(PAYLOAD))))
+        b.iter(|| {
+            store.record(
+                "/",
+                "room",
+                black_box("event0"),
+                Payload::text(black_box(PAYLOAD)),
+            )
+        })
     });
 
     // The floor: what any bounded log must do at least — copy the payload

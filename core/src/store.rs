@@ -150,6 +150,12 @@ impl HistoryStore {
         self.budget.as_ref().map(|b| b.max)
     }
 
+    /// What one entry is charged against `max_total_bytes`: its payload
+    /// size, its event name and a fixed allowance for bookkeeping.
+    pub fn budget_cost(payload_size: usize, event: &str) -> usize {
+        crate::room::entry_cost(payload_size, event.len())
+    }
+
     /// Bytes charged against the budget now (0 without a budget).
     pub fn total_bytes(&self) -> usize {
         self.budget
@@ -312,7 +318,13 @@ impl HistoryStore {
                 // Read the clocks under the room lock so that seq order is
                 // also time order (expiry walks from the front).
                 let (mono, wall) = self.clock.now();
-                r.record(event, payload, timestamp.unwrap_or(wall), nanos(mono), max_cost)
+                r.record(
+                    event,
+                    payload,
+                    timestamp.unwrap_or(wall),
+                    nanos(mono),
+                    max_cost,
+                )
             })
             .unwrap_or(RecordOutcome::NotEnabled);
         self.enforce_budget();
