@@ -12,25 +12,27 @@
 #![allow(missing_docs)]
 
 use criterion::{black_box, criterion_group, criterion_main, BatchSize, Criterion, Throughput};
-use socketio_history_core::{HistoryStore, Payload, Query, RoomConfig};
+use socketio_history_core::{
+    Clock, HistoryStore, ManualClock, Payload, Query, RoomConfig, SystemClock,
+};
 use std::collections::VecDeque;
 use std::sync::Arc;
 
 const PAYLOAD: &str = "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789abcdefghijklmnopqrstuvwxyzAB";
 
-fn store_with(room: &str, max_entries: usize, fill: usize, events: usize) -> HistoryStore {
-    let store = HistoryStore::new();
+fn fill(store: &HistoryStore, room: &str, max_entries: usize, count: usize, events: usize) {
     store
         .enable("/", room, RoomConfig::default().max_entries(max_entries))
         .unwrap();
-    for i in 0..fill {
-        store.record(
-            "/",
-            room,
-            &format!("event{}", i % events),
-            Payload::text(PAYLOAD),
-        );
+    for i in 0..count {
+        let event = format!("event{}", i % events);
+        store.record("/", room, &event, Payload::text(PAYLOAD));
     }
+}
+
+fn store_with(room: &str, max_entries: usize, count: usize, events: usize) -> HistoryStore {
+    let store = HistoryStore::new();
+    fill(&store, room, max_entries, count, events);
     store
 }
 
@@ -50,6 +52,29 @@ fn record(c: &mut Criterion) {
             )
         })
     });
+
+    // Where the time goes: the room lookup and its two uncontended locks,
+    // a record with a clock that costs nothing, and the clock read alone.
+    g.bench_function("lookup_and_locks", |b| {
+        b.iter(|| store.is_enabled("/", black_box("room")))
+    });
+    let manual = HistoryStore::builder()
+        .clock(Arc::new(ManualClock::new(0.0)))
+        .build()
+        .unwrap();
+    fill(&manual, "room", 1000, 1000, 1);
+    g.bench_function("core_without_clock", |b| {
+        b.iter(|| {
+            manual.record(
+                "/",
+                "room",
+                black_box("event0"),
+                Payload::text(black_box(PAYLOAD)),
+            )
+        })
+    });
+    let clock = SystemClock::new();
+    g.bench_function("clock_read", |b| b.iter(|| clock.now()));
 
     // The floor: what any bounded log must do at least — copy the payload
     // into a new allocation and push it, dropping the oldest.

@@ -1,93 +1,84 @@
 //! Per-room interning of event names: a room holding thousands of `"chat"`
-//! entries stores the name once and a 4-byte id per entry. Names are
-//! reference counted, so names of evicted entries are freed and a stream of
-//! unique, client-chosen names cannot grow memory past the live entries.
+//! entries stores the name once and a 4-byte id per entry.
+//!
+//! Ids are not reference counted (that cost a fifth of a record). Instead,
+//! once the table holds more than twice as many names as the room holds
+//! entries (plus slack), the room rebuilds it from its live entries. A
+//! rebuild costs O(entries) and happens at most once per `entries + SLACK`
+//! new names, so interning stays O(1) amortised, and a stream of unique,
+//! client-chosen names cannot grow the table past `2 × entries + SLACK`.
 
 use std::collections::HashMap;
 use std::sync::Arc;
 
+/// Names the table may hold beyond twice the live entries before a rebuild.
+const SLACK: usize = 64;
+
 #[derive(Debug, Default)]
 pub(crate) struct EventNames {
-    slots: Vec<Slot>,
+    names: Vec<Arc<str>>,
     index: HashMap<Arc<str>, u32>,
-    free: Vec<u32>,
     /// The last interned id: emits to a room mostly repeat one event name,
     /// and a string compare is cheaper than hashing.
-    last: Option<u32>,
-}
-
-#[derive(Debug)]
-struct Slot {
-    name: Arc<str>,
-    refs: usize,
+    last: u32,
 }
 
 impl EventNames {
-    /// The id for `name`, taking one reference.
-    pub fn acquire(&mut self, name: &str) -> u32 {
-        if let Some(id) = self.last {
-            let slot = &mut self.slots[id as usize];
-            if slot.refs > 0 && &*slot.name == name {
-                slot.refs += 1;
-                return id;
+    /// The id for `name`, adding it if new.
+    pub fn intern(&mut self, name: &str) -> u32 {
+        if let Some(n) = self.names.get(self.last as usize) {
+            if &**n == name {
+                return self.last;
             }
         }
         let id = match self.index.get(name) {
-            Some(&id) => {
-                self.slots[id as usize].refs += 1;
-                id
-            }
+            Some(&id) => id,
             None => {
+                // Fewer than u32::MAX names: the table is rebuilt long before.
+                let id = u32::try_from(self.names.len()).unwrap_or(u32::MAX);
                 let name: Arc<str> = name.into();
-                let slot = Slot {
-                    name: name.clone(),
-                    refs: 1,
-                };
-                let id = match self.free.pop() {
-                    Some(id) => {
-                        self.slots[id as usize] = slot;
-                        id
-                    }
-                    None => {
-                        // A room never holds u32::MAX distinct live names: it
-                        // would need more entries than memory allows.
-                        let id = u32::try_from(self.slots.len()).unwrap_or(u32::MAX);
-                        self.slots.push(slot);
-                        id
-                    }
-                };
+                self.names.push(name.clone());
                 self.index.insert(name, id);
                 id
             }
         };
-        self.last = Some(id);
+        self.last = id;
         id
     }
 
-    /// Drop one reference to `id`; the name is freed with its last one.
-    pub fn release(&mut self, id: u32) {
-        let slot = &mut self.slots[id as usize];
-        slot.refs -= 1;
-        if slot.refs == 0 {
-            self.index.remove(&slot.name);
-            slot.name = Arc::from("");
-            self.free.push(id);
-        }
-    }
-
-    /// The name behind a live id.
+    /// The name behind an id.
     pub fn get(&self, id: u32) -> &Arc<str> {
-        &self.slots[id as usize].name
+        &self.names[id as usize]
     }
 
-    /// The id of a live name, if any entry uses it.
+    /// The id of a name, if the table has it.
     pub fn lookup(&self, name: &str) -> Option<u32> {
         self.index.get(name).copied()
     }
 
-    /// One past the largest id in use: the size of an id-indexed mask.
+    /// One past the largest id: the size of an id-indexed mask.
     pub fn id_bound(&self) -> usize {
-        self.slots.len()
+        self.names.len()
+    }
+
+    /// Whether the table has grown enough past `live_entries` to rebuild.
+    pub fn wants_rebuild(&self, live_entries: usize) -> bool {
+        self.names.len() > 2 * live_entries + SLACK
+    }
+
+    /// Rebuild from the ids still in use: `ids` yields each live entry's id
+    /// and is rewritten in place to the new ids.
+    pub fn rebuild<'a>(&mut self, ids: impl Iterator<Item = &'a mut u32>) {
+        let mut remap = vec![u32::MAX; self.names.len()];
+        let mut fresh = EventNames::default();
+        for id in ids {
+            let slot = &mut remap[*id as usize];
+            if *slot == u32::MAX {
+                *slot = fresh.intern(&self.names[*id as usize]);
+            }
+            *id = *slot;
+        }
+        *self = fresh;
     }
 
     /// Forget everything (all entries are gone).
@@ -101,20 +92,38 @@ mod tests {
     use super::*;
 
     #[test]
-    fn names_are_shared_and_freed_with_their_last_reference() {
+    fn names_are_shared() {
         let mut n = EventNames::default();
-        let a = n.acquire("chat");
-        assert_eq!(n.acquire("chat"), a);
-        let b = n.acquire("join");
+        let a = n.intern("chat");
+        assert_eq!(n.intern("chat"), a);
+        let b = n.intern("join");
         assert_ne!(a, b);
-        n.release(a);
-        assert_eq!(n.lookup("chat"), Some(a));
-        n.release(a);
-        assert_eq!(n.lookup("chat"), None);
-        // The freed id is reused, and the cached id is not trusted blindly.
-        let c = n.acquire("leave");
-        assert_eq!(c, a);
-        assert_eq!(&**n.get(c), "leave");
+        assert_eq!(
+            n.intern("chat"),
+            a,
+            "found through the index, not the cache"
+        );
         assert_eq!(&**n.get(b), "join");
+        assert_eq!(n.lookup("join"), Some(b));
+        assert_eq!(n.lookup("nope"), None);
+    }
+
+    #[test]
+    fn rebuild_keeps_only_live_names_and_remaps_ids() {
+        let mut n = EventNames::default();
+        let mut live: Vec<u32> = Vec::new();
+        for i in 0..200 {
+            let id = n.intern(&format!("e{i}"));
+            if i % 50 == 0 {
+                live.push(id);
+            }
+        }
+        assert!(n.wants_rebuild(live.len()));
+        n.rebuild(live.iter_mut());
+        assert_eq!(n.id_bound(), 4);
+        let names: Vec<&str> = live.iter().map(|&id| &**n.get(id)).collect();
+        assert_eq!(names, ["e0", "e50", "e100", "e150"]);
+        assert_eq!(n.lookup("e1"), None);
+        assert!(!n.wants_rebuild(live.len()));
     }
 }

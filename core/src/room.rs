@@ -18,6 +18,9 @@ use std::collections::VecDeque;
 struct Entry {
     payload: Payload,
     event: u32,
+    /// The event name's length (saturated), kept here for the budget's
+    /// accounting so evicting needs no trip to the name table.
+    event_len: u32,
     wall: f64,
     /// Monotonic record time in nanoseconds since the clock's origin.
     mono: u64,
@@ -27,11 +30,14 @@ struct Entry {
 /// event name and a fixed allowance for its bookkeeping, so that even empty
 /// payloads cannot grow memory without bound.
 pub(crate) fn entry_cost(payload_size: usize, event_len: usize) -> usize {
-    const OVERHEAD: usize = std::mem::size_of::<Entry>() + 32;
     payload_size
         .saturating_add(event_len)
-        .saturating_add(OVERHEAD)
+        .saturating_add(ENTRY_OVERHEAD)
 }
+
+/// The fixed part of [`entry_cost`]: the entry itself and its budget ledger
+/// item.
+const ENTRY_OVERHEAD: usize = std::mem::size_of::<Entry>() + 32;
 
 /// What became of a record.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -54,7 +60,7 @@ pub(crate) struct Room {
     names: EventNames,
     last_seq: u64,
     bytes: usize,
-    cost: usize,
+    event_bytes: usize,
     counters: Counters,
 }
 
@@ -67,7 +73,7 @@ impl Room {
             names: EventNames::default(),
             last_seq: 0,
             bytes: 0,
-            cost: 0,
+            event_bytes: 0,
             counters: Counters::default(),
         }
     }
@@ -76,9 +82,9 @@ impl Room {
         self.entries.len()
     }
 
-    /// Budget bytes held (see [`entry_cost`]).
+    /// Budget bytes held: the sum of [`entry_cost`] over the entries.
     pub fn cost(&self) -> usize {
-        self.cost
+        self.bytes + self.event_bytes + self.entries.len() * ENTRY_OVERHEAD
     }
 
     pub fn last_seq(&self) -> u64 {
@@ -92,10 +98,8 @@ impl Room {
 
     fn pop_front(&mut self) -> Option<Entry> {
         let e = self.entries.pop_front()?;
-        let size = e.payload.size();
-        self.bytes -= size;
-        self.cost -= entry_cost(size, self.names.get(e.event).len());
-        self.names.release(e.event);
+        self.bytes -= e.payload.size();
+        self.event_bytes -= e.event_len as usize;
         Some(e)
     }
 
@@ -144,21 +148,26 @@ impl Room {
     ) -> RecordOutcome {
         self.expire(now);
         let size = payload.size();
-        let cost = entry_cost(size, event.len());
+        let event_len = u32::try_from(event.len()).unwrap_or(u32::MAX);
+        let cost = entry_cost(size, event_len as usize);
         if self.config.max_bytes.is_some_and(|m| size > m) || max_cost.is_some_and(|m| cost > m) {
             self.counters.rejected_oversize += 1;
             return RecordOutcome::RejectedOversize;
         }
-        let event = self.names.acquire(event);
+        if self.names.wants_rebuild(self.entries.len()) {
+            self.names
+                .rebuild(self.entries.iter_mut().map(|e| &mut e.event));
+        }
         self.entries.push_back(Entry {
             payload,
-            event,
+            event: self.names.intern(event),
+            event_len,
             wall,
             mono: now,
         });
         self.last_seq += 1;
         self.bytes += size;
-        self.cost += cost;
+        self.event_bytes += event_len as usize;
         self.enforce_bounds();
         RecordOutcome::Recorded(self.last_seq)
     }
@@ -179,7 +188,7 @@ impl Room {
         self.entries = VecDeque::new();
         self.names.clear();
         self.bytes = 0;
-        self.cost = 0;
+        self.event_bytes = 0;
         n
     }
 
