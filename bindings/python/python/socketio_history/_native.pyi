@@ -1,0 +1,73 @@
+"""Type stubs for the native module (the core's store for Python)."""
+
+from collections.abc import Iterable
+from typing import Any, final
+
+from ._types import Entry, Page, Stats
+
+__version__: str
+MAX_DEPTH: int
+
+_Events = str | Iterable[str] | None
+
+@final
+class ManualClock:
+    """A clock that moves only when told to, for tests."""
+
+    def __new__(cls, wall: float = 1_700_000_000.0) -> ManualClock: ...
+    def advance(self, seconds: float) -> None: ...
+    def set_wall(self, wall: float) -> None: ...
+
+@final
+class HistoryStore:
+    """In-memory history of Socket.IO rooms, keyed by ``(namespace, room)``."""
+
+    def __new__(
+        cls, max_total_bytes: int | None = None, *, clock: ManualClock | None = None
+    ) -> HistoryStore: ...
+    @property
+    def max_total_bytes(self) -> int | None: ...
+    @property
+    def total_bytes(self) -> int: ...
+    def enable(
+        self,
+        room: str,
+        namespace: str | None = None,
+        max_entries: int | None = None,
+        retention_seconds: float | None = None,
+        payload_size_cap: int | None = None,
+        max_bytes: int | None = None,
+    ) -> None: ...
+    def disable(self, room: str, namespace: str | None = None) -> bool: ...
+    def is_enabled(self, room: str, namespace: str | None = None) -> bool: ...
+    def record(
+        self, room: str, event: str, data: Any, namespace: str | None = None
+    ) -> int | None: ...
+    def fetch(
+        self,
+        room: str,
+        limit: int | None = None,
+        namespace: str | None = None,
+        include_events: _Events = None,
+        exclude_events: _Events = None,
+        payload_size_cap: int | None = None,
+        since_seq: int | None = None,
+        before_seq: int | None = None,
+    ) -> list[Entry]: ...
+    def page(
+        self,
+        room: str,
+        limit: int | None = None,
+        namespace: str | None = None,
+        include_events: _Events = None,
+        exclude_events: _Events = None,
+        payload_size_cap: int | None = None,
+        since_seq: int | None = None,
+        before_seq: int | None = None,
+        epoch: str | None = None,
+    ) -> Page: ...
+    def stats(self, room: str, namespace: str | None = None) -> Stats: ...
+    def clear(self, room: str, namespace: str | None = None) -> int: ...
+    def rooms(self) -> list[tuple[str, str]]: ...
+    def note_record_error(self, room: str, namespace: str | None = None) -> None: ...
+    def _record_emit(self, namespace: str | None, to: Any, event: Any, data: Any) -> None: ...

@@ -1,0 +1,168 @@
+//! Python payloads ↔ core payloads, without a JSON round trip.
+//!
+//! What python-socketio's default serializer can send is taken: `str`,
+//! `bytes`, `int` (any size), `float`, `bool`, `None`, `list`, `tuple`
+//! (nested: a list, as JSON makes it), `dict` (keys as `json.dumps` makes
+//! them: `str`, or `int`/`float`/`bool`/`None` turned into their JSON text),
+//! binary anywhere inside, and a top-level `tuple` as several arguments,
+//! which comes back as a tuple. Anything else is a `TypeError`.
+
+use crate::args::core_error;
+use pyo3::exceptions::{PyTypeError, PyValueError};
+use pyo3::prelude::*;
+use pyo3::types::{PyBool, PyBytes, PyDict, PyFloat, PyInt, PyList, PyString, PyTuple};
+use socketio_history_core::{Payload, PayloadKind, Token, ValueWriter};
+
+fn text<'a>(s: &'a Bound<'_, PyString>) -> PyResult<&'a str> {
+    // Lone surrogates cannot be stored as UTF-8.
+    s.to_str().map_err(|_| {
+        PyValueError::new_err("payload text is not valid Unicode (it has a lone surrogate)")
+    })
+}
+
+/// Convert an emit's `data` into a stored snapshot.
+pub fn to_payload(data: &Bound<'_, PyAny>) -> PyResult<Payload> {
+    if let Ok(s) = data.cast::<PyString>() {
+        return Ok(Payload::text(text(s)?));
+    }
+    if let Ok(b) = data.cast::<PyBytes>() {
+        return Ok(Payload::bytes(b.as_bytes()));
+    }
+    let w = if let Ok(t) = data.cast_exact::<PyTuple>() {
+        let mut w = ValueWriter::args(t.len());
+        for item in t.iter() {
+            write(&mut w, &item)?;
+        }
+        w
+    } else {
+        let mut w = ValueWriter::new();
+        write(&mut w, data)?;
+        w
+    };
+    Payload::from_writer(w).map_err(core_error)
+}
+
+fn write(w: &mut ValueWriter, obj: &Bound<'_, PyAny>) -> PyResult<()> {
+    let r = if obj.is_none() {
+        w.null()
+    } else if let Ok(b) = obj.cast::<PyBool>() {
+        w.bool(b.is_true())
+    } else if obj.is_instance_of::<PyInt>() {
+        match obj.extract::<i64>() {
+            Ok(v) => w.int(v),
+            Err(_) => w.big_int(&obj.str()?.to_cow()?),
+        }
+    } else if let Ok(f) = obj.cast::<PyFloat>() {
+        w.float(f.value())
+    } else if let Ok(s) = obj.cast::<PyString>() {
+        w.str(text(s)?)
+    } else if let Ok(b) = obj.cast::<PyBytes>() {
+        w.bytes(b.as_bytes())
+    } else if let Ok(l) = obj.cast::<PyList>() {
+        // Snapshot the items first: the list may not change under us, but a
+        // nested conversion must not see a length that no longer holds.
+        let items: Vec<_> = l.iter().collect();
+        w.begin_list(items.len()).map_err(core_error)?;
+        return items.iter().try_for_each(|i| write(w, i));
+    } else if let Ok(t) = obj.cast::<PyTuple>() {
+        w.begin_list(t.len()).map_err(core_error)?;
+        return t.iter().try_for_each(|i| write(w, &i));
+    } else if let Ok(d) = obj.cast::<PyDict>() {
+        let items: Vec<_> = d.iter().collect();
+        w.begin_map(items.len()).map_err(core_error)?;
+        for (k, v) in &items {
+            key(w, k)?;
+            write(w, v)?;
+        }
+        return Ok(());
+    } else {
+        let name = obj.get_type().name()?;
+        return Err(PyTypeError::new_err(format!(
+            "payload of type {name} cannot be recorded (str, bytes, int, float, bool, None, list, tuple and dict can)"
+        )));
+    };
+    r.map_err(core_error)
+}
+
+/// A dict key as `json.dumps` writes it.
+fn key(w: &mut ValueWriter, k: &Bound<'_, PyAny>) -> PyResult<()> {
+    let r = if let Ok(s) = k.cast::<PyString>() {
+        w.key(text(s)?)
+    } else if k.is_none() {
+        w.key("null")
+    } else if let Ok(b) = k.cast::<PyBool>() {
+        w.key(if b.is_true() { "true" } else { "false" })
+    } else if k.is_instance_of::<PyInt>() {
+        w.key(&k.str()?.to_cow()?)
+    } else if let Ok(f) = k.cast::<PyFloat>() {
+        let v = f.value();
+        let s = if v.is_nan() {
+            "NaN".to_owned()
+        } else if v.is_infinite() {
+            (if v > 0.0 { "Infinity" } else { "-Infinity" }).to_owned()
+        } else {
+            k.repr()?.to_cow()?.into_owned()
+        };
+        w.key(&s)
+    } else {
+        let name = k.get_type().name()?;
+        return Err(PyTypeError::new_err(format!(
+            "dict keys must be str, int, float, bool or None, not {name}"
+        )));
+    };
+    r.map_err(core_error)
+}
+
+/// Build the Python object for a stored payload.
+pub fn to_python<'py>(py: Python<'py>, p: &Payload) -> PyResult<Bound<'py, PyAny>> {
+    match p.kind() {
+        PayloadKind::Text => Ok(PyString::new(py, p.as_text().unwrap_or_default()).into_any()),
+        PayloadKind::Bytes => Ok(PyBytes::new(py, p.as_bytes().unwrap_or_default()).into_any()),
+        PayloadKind::Value | PayloadKind::Args => {
+            let Some(mut tokens) = p.tokens() else {
+                return Ok(py.None().into_bound(py));
+            };
+            let v = read(py, &mut tokens)?;
+            if p.kind() == PayloadKind::Args {
+                // The arguments were stored as one list; give the tuple back.
+                let list = v.cast_into::<PyList>()?;
+                Ok(list.to_tuple().into_any())
+            } else {
+                Ok(v)
+            }
+        }
+        _ => Err(PyTypeError::new_err("unknown payload kind")),
+    }
+}
+
+fn read<'py>(
+    py: Python<'py>,
+    t: &mut socketio_history_core::value::Tokens<'_>,
+) -> PyResult<Bound<'py, PyAny>> {
+    let corrupt = || PyValueError::new_err("stored payload is malformed (internal error)");
+    Ok(match t.next().ok_or_else(corrupt)? {
+        Token::Null => py.None().into_bound(py),
+        Token::Bool(b) => PyBool::new(py, b).to_owned().into_any(),
+        Token::Int(v) => v.into_pyobject(py)?.into_any(),
+        Token::BigInt(s) => py.get_type::<PyInt>().call1((s,))?,
+        Token::Float(v) => PyFloat::new(py, v).into_any(),
+        Token::Str(s) | Token::Key(s) => PyString::new(py, s).into_any(),
+        Token::Bytes(b) => PyBytes::new(py, b).into_any(),
+        Token::List(n) => {
+            let list = PyList::empty(py);
+            for _ in 0..n {
+                list.append(read(py, t)?)?;
+            }
+            list.into_any()
+        }
+        Token::Map(n) => {
+            let dict = PyDict::new(py);
+            for _ in 0..n {
+                let k = read(py, t)?;
+                let v = read(py, t)?;
+                dict.set_item(k, v)?;
+            }
+            dict.into_any()
+        }
+    })
+}

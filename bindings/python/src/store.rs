@@ -1,0 +1,419 @@
+//! The `HistoryStore` and `ManualClock` Python classes: argument translation
+//! around the core's store, nothing more.
+
+use crate::args::{self, core_error, to_usize};
+use crate::convert::{to_payload, to_python};
+use pyo3::prelude::*;
+use pyo3::types::{PyDict, PyList, PyString, PyTuple};
+use socketio_history_core as core;
+use socketio_history_core::{HistoryEntry, Query, RecordOutcome, RoomConfig};
+use std::sync::Arc;
+use std::time::Duration;
+
+/// A clock that moves only when told to, for tests: pass it as
+/// ``HistoryStore(clock=...)`` and call :meth:`advance` instead of sleeping.
+#[pyclass(module = "socketio_history._native", frozen)]
+pub struct ManualClock {
+    inner: Arc<core::ManualClock>,
+}
+
+#[pymethods]
+impl ManualClock {
+    #[new]
+    #[pyo3(signature = (wall=1_700_000_000.0))]
+    fn new(wall: f64) -> Self {
+        ManualClock {
+            inner: Arc::new(core::ManualClock::new(wall)),
+        }
+    }
+
+    /// Move monotonic and wall time forward by ``seconds`` (≥ 0).
+    fn advance(&self, seconds: &Bound<'_, PyAny>) -> PyResult<()> {
+        let s = args::seconds("seconds", Some(seconds))?.unwrap_or(0.0);
+        let d = Duration::try_from_secs_f64(s).map_err(|_| {
+            pyo3::exceptions::PyValueError::new_err(format!(
+                "seconds must be a finite number >= 0, got {s}"
+            ))
+        })?;
+        self.inner.advance(d);
+        Ok(())
+    }
+
+    /// Set the wall clock alone (retention does not notice).
+    fn set_wall(&self, wall: f64) {
+        self.inner.set_wall(wall);
+    }
+}
+
+/// In-memory history of Socket.IO rooms, keyed by ``(namespace, room)``.
+///
+/// Safe to share between threads. ``max_total_bytes`` bounds the memory of
+/// every room together: when exceeded, the oldest entries of the whole store
+/// are evicted.
+#[pyclass(module = "socketio_history._native", frozen)]
+pub struct HistoryStore {
+    inner: core::HistoryStore,
+}
+
+/// One read's parameters, as the public methods take them.
+struct ReadArgs {
+    query: Query,
+}
+
+impl ReadArgs {
+    #[allow(clippy::too_many_arguments)]
+    fn parse(
+        limit: Option<&Bound<'_, PyAny>>,
+        include_events: Option<&Bound<'_, PyAny>>,
+        exclude_events: Option<&Bound<'_, PyAny>>,
+        payload_size_cap: Option<&Bound<'_, PyAny>>,
+        since_seq: Option<&Bound<'_, PyAny>>,
+        before_seq: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<Self> {
+        Ok(ReadArgs {
+            query: Query {
+                limit: to_usize(args::count("limit", limit, 0)?),
+                since_seq: args::count("since_seq", since_seq, 0)?,
+                before_seq: args::count("before_seq", before_seq, 0)?,
+                include_events: args::events("include_events", include_events)?,
+                exclude_events: args::events("exclude_events", exclude_events)?,
+                payload_size_cap: to_usize(args::count("payload_size_cap", payload_size_cap, 0)?),
+            },
+        })
+    }
+}
+
+fn entry_dict<'py>(py: Python<'py>, e: &HistoryEntry) -> PyResult<Bound<'py, PyDict>> {
+    let d = PyDict::new(py);
+    d.set_item("event", &*e.event)?;
+    d.set_item("data", to_python(py, &e.payload)?)?;
+    d.set_item("timestamp", e.timestamp)?;
+    d.set_item("seq", e.seq)?;
+    d.set_item("truncated", e.truncated)?;
+    Ok(d)
+}
+
+fn entries_list<'py>(py: Python<'py>, entries: &[HistoryEntry]) -> PyResult<Bound<'py, PyList>> {
+    let list = PyList::empty(py);
+    for e in entries {
+        list.append(entry_dict(py, e)?)?;
+    }
+    Ok(list)
+}
+
+/// The rooms an emit addresses: one `str`, or a list/tuple of them (each
+/// once, in order). Anything else (a broadcast) addresses none.
+fn addressed_rooms(to: &Bound<'_, PyAny>) -> Vec<String> {
+    let mut rooms: Vec<String> = Vec::new();
+    let mut add = |o: Bound<'_, PyAny>| {
+        if let Ok(s) = o.cast::<PyString>() {
+            if let Ok(s) = s.to_str() {
+                if !rooms.iter().any(|r| r == s) {
+                    rooms.push(s.to_owned());
+                }
+            }
+        }
+    };
+    if to.is_instance_of::<PyString>() {
+        add(to.clone());
+    } else if let Ok(l) = to.cast::<PyList>() {
+        l.iter().for_each(&mut add);
+    } else if let Ok(t) = to.cast::<PyTuple>() {
+        t.iter().for_each(&mut add);
+    }
+    rooms
+}
+
+#[pymethods]
+impl HistoryStore {
+    #[new]
+    #[pyo3(signature = (max_total_bytes=None, *, clock=None))]
+    fn new(
+        max_total_bytes: Option<&Bound<'_, PyAny>>,
+        clock: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<Self> {
+        let mut b = core::HistoryStore::builder().max_total_bytes(to_usize(args::count(
+            "max_total_bytes",
+            max_total_bytes,
+            1,
+        )?));
+        if let Some(c) = clock.filter(|c| !c.is_none()) {
+            let c = c
+                .cast::<ManualClock>()
+                .map_err(|_| args::type_error("clock", "a ManualClock or None", c))?;
+            b = b.clock(c.get().inner.clone());
+        }
+        Ok(HistoryStore {
+            inner: b.build().map_err(core_error)?,
+        })
+    }
+
+    /// The store-wide byte budget, or ``None``.
+    #[getter]
+    fn max_total_bytes(&self) -> Option<usize> {
+        self.inner.max_total_bytes()
+    }
+
+    /// Bytes charged against the budget now (0 without a budget).
+    #[getter]
+    fn total_bytes(&self) -> usize {
+        self.inner.total_bytes()
+    }
+
+    /// Enable history for a room, or reconfigure it in place.
+    #[pyo3(signature = (room, namespace=None, max_entries=None, retention_seconds=None, payload_size_cap=None, max_bytes=None))]
+    fn enable(
+        &self,
+        room: &Bound<'_, PyAny>,
+        namespace: Option<&Bound<'_, PyAny>>,
+        max_entries: Option<&Bound<'_, PyAny>>,
+        retention_seconds: Option<&Bound<'_, PyAny>>,
+        payload_size_cap: Option<&Bound<'_, PyAny>>,
+        max_bytes: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<()> {
+        let room = args::string("room", room)?;
+        let ns = args::namespace(namespace)?;
+        // `max_entries=None` means the default; 0 is refused by the core.
+        let max_entries = to_usize(args::count("max_entries", max_entries, 0)?)
+            .unwrap_or(core::DEFAULT_MAX_ENTRIES);
+        let config = RoomConfig::default()
+            .max_entries(max_entries)
+            .retention_seconds(args::seconds("retention_seconds", retention_seconds)?)
+            .map_err(core_error)?
+            .payload_size_cap(to_usize(args::count(
+                "payload_size_cap",
+                payload_size_cap,
+                0,
+            )?))
+            .max_bytes(to_usize(args::count("max_bytes", max_bytes, 0)?));
+        self.inner.enable(&ns, &room, config).map_err(core_error)
+    }
+
+    /// Disable history for a room and free its entries. Returns whether it
+    /// was enabled.
+    #[pyo3(signature = (room, namespace=None))]
+    fn disable(
+        &self,
+        room: &Bound<'_, PyAny>,
+        namespace: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<bool> {
+        Ok(self
+            .inner
+            .disable(&args::namespace(namespace)?, &args::string("room", room)?))
+    }
+
+    /// Whether history is enabled for a room.
+    #[pyo3(signature = (room, namespace=None))]
+    fn is_enabled(
+        &self,
+        room: &Bound<'_, PyAny>,
+        namespace: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<bool> {
+        Ok(self
+            .inner
+            .is_enabled(&args::namespace(namespace)?, &args::string("room", room)?))
+    }
+
+    /// Record one emit. Returns its ``seq``, or ``None`` when the room has no
+    /// history or the payload alone exceeds a byte bound.
+    #[pyo3(signature = (room, event, data, namespace=None))]
+    fn record(
+        &self,
+        room: &Bound<'_, PyAny>,
+        event: &Bound<'_, PyAny>,
+        data: &Bound<'_, PyAny>,
+        namespace: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<Option<u64>> {
+        let room = args::string("room", room)?;
+        let ns = args::namespace(namespace)?;
+        let event = args::string("event", event)?;
+        let payload = to_payload(data)?;
+        Ok(match self.inner.record(&ns, &room, &event, payload) {
+            RecordOutcome::Recorded(seq) => Some(seq),
+            _ => None,
+        })
+    }
+
+    /// Read a room's history, oldest to newest (see ``get_history``).
+    #[pyo3(signature = (room, limit=None, namespace=None, include_events=None, exclude_events=None, payload_size_cap=None, since_seq=None, before_seq=None))]
+    #[allow(clippy::too_many_arguments)]
+    fn fetch<'py>(
+        &self,
+        py: Python<'py>,
+        room: &Bound<'py, PyAny>,
+        limit: Option<&Bound<'py, PyAny>>,
+        namespace: Option<&Bound<'py, PyAny>>,
+        include_events: Option<&Bound<'py, PyAny>>,
+        exclude_events: Option<&Bound<'py, PyAny>>,
+        payload_size_cap: Option<&Bound<'py, PyAny>>,
+        since_seq: Option<&Bound<'py, PyAny>>,
+        before_seq: Option<&Bound<'py, PyAny>>,
+    ) -> PyResult<Bound<'py, PyList>> {
+        let room = args::string("room", room)?;
+        let ns = args::namespace(namespace)?;
+        let a = ReadArgs::parse(
+            limit,
+            include_events,
+            exclude_events,
+            payload_size_cap,
+            since_seq,
+            before_seq,
+        )?;
+        // Large reads copy many entries: let other threads run meanwhile.
+        let entries = py.detach(|| self.inner.fetch(&ns, &room, &a.query));
+        entries_list(py, &entries)
+    }
+
+    /// A windowed read with ``gap`` and ``has_more`` (see ``get_history_page``).
+    #[pyo3(signature = (room, limit=None, namespace=None, include_events=None, exclude_events=None, payload_size_cap=None, since_seq=None, before_seq=None, epoch=None))]
+    #[allow(clippy::too_many_arguments)]
+    fn page<'py>(
+        &self,
+        py: Python<'py>,
+        room: &Bound<'py, PyAny>,
+        limit: Option<&Bound<'py, PyAny>>,
+        namespace: Option<&Bound<'py, PyAny>>,
+        include_events: Option<&Bound<'py, PyAny>>,
+        exclude_events: Option<&Bound<'py, PyAny>>,
+        payload_size_cap: Option<&Bound<'py, PyAny>>,
+        since_seq: Option<&Bound<'py, PyAny>>,
+        before_seq: Option<&Bound<'py, PyAny>>,
+        epoch: Option<&Bound<'py, PyAny>>,
+    ) -> PyResult<Bound<'py, PyDict>> {
+        let room = args::string("room", room)?;
+        let ns = args::namespace(namespace)?;
+        let a = ReadArgs::parse(
+            limit,
+            include_events,
+            exclude_events,
+            payload_size_cap,
+            since_seq,
+            before_seq,
+        )?;
+        let epoch = args::opt_string("epoch", epoch)?;
+        let page = py.detach(|| self.inner.page(&ns, &room, &a.query, epoch.as_deref()));
+        let d = PyDict::new(py);
+        d.set_item("entries", entries_list(py, &page.entries)?)?;
+        d.set_item("epoch", page.epoch.map(|e| e.to_string()))?;
+        d.set_item("first_seq", page.first_seq)?;
+        d.set_item("last_seq", page.last_seq)?;
+        d.set_item("has_more", page.has_more)?;
+        d.set_item("gap", page.gap)?;
+        Ok(d)
+    }
+
+    /// Counters, sizes and configuration of a room.
+    #[pyo3(signature = (room, namespace=None))]
+    fn stats<'py>(
+        &self,
+        py: Python<'py>,
+        room: &Bound<'py, PyAny>,
+        namespace: Option<&Bound<'py, PyAny>>,
+    ) -> PyResult<Bound<'py, PyDict>> {
+        let s = self
+            .inner
+            .stats(&args::namespace(namespace)?, &args::string("room", room)?);
+        let d = PyDict::new(py);
+        d.set_item("enabled", s.enabled)?;
+        d.set_item("entries_count", s.entries_count)?;
+        d.set_item("bytes", s.bytes)?;
+        d.set_item("evictions_size", s.evictions_size)?;
+        d.set_item("evictions_time", s.evictions_time)?;
+        d.set_item("evictions_bytes", s.evictions_bytes)?;
+        d.set_item("rejected_oversize", s.rejected_oversize)?;
+        d.set_item("record_errors", s.record_errors)?;
+        d.set_item("recorded_total", s.recorded_total)?;
+        d.set_item("first_seq", s.first_seq)?;
+        d.set_item("last_seq", s.last_seq)?;
+        d.set_item("epoch", s.epoch.map(|e| e.to_string()))?;
+        let c = s.config.as_ref();
+        d.set_item("max_entries", c.map(|c| c.max_entries))?;
+        d.set_item(
+            "retention_seconds",
+            c.and_then(|c| c.retention).map(|r| r.as_secs_f64()),
+        )?;
+        d.set_item("max_bytes", c.and_then(|c| c.max_bytes))?;
+        d.set_item("payload_size_cap", c.and_then(|c| c.payload_size_cap))?;
+        Ok(d)
+    }
+
+    /// Drop a room's entries (it stays enabled, its seq goes on). Returns
+    /// how many were dropped.
+    #[pyo3(signature = (room, namespace=None))]
+    fn clear(
+        &self,
+        room: &Bound<'_, PyAny>,
+        namespace: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<usize> {
+        Ok(self
+            .inner
+            .clear(&args::namespace(namespace)?, &args::string("room", room)?))
+    }
+
+    /// Every ``(namespace, room)`` with history enabled.
+    fn rooms(&self) -> Vec<(String, String)> {
+        let mut rooms = self.inner.rooms();
+        rooms.sort();
+        rooms
+    }
+
+    /// Count a failed record in the room's ``record_errors``.
+    #[pyo3(signature = (room, namespace=None))]
+    fn note_record_error(
+        &self,
+        room: &Bound<'_, PyAny>,
+        namespace: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<()> {
+        self.inner
+            .note_record_error(&args::namespace(namespace)?, &args::string("room", room)?);
+        Ok(())
+    }
+
+    /// The emit hook: record ``data`` once into each history-enabled room
+    /// that ``to`` addresses. The payload is converted only if some room has
+    /// history. If it cannot be, each such room counts a record error and
+    /// the error is raised for the caller to log.
+    fn _record_emit(
+        &self,
+        namespace: &Bound<'_, PyAny>,
+        to: &Bound<'_, PyAny>,
+        event: &Bound<'_, PyAny>,
+        data: &Bound<'_, PyAny>,
+    ) -> PyResult<()> {
+        let ns = args::namespace(Some(namespace))?;
+        let rooms: Vec<String> = addressed_rooms(to)
+            .into_iter()
+            .filter(|r| self.inner.is_enabled(&ns, r))
+            .collect();
+        if rooms.is_empty() {
+            return Ok(());
+        }
+        let converted =
+            args::string("event", event).and_then(|event| Ok((event, to_payload(data)?)));
+        let (event, payload) = match converted {
+            Ok(v) => v,
+            Err(e) => {
+                rooms
+                    .iter()
+                    .for_each(|r| self.inner.note_record_error(&ns, r));
+                return Err(e);
+            }
+        };
+        let (last, rest) = rooms.split_last().expect("rooms is not empty");
+        for r in rest {
+            self.inner.record(&ns, r, &event, payload.clone());
+        }
+        self.inner.record(&ns, last, &event, payload);
+        Ok(())
+    }
+
+    fn __repr__(&self) -> String {
+        format!(
+            "HistoryStore(max_total_bytes={}, rooms={})",
+            self.inner
+                .max_total_bytes()
+                .map_or_else(|| "None".to_owned(), |b| b.to_string()),
+            self.inner.rooms().len()
+        )
+    }
+}
