@@ -5,6 +5,8 @@ from typing import Any, final
 
 from ._types import Entry, Page, Stats
 
+__all__ = ["HistoryStore", "MAX_DEPTH", "ManualClock", "__version__"]
+
 __version__: str
 MAX_DEPTH: int
 

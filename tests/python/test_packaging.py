@@ -1,0 +1,100 @@
+"""The installed wheel, as a user gets it: the start-up hook in fresh
+interpreters, and the type stubs against the native module."""
+
+import os
+import subprocess
+import sys
+
+import pytest
+
+
+def run_python(code, **env):
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        env={**os.environ, **env},
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    return result.stdout.strip()
+
+
+def test_start_up_imports_neither_socketio_nor_the_native_module():
+    out = run_python(
+        "import sys; print(sorted(m for m in sys.modules"
+        " if m.startswith(('socketio', 'engineio'))))"
+    )
+    assert out == "[]"
+
+
+def test_plain_import_socketio_gains_history():
+    out = run_python(
+        "import socketio\n"
+        "sio = socketio.Server()\n"
+        "sio.enable_history('r')\n"
+        "sio.emit('e', 'x', to='r')\n"
+        "print(len(sio.get_history('r')), hasattr(socketio.AsyncServer, 'replay_history'))"
+    )
+    assert out == "1 True"
+
+
+def test_from_import_also_gains_history():
+    out = run_python(
+        "from socketio import AsyncServer, Server\nprint(hasattr(Server, 'get_history_page'))"
+    )
+    assert out == "True"
+
+
+@pytest.mark.parametrize("value", ["0", "false", "off"])
+def test_autopatch_can_be_turned_off(value):
+    out = run_python(
+        "import sys, socketio\n"
+        "print(hasattr(socketio.Server, 'enable_history'), 'socketio_history' in sys.modules)",
+        SOCKETIO_HISTORY_AUTOPATCH=value,
+    )
+    assert out == "False False"
+    # An explicit import still works.
+    out = run_python(
+        "import socketio, socketio_history\nprint(hasattr(socketio.Server, 'enable_history'))",
+        SOCKETIO_HISTORY_AUTOPATCH=value,
+    )
+    assert out == "True"
+
+
+def test_stubs_match_the_native_module():
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "mypy.stubtest",
+            "socketio_history._native",
+            "--ignore-disjoint-bases",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_the_package_type_checks(tmp_path):
+    user_code = tmp_path / "app.py"
+    user_code.write_text(
+        "from socketio_history import Entry, HistoryStore, Stats\n"
+        "store = HistoryStore(max_total_bytes=1024)\n"
+        "store.enable('room', max_entries=10)\n"
+        "entries: list[Entry] = store.fetch('room', limit=5, include_events=['chat'])\n"
+        "stats: Stats = store.stats('room')\n"
+        "seq: int | None = store.record('room', 'chat', {'text': 'hi'})\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-m", "mypy", "--strict", str(user_code)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
