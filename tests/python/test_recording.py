@@ -7,7 +7,6 @@ import math
 
 import pytest
 import socketio
-
 import socketio_history
 
 

@@ -4,11 +4,10 @@ and every room's stats with a small pure-Python model of SPEC section 2."""
 
 import json
 
+import socketio
 from hypothesis import settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
-
-import socketio
 from socketio_history import HistoryStore, ManualClock
 
 ROOMS = ["a", "b"]

@@ -5,7 +5,7 @@ from typing import Any, final
 
 from ._types import Entry, Page, Stats
 
-__all__ = ["HistoryStore", "MAX_DEPTH", "ManualClock", "__version__"]
+__all__ = ["MAX_DEPTH", "HistoryStore", "ManualClock", "__version__"]
 
 __version__: str
 MAX_DEPTH: int
