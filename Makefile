@@ -10,9 +10,21 @@ VPY := $(VENV)/bin/python
 # compiles the common crates once; benchmarks build with `release`.
 PROFILE ?= dev
 
+# Cargo's output directory for PROFILE.
+PROFILE_DIR := $(if $(filter dev,$(PROFILE)),debug,$(PROFILE))
+LIBDIR := target/$(PROFILE_DIR)
+VERSION := $(shell sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -n 1)
+PREFIX ?= /usr/local
+# The header generator, pinned and installed into target/tools.
+CBINDGEN_VERSION := 0.29.4
+CBINDGEN := target/tools/bin/cbindgen
+# What a static link of the Rust staticlib needs (rustc --print native-static-libs).
+NATIVE_STATIC_LIBS := -lgcc_s -lutil -lrt -lpthread -lm -ldl -lc
+
 WHEEL_SOURCES := Cargo.toml Cargo.lock $(shell find core/src bindings/python/src bindings/python/python -type f -not -name '*.pyc') bindings/python/Cargo.toml bindings/python/pyproject.toml
 
-.PHONY: demo demo-core test test-rust test-python lint fmt bench bench-core toolchain venv wheel clean
+.PHONY: demo demo-core test test-rust test-python test-c lint fmt bench bench-core toolchain \
+	c-toolchain venv wheel lib header check-header install clean
 
 ## The demo: a python-socketio chat with a late joiner who gets the history.
 demo: wheel
@@ -23,7 +35,7 @@ demo-core:
 	$(CARGO) run --quiet -p socketio-history --example tour
 
 ## Every test and check; what CI runs.
-test: lint test-rust test-python
+test: lint check-header test-rust test-c test-python
 
 toolchain:
 	@$(CARGO) fmt --version >/dev/null 2>&1 || { echo "rustfmt is missing: rustup component add rustfmt" >&2; exit 1; }
@@ -58,6 +70,58 @@ lint: toolchain venv
 
 test-rust:
 	$(CARGO) test --workspace --exclude socketio-history-python --locked
+
+## The C library (cdylib + staticlib) in PROFILE.
+lib:
+	$(CARGO) build -p socketio-history-ffi --locked --profile $(PROFILE)
+
+$(CBINDGEN):
+	$(CARGO) install cbindgen --version $(CBINDGEN_VERSION) --locked --root target/tools
+
+## Regenerate include/socketio_history.h from ffi/src.
+header: $(CBINDGEN)
+	$(CBINDGEN) --quiet --config ffi/cbindgen.toml --crate socketio-history-ffi --output include/socketio_history.h ffi
+
+## Fail when the committed header differs from a fresh generation (into a
+## scratch file: the check never touches the tree).
+check-header: $(CBINDGEN)
+	@mkdir -p target/header-check
+	@$(CBINDGEN) --quiet --config ffi/cbindgen.toml --crate socketio-history-ffi \
+		--output target/header-check/socketio_history.h ffi
+	@diff -u include/socketio_history.h target/header-check/socketio_history.h \
+		|| { echo "include/socketio_history.h is out of date: run 'make header' and commit it" >&2; exit 1; }
+
+## The system C/C++ compilers, valgrind and pkg-config (apt-get when root).
+c-toolchain:
+	@missing=""; \
+	for tool in cc:gcc c++:g++ valgrind:valgrind pkg-config:pkg-config; do \
+		command -v $${tool%%:*} >/dev/null 2>&1 || missing="$$missing $${tool##*:}"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+		if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq$$missing; \
+		else echo "missing:$$missing (install them, or run as root)" >&2; exit 1; fi; \
+	fi
+
+## C and C++ tests against the built library: plain, ASan+UBSan, valgrind;
+## then an install into a scratch prefix, used through pkg-config.
+test-c: c-toolchain lib
+	tests/c/run.sh $(LIBDIR) target/c-tests
+	rm -rf target/c-tests/prefix
+	$(MAKE) --no-print-directory install PREFIX=$(CURDIR)/target/c-tests/prefix
+	cc -std=c11 -Wall -Wextra -Wpedantic -Werror tests/c/test_pkgconfig.c -o target/c-tests/test_pkgconfig \
+		$$(PKG_CONFIG_PATH=target/c-tests/prefix/lib/pkgconfig pkg-config --cflags --libs socketio_history) \
+		-Wl,-rpath,$(CURDIR)/target/c-tests/prefix/lib
+	target/c-tests/test_pkgconfig
+
+## Install the library, headers and socketio_history.pc under PREFIX.
+install: lib
+	install -d $(DESTDIR)$(PREFIX)/lib/pkgconfig $(DESTDIR)$(PREFIX)/include
+	install -m 755 $(LIBDIR)/libsocketio_history.so $(DESTDIR)$(PREFIX)/lib/
+	install -m 644 $(LIBDIR)/libsocketio_history.a $(DESTDIR)$(PREFIX)/lib/
+	install -m 644 include/socketio_history.h include/socketio_history.hpp $(DESTDIR)$(PREFIX)/include/
+	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|$(VERSION)|' \
+		-e 's|@NATIVE_STATIC_LIBS@|$(NATIVE_STATIC_LIBS)|' \
+		ffi/socketio_history.pc.in > $(DESTDIR)$(PREFIX)/lib/pkgconfig/socketio_history.pc
 
 test-python: wheel
 	$(VPY) -m pytest

@@ -1,4 +1,73 @@
-//! C ABI over the `socketio-history` core. Filled in by the C ABI issue; for
-//! now the crate only proves that the workspace links the core into a cdylib.
+//! `libsocketio_history`: the C ABI over the socketio-history core.
+//!
+//! Conventions (see the README's C section):
+//! * every fallible function returns a `sioh_status`; out-parameters are
+//!   written only on success;
+//! * strings go in as `(pointer, length)` and are checked for UTF-8; a NULL
+//!   namespace means `"/"`;
+//! * what the library allocates is freed with its own `_free` function, and
+//!   `_free(NULL)` is a no-op;
+//! * no panic crosses the boundary: it becomes `SIOH_STATUS_INTERNAL_ERROR`;
+//! * `sioh_last_error_message()` explains the last failure on this thread.
+//!
+//! This crate translates types and errors only; history logic lives in the
+//! core crate.
 
-pub use socketio_history_core as core;
+// The exports take raw pointers from C, where `unsafe fn` means nothing; each
+// pointer is checked for NULL before it is read (see `input.rs`).
+#![allow(clippy::not_unsafe_ptr_arg_deref)]
+
+mod entries;
+mod input;
+mod status;
+mod store;
+
+pub use entries::{
+    sioh_entries, sioh_entries_free, sioh_entries_get, sioh_entries_len, sioh_entry,
+    sioh_page_info, sioh_query, sioh_query_init, sioh_room_fetch, sioh_room_page,
+};
+pub use input::sioh_str;
+pub use status::sioh_status;
+pub use store::{
+    sioh_payload_kind, sioh_room_clear, sioh_room_config, sioh_room_config_init, sioh_room_disable,
+    sioh_room_enable, sioh_room_note_record_error, sioh_room_record, sioh_room_stats, sioh_rooms,
+    sioh_rooms_free, sioh_rooms_get, sioh_rooms_len, sioh_stats, sioh_store, sioh_store_free,
+    sioh_store_new, sioh_store_rooms, sioh_store_total_bytes,
+};
+
+use std::ffi::c_char;
+
+/// The library's version, e.g. `"0.1.0"` (static; never freed). Compare it
+/// with `SIOH_VERSION_STRING` to check that the header matches the library.
+#[no_mangle]
+pub extern "C" fn sioh_version() -> *const c_char {
+    concat!(env!("CARGO_PKG_VERSION"), "\0").as_ptr().cast()
+}
+
+/// The fixed description of a status code (static; never freed). Unknown
+/// codes get "unknown status code".
+#[no_mangle]
+pub extern "C" fn sioh_status_message(status: u32) -> *const c_char {
+    sioh_status::text(status).as_ptr().cast()
+}
+
+/// A description of the last failure on the calling thread, naming the
+/// parameter at fault where there is one ("" if nothing failed yet). Set by
+/// every call that returns an error; successful calls leave it as it is. The
+/// pointer is valid until the next failing call on this thread.
+#[no_mangle]
+pub extern "C" fn sioh_last_error_message() -> *const c_char {
+    status::last_error_ptr()
+}
+
+/// Free a box handed out to C. NULL is a no-op; a panic in a destructor is
+/// contained.
+///
+/// # Safety
+/// `ptr` must be NULL or come from `Box::into_raw` and not be freed before.
+pub(crate) unsafe fn free_box<T>(ptr: *mut T) {
+    if !ptr.is_null() {
+        let owned = Box::from_raw(ptr);
+        let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(move || drop(owned)));
+    }
+}

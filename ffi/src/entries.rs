@@ -1,0 +1,337 @@
+//! Reads: the query, `sioh_room_fetch`, `sioh_room_page`, and the entries
+//! handle they return.
+
+use crate::input::{self, put, sioh_str};
+use crate::status::{boundary, done, fail, sioh_status, Checked};
+use crate::store::{epoch_field, key, sioh_payload_kind, sioh_store};
+use socketio_history_core::{HistoryEntry, PayloadKind, Query};
+use std::ffi::c_char;
+
+/// What a read selects. Initialise with `sioh_query_init` (everything off:
+/// all entries, no cap), then set the fields you need together with their
+/// `has_` flag. Applied in this order: expired entries dropped; `since_seq`
+/// < seq < `before_seq`; `include_events` kept; `exclude_events` dropped;
+/// the newest `limit` kept; returned oldest to newest; payloads cut to the
+/// cap (which replaces the room's default).
+#[allow(non_camel_case_types)]
+#[repr(C)]
+#[derive(Debug, Clone, Copy)]
+pub struct sioh_query {
+    /// Whether `limit` applies.
+    pub has_limit: bool,
+    /// Keep at most this many (the newest); 0 returns none.
+    pub limit: usize,
+    /// Whether `since_seq` applies.
+    pub has_since_seq: bool,
+    /// Exclusive lower bound on seq.
+    pub since_seq: u64,
+    /// Whether `before_seq` applies.
+    pub has_before_seq: bool,
+    /// Exclusive upper bound on seq.
+    pub before_seq: u64,
+    /// Whether `include_events` applies (an empty list selects nothing).
+    pub has_include_events: bool,
+    /// Event names to keep: `include_events_len` strings.
+    pub include_events: *const sioh_str,
+    /// Length of `include_events`.
+    pub include_events_len: usize,
+    /// Whether `exclude_events` applies (an empty list drops nothing).
+    pub has_exclude_events: bool,
+    /// Event names to drop: `exclude_events_len` strings.
+    pub exclude_events: *const sioh_str,
+    /// Length of `exclude_events`.
+    pub exclude_events_len: usize,
+    /// Whether `payload_size_cap` applies.
+    pub has_payload_size_cap: bool,
+    /// Cut returned payloads larger than this many bytes.
+    pub payload_size_cap: usize,
+}
+
+/// The resync signals of a page read.
+#[allow(non_camel_case_types)]
+#[repr(C)]
+#[derive(Debug, Clone, Copy)]
+pub struct sioh_page_info {
+    /// The room's epoch, NUL-terminated ("" when history is disabled).
+    pub epoch: [c_char; 16],
+    /// Whether `first_seq` is set (false when the room is empty).
+    pub has_first_seq: bool,
+    /// Oldest retained seq.
+    pub first_seq: u64,
+    /// Newest assigned seq (0 if none).
+    pub last_seq: u64,
+    /// Older selected entries exist beyond the limit.
+    pub has_more: bool,
+    /// The cursor cannot be served whole: resync.
+    pub gap: bool,
+}
+
+/// A view of one returned entry. Its pointers are borrowed from the
+/// `sioh_entries` it came from and valid until that is freed; `event` and
+/// `payload` are also NUL-terminated (the NUL is not counted in the lengths).
+#[allow(non_camel_case_types)]
+#[repr(C)]
+#[derive(Debug, Clone, Copy)]
+pub struct sioh_entry {
+    /// Event name (UTF-8).
+    pub event: *const c_char,
+    /// Its length in bytes.
+    pub event_len: usize,
+    /// How to read `payload`: text, bytes, or JSON (`SIOH_PAYLOAD_KIND_JSON`
+    /// for one value, `SIOH_PAYLOAD_KIND_JSON_ARGS` for an array of
+    /// arguments). A truncated structured payload is text.
+    pub kind: sioh_payload_kind,
+    /// Payload bytes.
+    pub payload: *const u8,
+    /// Their length.
+    pub payload_len: usize,
+    /// Wall-clock Unix seconds at record time.
+    pub timestamp: f64,
+    /// Position in the room's lifetime (1-based, gap-free).
+    pub seq: u64,
+    /// Whether the payload was cut by the cap.
+    pub truncated: bool,
+}
+
+struct Item {
+    /// NUL-terminated.
+    event: Box<[u8]>,
+    kind: sioh_payload_kind,
+    /// NUL-terminated.
+    payload: Box<[u8]>,
+    timestamp: f64,
+    seq: u64,
+    truncated: bool,
+}
+
+/// The entries a read returned, owned by the library until
+/// `sioh_entries_free`. Immutable: reading it from several threads at once
+/// is safe.
+#[allow(non_camel_case_types)]
+pub struct sioh_entries {
+    items: Vec<Item>,
+}
+
+fn with_nul(bytes: &[u8]) -> Box<[u8]> {
+    let mut v = Vec::with_capacity(bytes.len() + 1);
+    v.extend_from_slice(bytes);
+    v.push(0);
+    v.into_boxed_slice()
+}
+
+fn item(e: &HistoryEntry) -> Item {
+    let p = &e.payload;
+    let (kind, payload) = match p.kind() {
+        PayloadKind::Text => (
+            sioh_payload_kind::Text,
+            with_nul(p.as_text().unwrap_or_default().as_bytes()),
+        ),
+        PayloadKind::Bytes => (
+            sioh_payload_kind::Bytes,
+            with_nul(p.as_bytes().unwrap_or_default()),
+        ),
+        PayloadKind::Args => (
+            sioh_payload_kind::JsonArgs,
+            with_nul(p.to_json().as_bytes()),
+        ),
+        _ => (sioh_payload_kind::Json, with_nul(p.to_json().as_bytes())),
+    };
+    Item {
+        event: with_nul(e.event.as_bytes()),
+        kind,
+        payload,
+        timestamp: e.timestamp,
+        seq: e.seq,
+        truncated: e.truncated,
+    }
+}
+
+/// Set `query` to select everything with no cap. NULL is a no-op.
+#[no_mangle]
+pub extern "C" fn sioh_query_init(query: *mut sioh_query) {
+    let all = sioh_query {
+        has_limit: false,
+        limit: 0,
+        has_since_seq: false,
+        since_seq: 0,
+        has_before_seq: false,
+        before_seq: 0,
+        has_include_events: false,
+        include_events: std::ptr::null(),
+        include_events_len: 0,
+        has_exclude_events: false,
+        exclude_events: std::ptr::null(),
+        exclude_events_len: 0,
+        has_payload_size_cap: false,
+        payload_size_cap: 0,
+    };
+    // SAFETY: NULL checked by `put`.
+    unsafe { put(query, all) };
+}
+
+/// # Safety
+/// `q` must be NULL or a valid `sioh_query` whose lists are valid.
+unsafe fn to_query(q: *const sioh_query) -> Checked<Query> {
+    let Some(q) = q.as_ref() else {
+        return Ok(Query::new());
+    };
+    Ok(Query {
+        limit: q.has_limit.then_some(q.limit),
+        since_seq: q.has_since_seq.then_some(q.since_seq),
+        before_seq: q.has_before_seq.then_some(q.before_seq),
+        include_events: if q.has_include_events {
+            Some(input::text_list(
+                "include_events",
+                q.include_events,
+                q.include_events_len,
+            )?)
+        } else {
+            None
+        },
+        exclude_events: if q.has_exclude_events {
+            Some(input::text_list(
+                "exclude_events",
+                q.exclude_events,
+                q.exclude_events_len,
+            )?)
+        } else {
+            None
+        },
+        payload_size_cap: q.has_payload_size_cap.then_some(q.payload_size_cap),
+    })
+}
+
+fn hand_out(entries: &[HistoryEntry], out: *mut *mut sioh_entries) {
+    let list = Box::into_raw(Box::new(sioh_entries {
+        items: entries.iter().map(item).collect(),
+    }));
+    // SAFETY: callers checked `out` for NULL before doing any work.
+    unsafe { *out = list };
+}
+
+/// Read a room's history (`query` NULL: everything). On success
+/// `*entries_out` owns the result; free it with `sioh_entries_free`. A room
+/// without history gives an empty result.
+///
+/// Thread safety: any thread.
+#[no_mangle]
+pub extern "C" fn sioh_room_fetch(
+    store: *const sioh_store,
+    ns: *const c_char,
+    ns_len: usize,
+    room: *const c_char,
+    room_len: usize,
+    query: *const sioh_query,
+    entries_out: *mut *mut sioh_entries,
+) -> sioh_status {
+    boundary!(done((|| {
+        // SAFETY: pointers checked by the helpers.
+        let k = unsafe { key(store, ns, ns_len, room, room_len)? };
+        let q = unsafe { to_query(query)? };
+        if entries_out.is_null() {
+            return Err(fail(sioh_status::NullPointer, "entries_out is NULL"));
+        }
+        hand_out(&k.store.fetch(k.ns, k.room, &q), entries_out);
+        Ok(())
+    })()))
+}
+
+/// A windowed read for a reconnecting client: like `sioh_room_fetch`, plus
+/// `*info_out` with `gap` (the cursor cannot be served whole: entries after
+/// `since_seq` are gone, `since_seq` is ahead of `last_seq`, or `epoch` is
+/// not the room's) and `has_more`. `epoch` (optional, `epoch_len` bytes) is
+/// the epoch the client's cursor came from.
+#[no_mangle]
+#[allow(clippy::too_many_arguments)]
+pub extern "C" fn sioh_room_page(
+    store: *const sioh_store,
+    ns: *const c_char,
+    ns_len: usize,
+    room: *const c_char,
+    room_len: usize,
+    query: *const sioh_query,
+    epoch: *const c_char,
+    epoch_len: usize,
+    entries_out: *mut *mut sioh_entries,
+    info_out: *mut sioh_page_info,
+) -> sioh_status {
+    boundary!(done((|| {
+        // SAFETY: pointers checked by the helpers.
+        let k = unsafe { key(store, ns, ns_len, room, room_len)? };
+        let q = unsafe { to_query(query)? };
+        let epoch = if epoch.is_null() {
+            None
+        } else {
+            Some(unsafe { input::text("epoch", epoch, epoch_len)? })
+        };
+        if entries_out.is_null() || info_out.is_null() {
+            return Err(fail(
+                sioh_status::NullPointer,
+                "entries_out or info_out is NULL",
+            ));
+        }
+        let page = k.store.page(k.ns, k.room, &q, epoch);
+        hand_out(&page.entries, entries_out);
+        let info = sioh_page_info {
+            epoch: epoch_field(page.epoch),
+            has_first_seq: page.first_seq.is_some(),
+            first_seq: page.first_seq.unwrap_or(0),
+            last_seq: page.last_seq,
+            has_more: page.has_more,
+            gap: page.gap,
+        };
+        unsafe { put(info_out, info) };
+        Ok(())
+    })()))
+}
+
+/// How many entries a result holds (0 for NULL).
+#[no_mangle]
+pub extern "C" fn sioh_entries_len(entries: *const sioh_entries) -> usize {
+    // SAFETY: NULL checked; otherwise a live result.
+    unsafe { entries.as_ref() }.map_or(0, |e| e.items.len())
+}
+
+/// A view of the `index`th entry (oldest first) in `*entry_out`.
+#[no_mangle]
+pub extern "C" fn sioh_entries_get(
+    entries: *const sioh_entries,
+    index: usize,
+    entry_out: *mut sioh_entry,
+) -> sioh_status {
+    boundary!(done((|| {
+        // SAFETY: NULL checked by `required`.
+        let entries = unsafe { input::required("entries", entries)? };
+        if entry_out.is_null() {
+            return Err(fail(sioh_status::NullPointer, "entry_out is NULL"));
+        }
+        let it = entries.items.get(index).ok_or_else(|| {
+            fail(
+                sioh_status::InvalidArgument,
+                format!(
+                    "index {index} is out of range (len {})",
+                    entries.items.len()
+                ),
+            )
+        })?;
+        let view = sioh_entry {
+            event: it.event.as_ptr().cast(),
+            event_len: it.event.len() - 1,
+            kind: it.kind,
+            payload: it.payload.as_ptr(),
+            payload_len: it.payload.len() - 1,
+            timestamp: it.timestamp,
+            seq: it.seq,
+            truncated: it.truncated,
+        };
+        unsafe { put(entry_out, view) };
+        Ok(())
+    })()))
+}
+
+/// Free a result. NULL is a no-op.
+#[no_mangle]
+pub extern "C" fn sioh_entries_free(entries: *mut sioh_entries) {
+    // SAFETY: from `sioh_room_fetch`/`sioh_room_page`, freed once.
+    unsafe { crate::free_box(entries) }
+}

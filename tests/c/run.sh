@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Build and run the C and C++ tests against the built library, each plainly,
+# under AddressSanitizer + UndefinedBehaviorSanitizer, and under valgrind.
+# Usage: tests/c/run.sh LIBDIR OUTDIR
+set -euo pipefail
+libdir="$(cd "$1" && pwd)"
+out="$2"
+mkdir -p "$out"
+cc="${CC:-cc}"
+cxx="${CXX:-c++}"
+warn=(-Wall -Wextra -Wpedantic -Werror -g -Iinclude)
+link=(-L"$libdir" -lsocketio_history -Wl,-rpath,"$libdir" -lm -pthread)
+san=(-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all)
+grind=(valgrind --quiet --leak-check=full --errors-for-leak-kinds=definite,indirect
+       --error-exitcode=99)
+
+for t in test_api test_threads; do
+    "$cc" -std=c11 "${warn[@]}" "tests/c/$t.c" -o "$out/$t" "${link[@]}"
+    "$cc" -std=c11 "${warn[@]}" "${san[@]}" "tests/c/$t.c" -o "$out/$t-asan" "${link[@]}"
+done
+"$cxx" -std=c++17 "${warn[@]}" tests/c/test_cpp.cpp -o "$out/test_cpp" "${link[@]}"
+
+for t in test_api test_threads test_cpp; do
+    echo "== $t"
+    "$out/$t"
+    if [ -x "$out/$t-asan" ]; then
+        echo "== $t (ASan+UBSan)"
+        "$out/$t-asan"
+    fi
+    echo "== $t (valgrind)"
+    "${grind[@]}" "$out/$t"
+done

@@ -1,0 +1,69 @@
+// The header is valid C++ (included twice, to check its guard) and the RAII
+// wrapper works against the real library.
+#include "socketio_history.h"
+#include "socketio_history.h"
+#include "socketio_history.hpp"
+#include "socketio_history.hpp"
+
+#include <cstdio>
+#include <cstring>
+#include <string>
+
+static int passed, failed;
+#define CHECK(cond)                                                            \
+    do {                                                                       \
+        if (cond) {                                                            \
+            passed++;                                                          \
+        } else {                                                               \
+            failed++;                                                          \
+            std::fprintf(stderr, "%s:%d: CHECK(%s) failed\n", __FILE__, __LINE__, #cond); \
+        }                                                                      \
+    } while (0)
+
+int main() {
+    sioh::Store store;
+    store.enable("lobby", sioh::RoomConfig{}.with_max_entries(3));
+    store.enable("lobby", sioh::RoomConfig{}.with_max_entries(3), "/chat");
+    for (int i = 0; i < 5; i++) store.record_text("lobby", "chat", "m" + std::to_string(i));
+    CHECK(store.record_json("lobby", "json", R"({"a": [1, 2]})") == 6);
+    CHECK(store.record("lobby", "bin", sioh::PayloadKind::Bytes, std::string_view("\0\1", 2)) == 7);
+
+    auto entries = store.fetch("lobby");
+    CHECK(entries.size() == 3);
+    uint64_t expect = 5;
+    for (const auto &e : entries) CHECK(e.seq == expect++);
+    CHECK(entries[0].payload == "m4" && entries[0].event == "chat");
+    CHECK(entries[1].kind == sioh::PayloadKind::Json && entries[1].payload == R"({"a":[1,2]})");
+    CHECK(entries[2].kind == sioh::PayloadKind::Bytes && entries[2].payload.size() == 2);
+
+    auto filtered = store.fetch("lobby", sioh::Query{}.with_include_events({"chat"}).with_payload_size_cap(1));
+    CHECK(filtered.size() == 1 && filtered[0].payload == "m" && filtered[0].truncated);
+
+    auto page = store.page("lobby", sioh::Query{}.with_since_seq(1));
+    CHECK(page.gap && page.last_seq == 7 && page.first_seq == 5u && page.epoch.size() == 12);
+    auto resumed = store.page("lobby", sioh::Query{}.with_since_seq(5), page.epoch);
+    CHECK(!resumed.gap && resumed.entries.size() == 2);
+
+    auto stats = store.stats("lobby");
+    CHECK(stats.enabled && stats.entries_count == 3 && stats.evictions_size == 4);
+    CHECK(store.rooms().size() == 2 && store.rooms()[1].first == "/chat");
+    CHECK(store.clear("lobby") == 3);
+    CHECK(store.disable("lobby") && !store.disable("lobby"));
+
+    try {
+        store.record_text("lobby", "chat", "x");
+        CHECK(false);
+    } catch (const sioh::Error &e) {
+        CHECK(e.status() == SIOH_STATUS_NOT_ENABLED);
+        CHECK(std::strstr(e.what(), "not enabled") != nullptr);
+    }
+    try {
+        store.enable("r", sioh::RoomConfig{}.with_max_entries(0));
+        CHECK(false);
+    } catch (const sioh::Error &e) {
+        CHECK(e.status() == SIOH_STATUS_INVALID_ARGUMENT);
+        CHECK(std::strstr(e.what(), "max_entries") != nullptr);
+    }
+    std::printf("test_cpp: %d passed, %d failed\n", passed, failed);
+    return failed == 0 ? 0 : 1;
+}
