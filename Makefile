@@ -24,7 +24,7 @@ NATIVE_STATIC_LIBS := -lgcc_s -lutil -lrt -lpthread -lm -ldl -lc
 WHEEL_SOURCES := Cargo.toml Cargo.lock $(shell find core/src bindings/python/src bindings/python/python -type f -not -name '*.pyc') bindings/python/Cargo.toml bindings/python/pyproject.toml
 
 .PHONY: demo demo-core test test-rust test-python test-c lint fmt bench bench-core toolchain \
-	c-toolchain venv wheel lib header check-header install clean
+	c-toolchain services venv wheel lib header check-header install clean
 
 ## The demo: a python-socketio chat with a late joiner who gets the history.
 demo: wheel
@@ -102,6 +102,14 @@ c-toolchain:
 		else echo "missing:$$missing (install them, or run as root)" >&2; exit 1; fi; \
 	fi
 
+## Servers the tests talk to: redis-server (apt-get when root). Without it
+## the multi-node tests skip locally; with CI=true they fail instead.
+services:
+	@command -v redis-server >/dev/null 2>&1 || { \
+		if [ "$$(id -u)" = 0 ]; then \
+			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server; \
+		else echo "redis-server is missing: install it (multi-node tests will skip)" >&2; fi; }
+
 ## C and C++ tests against the built library: plain, ASan+UBSan, valgrind;
 ## then an install into a scratch prefix, used through pkg-config.
 test-c: c-toolchain lib
@@ -123,7 +131,7 @@ install: lib
 		-e 's|@NATIVE_STATIC_LIBS@|$(NATIVE_STATIC_LIBS)|' \
 		ffi/socketio_history.pc.in > $(DESTDIR)$(PREFIX)/lib/pkgconfig/socketio_history.pc
 
-test-python: wheel
+test-python: wheel services
 	$(VPY) -m pytest
 
 fmt: venv

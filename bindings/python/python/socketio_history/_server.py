@@ -17,6 +17,8 @@ from collections.abc import Iterable
 from typing import Any
 
 import socketio
+from socketio.async_pubsub_manager import AsyncPubSubManager
+from socketio.pubsub_manager import PubSubManager
 
 from ._native import HistoryStore
 from ._types import Entry, Page, Stats
@@ -113,6 +115,18 @@ def _wrap_async_emit(original: Any) -> Any:
     return emit
 
 
+def _listen_to_the_queue(server: Any) -> None:
+    """Start a message queue's listener now: python-socketio starts it on the
+    first client connection, but a node with history must record what other
+    nodes emit before any client of its own connects."""
+    manager = server.manager
+    if server.manager_initialized or getattr(manager, "write_only", True):
+        return
+    if isinstance(manager, (PubSubManager, AsyncPubSubManager)):
+        server.manager_initialized = True
+        manager.initialize()
+
+
 def _check_enabled_flag(enabled: Any) -> bool:
     if not isinstance(enabled, bool):
         raise TypeError(f"enabled must be a bool, not {type(enabled).__name__}")
@@ -150,7 +164,9 @@ def enable_history(
 
     Enabling an enabled room keeps its entries and ``seq``; tighter bounds
     evict the oldest at once. Raises ``TypeError``/``ValueError`` on bad
-    arguments, changing nothing.
+    arguments, changing nothing. With a message queue (``RedisManager`` and
+    the like) it also starts the server's queue listener, so the node records
+    what other nodes emit even before its first client connects.
     """
     if not _check_enabled_flag(enabled):
         _store(self).disable(room, namespace)
@@ -158,6 +174,7 @@ def enable_history(
     _store(self).enable(
         room, namespace, max_entries, retention_seconds, payload_size_cap, max_bytes
     )
+    _listen_to_the_queue(self)
 
 
 def disable_history(self: Any, room: str, namespace: str | None = "/") -> None:

@@ -1,0 +1,95 @@
+"""One python-socketio node for the multi-node tests, in its own process.
+
+Usage: python node.py KIND QUEUE_URL [--serve]
+KIND is redis, async-redis or kombu. The node enables history for a few
+rooms at start-up (as an app would, from its config), optionally serves
+Socket.IO on a loopback port, prints ("ready", port) and then answers
+commands, one Python literal per line on stdin, with one literal per line
+on stdout: ("emit", event, data, to, namespace), ("history", room,
+namespace), ("quit",).
+"""
+
+import ast
+import asyncio
+import sys
+import threading
+
+import socketio
+
+ROOMS = [("/", "a"), ("/", "b"), ("/chat", "a"), ("/", "probe")]
+
+
+def reply(value):
+    sys.stdout.write(repr(value) + "\n")
+    sys.stdout.flush()
+
+
+def history(entries):
+    return [(e["event"], e["data"], e["seq"]) for e in entries]
+
+
+def sync_node(manager, serve):
+    sio = socketio.Server(client_manager=manager, async_mode="threading", ping_interval=1)
+    for ns, room in ROOMS:
+        sio.enable_history(room, namespace=ns)
+
+    @sio.on("join")
+    def join(sid, room):
+        sio.enter_room(sid, room)
+        return sio.replay_history(sid, room)
+
+    port = None
+    if serve:
+        from werkzeug.serving import make_server  # noqa: PLC0415
+
+        server = make_server("127.0.0.1", 0, socketio.WSGIApp(sio), threaded=True)
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        port = server.server_port
+    reply(("ready", port))
+    for line in sys.stdin:
+        cmd = ast.literal_eval(line)
+        if cmd[0] == "emit":
+            _, event, data, to, ns = cmd
+            sio.emit(event, data, to=to, namespace=ns)
+            reply("ok")
+        elif cmd[0] == "history":
+            reply(history(sio.get_history(cmd[1], namespace=cmd[2])))
+        else:
+            break
+
+
+async def async_node(manager):
+    sio = socketio.AsyncServer(client_manager=manager)
+    for ns, room in ROOMS:
+        await sio.enable_history(room, namespace=ns)
+    reply(("ready", None))
+    while True:
+        line = await asyncio.to_thread(sys.stdin.readline)
+        if not line:
+            break
+        cmd = ast.literal_eval(line)
+        if cmd[0] == "emit":
+            _, event, data, to, ns = cmd
+            await sio.emit(event, data, to=to, namespace=ns)
+            reply("ok")
+        elif cmd[0] == "history":
+            reply(history(await sio.get_history(cmd[1], namespace=cmd[2])))
+        else:
+            break
+
+
+def main():
+    kind, url = sys.argv[1], sys.argv[2]
+    serve = "--serve" in sys.argv[3:]
+    if kind == "redis":
+        sync_node(socketio.RedisManager(url), serve)
+    elif kind == "kombu":
+        sync_node(socketio.KombuManager(url), serve)
+    elif kind == "async-redis":
+        asyncio.run(async_node(socketio.AsyncRedisManager(url)))
+    else:
+        sys.exit(f"unknown node kind {kind!r}")
+
+
+if __name__ == "__main__":
+    main()

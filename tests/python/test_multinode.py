@@ -1,0 +1,225 @@
+"""Several nodes behind a real redis-server: every node that has history for
+a room holds the same entries, each emit once, in order — whichever node (or
+write-only emitter) emitted it, and with no client connected."""
+
+import ast
+import shutil
+import socket
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+import socketio
+from conftest import skip_or_fail
+from realserver import Inbox
+
+NODE = Path(__file__).with_name("node.py")
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def redis_url(tmp_path_factory):
+    binary = shutil.which("redis-server")
+    if binary is None:
+        skip_or_fail("redis-server is not installed (make test installs it as root)")
+    port = free_port()
+    workdir = tmp_path_factory.mktemp("redis")
+    proc = subprocess.Popen(
+        [
+            binary,
+            "--port",
+            str(port),
+            "--bind",
+            "127.0.0.1",
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+            "--dir",
+            str(workdir),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 10
+    while True:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.2) as s:
+                s.sendall(b"PING\r\n")
+                if s.recv(16).startswith(b"+PONG"):
+                    break
+        except OSError:
+            pass
+        if time.monotonic() > deadline or proc.poll() is not None:
+            proc.kill()
+            pytest.fail("redis-server did not start")
+        time.sleep(0.05)
+    yield f"redis://127.0.0.1:{port}/0"
+    proc.terminate()
+    proc.wait(10)
+
+
+class Node:
+    """A node process, driven line by line."""
+
+    def __init__(self, kind, url, serve=False):
+        args = [sys.executable, str(NODE), kind, url] + (["--serve"] if serve else [])
+        self.proc = subprocess.Popen(
+            args, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, bufsize=1
+        )
+        self.lock = threading.Lock()
+        ready, self.port = self.read()
+        assert ready == "ready"
+
+    def read(self):
+        line = self.proc.stdout.readline()
+        assert line, f"node exited with {self.proc.poll()}"
+        return ast.literal_eval(line)
+
+    def call(self, *cmd):
+        with self.lock:
+            self.proc.stdin.write(repr(cmd) + "\n")
+            self.proc.stdin.flush()
+            return self.read()
+
+    def emit(self, event, data, to, namespace="/"):
+        assert self.call("emit", event, data, to, namespace) == "ok"
+
+    def history(self, room, namespace="/"):
+        return self.call("history", room, namespace)
+
+    def close(self):
+        try:
+            self.proc.stdin.write(repr(("quit",)) + "\n")
+            self.proc.stdin.close()
+            self.proc.wait(10)
+        except (OSError, subprocess.TimeoutExpired):
+            self.proc.kill()
+            self.proc.wait(10)
+        finally:
+            self.proc.stdout.close()
+
+
+def wait_until(predicate, what, timeout=15.0):
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            pytest.fail(f"timed out waiting for {what}")
+        time.sleep(0.02)
+
+
+def wait_subscribed(nodes, emit_probe):
+    """Until every node hears the queue, emits are lost (pub/sub keeps no
+    backlog): emit probes until one reaches every node."""
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        emit_probe()
+        time.sleep(0.2)
+        if all(n.history("probe") for n in nodes):
+            return
+    pytest.fail("the nodes never all heard the queue")
+
+
+@pytest.fixture
+def nodes_factory():
+    started = []
+
+    def start(*specs):
+        nodes = [Node(*spec) for spec in specs]
+        started.extend(nodes)
+        return nodes
+
+    yield start
+    for node in started:
+        node.close()
+
+
+def run_scenario(nodes, writer, ns_room_emits):
+    """Emit from each source in turn; after each, wait until every node has
+    it, so the expected order is well defined. Returns the expected
+    histories per (namespace, room)."""
+    expected = {}
+    for source, event, data, to, namespace in ns_room_emits:
+        if source == "writer":
+            writer.emit(event, data, room=to, namespace=namespace)
+        else:
+            nodes[source].emit(event, data, to, namespace)
+        rooms = [to] if isinstance(to, str) else list(dict.fromkeys(to))
+        for room in rooms:
+            entries = expected.setdefault((namespace, room), [])
+            entries.append((event, data, len(entries) + 1))
+        for room in rooms:
+            want = len(expected[(namespace, room)])
+            wait_until(
+                lambda room=room, want=want, namespace=namespace: all(
+                    len(n.history(room, namespace)) >= want for n in nodes
+                ),
+                f"{event} in {namespace}{room} on every node",
+            )
+    return expected
+
+
+EMITS = [
+    (0, "chat", "from node 0", "a", "/"),
+    (1, "chat", ("two", "args", b"\x00\xff"), ["a", "b"], "/"),
+    (2, "blob", {"file": b"\x01\x02", "parts": [b"x"]}, "a", "/chat"),
+    ("writer", "news", [1, {"k": None}], "b", "/"),
+    (0, "chat", {"nested": ("t", 1)}, "b", "/"),
+    ("writer", "bin", b"\xde\xad", "a", "/"),
+]
+
+
+def test_redis_nodes_and_a_write_only_emitter_share_one_history(redis_url, nodes_factory):
+    nodes = nodes_factory(("redis", redis_url), ("redis", redis_url), ("async-redis", redis_url))
+    writer = socketio.RedisManager(redis_url, write_only=True)
+    wait_subscribed(nodes, lambda: writer.emit("probe", 0, room="probe"))
+    expected = run_scenario(nodes, writer, EMITS)
+    # Tuples through the queue arrive as several arguments; nested tuples as
+    # lists, exactly like on the node that emitted them.
+    expected[("/", "b")][2] = ("chat", {"nested": ["t", 1]}, 3)
+    for i, node in enumerate(nodes):
+        for (namespace, room), want in expected.items():
+            assert node.history(room, namespace) == want, (i, namespace, room)
+
+
+def test_kombu_nodes_over_redis_share_one_history(redis_url, nodes_factory):
+    pytest.importorskip("kombu")
+    url = redis_url.rsplit("/", 1)[0] + "/1"  # a database of their own
+    nodes = nodes_factory(("kombu", url), ("kombu", url))
+    writer = socketio.KombuManager(url, write_only=True)
+    wait_subscribed(nodes, lambda: writer.emit("probe", 0, room="probe"))
+    emits = [e for e in EMITS if e[0] in (0, 1, "writer")]
+    expected = run_scenario(nodes, writer, emits)
+    expected[("/", "b")][-1] = ("chat", {"nested": ["t", 1]}, len(expected[("/", "b")]))
+    for node in nodes:
+        for (namespace, room), want in expected.items():
+            assert node.history(room, namespace) == want
+
+
+def test_client_on_node_b_replays_what_node_a_emitted(redis_url, nodes_factory):
+    a, b = nodes_factory(("redis", redis_url), ("redis", redis_url, True))
+    wait_subscribed([a, b], lambda: a.emit("probe", 0, "probe"))
+    a.emit("chat", "hello from A", "a")
+    a.emit("chat", ("several", b"args"), "a")
+    wait_until(lambda: len(b.history("a")) == 2, "node B to record node A's emits")
+
+    inbox = Inbox()
+    client = socketio.Client()
+    inbox.attach(client)
+    client.connect(f"http://127.0.0.1:{b.port}", transports=["polling"], wait_timeout=10)
+    try:
+        assert client.call("join", "a") == 2
+        assert inbox.wait_for(2) == [
+            ("chat", "hello from A"),
+            ("chat", ("several", b"args")),
+        ]
+    finally:
+        client.disconnect()
