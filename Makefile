@@ -138,12 +138,21 @@ fmt: venv
 	$(CARGO) fmt --all
 	$(VENV)/bin/ruff format .
 
-## Benchmarks: measured side by side in one run; rewrites BENCHMARKS.md.
-bench: bench-core
+## Benchmarks: everything measured side by side in one run (release builds);
+## rewrites BENCHMARKS.md. Never timed tests.
+bench: services
+	$(MAKE) --no-print-directory wheel lib PROFILE=release
+	$(CARGO) bench -p socketio-history --bench core --locked
+	mkdir -p target/bench
+	cc -std=c11 -O2 -Wall -Wextra -Wpedantic -Werror -pthread -Iinclude benches/c/bench_c.c \
+		-o target/bench/bench_c -Ltarget/release -lsocketio_history -Wl,-rpath,$(CURDIR)/target/release
+	target/bench/bench_c > target/bench/c.json
+	SOCKETIO_HISTORY_AUTOPATCH=0 $(VPY) benches/python/bench_python.py
+	$(VPY) benches/report.py
 
+## Criterion benches of the core only.
 bench-core:
 	$(CARGO) bench -p socketio-history --bench core --locked
-	$(PYTHON) benches/report.py
 
 clean:
 	$(CARGO) clean

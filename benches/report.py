@@ -1,112 +1,239 @@
 #!/usr/bin/env python3
-"""Rewrite the core section of BENCHMARKS.md from criterion's results.
+"""Write BENCHMARKS.md from one `make bench` run.
 
-Reads target/criterion/<group>/<bench>/new/estimates.json (written by the
-`cargo bench` run that `make bench` just did) and replaces the text between
-the `<!-- core:begin -->` and `<!-- core:end -->` markers.
+Inputs: criterion's estimates (target/criterion), the C ABI bench
+(target/bench/c.json) and the Python benches (target/bench/python.json).
+Every goal is checked against the numbers, and stated as met or missed.
 """
 
+import datetime
 import json
 import os
 import pathlib
 import platform
 import subprocess
-import sys
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 CRITERION = ROOT / "target" / "criterion"
+BENCH = ROOT / "target" / "bench"
 DOC = ROOT / "BENCHMARKS.md"
 
-# (group, bench, what it is, the rows it is compared with)
-ROWS = [
-    (
-        "record",
-        "core",
-        "record into a full 1,000-entry room (100-byte text)",
-        ["floor", "floor_with_clock"],
-    ),
-    (
-        "record",
-        "floor",
-        "floor: bare `VecDeque` push of a pre-built entry + payload copy",
-        [],
-    ),
-    (
-        "record",
-        "floor_with_clock",
-        "floor + the one monotonic clock read a record needs",
-        ["floor"],
-    ),
-    (
-        "record",
-        "core_without_clock",
-        "record with a zero-cost clock (`ManualClock`)",
-        ["floor"],
-    ),
-    ("record", "lookup_and_locks", "room lookup + its two uncontended locks", []),
-    ("record", "clock_read", "`SystemClock::now` alone", []),
-    ("fetch", "newest_100", "fetch newest 100 of 10,000", []),
-    (
-        "fetch",
-        "newest_100_filtered",
-        "fetch newest 100 of 10,000, include filter (1 of 10 events)",
-        [],
-    ),
-]
 
-
-def estimate(group, bench):
-    path = CRITERION / group / bench / "new" / "estimates.json"
-    data = json.loads(path.read_text())
+def crit(group, bench, param=None):
+    path = CRITERION / group / bench / (str(param) if param is not None else "") / "new"
+    data = json.loads((path / "estimates.json").read_text())
     return data["median"]["point_estimate"], data["median_abs_dev"]["point_estimate"]
 
 
-def fmt_ns(ns):
-    return f"{ns / 1000:.2f} µs" if ns >= 1_000 else f"{ns:.1f} ns"
+def ns(v):
+    if v >= 1e6:
+        return f"{v / 1e6:.2f} ms"
+    if v >= 1e3:
+        return f"{v / 1e3:.2f} µs"
+    return f"{v:.0f} ns" if v >= 100 else f"{v:.1f} ns"
+
+
+def verdict(ok, detail):
+    return f"**met** ({detail})" if ok else f"**missed** ({detail})"
 
 
 def machine():
     cpu = "unknown CPU"
-    try:
-        for line in pathlib.Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
+    for line in pathlib.Path("/proc/cpuinfo").read_text().splitlines():
+        if line.startswith("model name"):
+            cpu = line.split(":", 1)[1].strip()
+            break
     rustc = subprocess.run(
         ["rustc", "--version"], check=False, capture_output=True, text=True
     ).stdout.strip()
     return f"{cpu}, {os.cpu_count()} cores, {platform.system()} {platform.release()}; {rustc}"
 
 
-def table():
-    results = {(g, b): estimate(g, b) for g, b, _, _ in ROWS}
-    lines = [
-        f"Machine: {machine()}.",
-        "",
-        "Command: `make bench-core` (criterion; median of the samples,"
-        " ± median absolute deviation).",
-        "",
-        "| measurement | median | spread (MAD) | ratio |",
-        "|---|---:|---:|---:|",
-    ]
-    for group, bench, what, bases in ROWS:
-        med, mad = results[(group, bench)]
-        ratio = ", ".join(f"{med / results[(group, b)][0]:.2f}× `{b}`" for b in bases)
-        lines.append(f"| `{group}/{bench}`: {what} | {fmt_ns(med)} | ±{fmt_ns(mad)} | {ratio} |")
-    return "\n".join(lines)
+def rows(results, names, base=None):
+    out = ["| variant | median | spread (MAD) | ratio |", "|---|---:|---:|---:|"]
+    for name in names:
+        r = results[name]
+        ratio = f"{r['median_ns'] / results[base]['median_ns']:.2f}×" if base else ""
+        out.append(f"| {name} | {ns(r['median_ns'])} | ±{ns(r['mad_ns'])} | {ratio} |")
+    return out
 
 
 def main():
-    text = DOC.read_text()
-    begin, end = "<!-- core:begin -->", "<!-- core:end -->"
-    if begin not in text or end not in text:
-        sys.exit(f"{DOC} lacks the {begin} / {end} markers")
-    head, rest = text.split(begin, 1)
-    _, tail = rest.split(end, 1)
-    DOC.write_text(f"{head}{begin}\n{table()}\n{end}{tail}")
-    print(table())
+    py = json.loads((BENCH / "python.json").read_text())
+    c = json.loads((BENCH / "c.json").read_text())
+    emit, fetch, redis, mem = py["emit"], py["fetch"], py["redis"], py["memory"]
+
+    off = emit["history off (python-socketio alone)"]["median_ns"]
+    ours = emit["socketio-history"]["median_ns"]
+    naive = emit["naive deque of references"]["median_ns"]
+    emit_ratio = ours / off
+    f_ratio = (
+        fetch["reference: newest 100"]["median_ns"]
+        / fetch["socketio-history: newest 100"]["median_ns"]
+    )
+    ff_ratio = (
+        fetch["reference: newest 100, include filter"]["median_ns"]
+        / fetch["socketio-history: newest 100, include filter"]["median_ns"]
+    )
+    mem_ratio = mem["ours"] / mem["raw_bytes_per_entry"]
+    rec_core, _ = crit("record", "core")
+    floor, _ = crit("record", "floor")
+    floor_clock, _ = crit("record", "floor_with_clock")
+    no_clock, _ = crit("record", "core_without_clock")
+    speedup = c["threads_2_speedup"]
+
+    L = [
+        "# Benchmarks",
+        "",
+        "Written by `make bench` (about ten minutes) from one run: every row of a",
+        "table is measured in that same run, side by side. Speed is measured here,",
+        "never asserted in tests.",
+        "",
+        f"* Run: {datetime.date.today().isoformat()}, {machine()}.",
+        f"* Python {py['python']}, python-socketio {py['versions']['python-socketio']},"
+        f" socketio-history {py['versions']['socketio-history']} (release build).",
+        "* Medians of repeated rounds, with the median absolute deviation as spread.",
+        "",
+        "## Goals",
+        "",
+        "| goal | result |",
+        "|---|---|",
+        f"| emit with history ≤ 1.10× history off | "
+        f"{verdict(emit_ratio <= 1.10, f'{emit_ratio:.2f}×')} |",
+        f"| emit with history cheaper than the naive version | "
+        f"{verdict(ours < naive, f'{ours / naive:.2f}× naive')} |",
+        f"| fetch ≥ 20× faster than the pure-Python reference | "
+        f"{verdict(min(f_ratio, ff_ratio) >= 20, f'{f_ratio:.1f}× and {ff_ratio:.1f}× filtered')}"
+        " |",
+        f"| memory ≤ 1.5× raw payload + event bytes | "
+        f"{verdict(mem_ratio <= 1.5, f'{mem_ratio:.2f}×')} |",
+        f"| core record ≤ 3× the `VecDeque` floor | "
+        f"{verdict(rec_core / floor <= 3, f'{rec_core / floor:.2f}×; {no_clock / floor:.2f}× without the clock read')}"  # noqa: E501
+        " |",
+        f"| 2 threads on distinct rooms ≥ 1.7× 1 thread | "
+        f"{verdict(speedup >= 1.7, f'{speedup:.2f}×')} |",
+        "| record/fetch flat as rooms and room counts grow | see Scaling |",
+        "",
+        "## 1. Emit overhead (Python)",
+        "",
+        "`sio.emit('chat', payload, to=room)` on a real `socketio.Server` with 10",
+        "participants in the room; packet sending is a no-op, so only server-side",
+        "work is timed. The payload is a 207-byte dict.",
+        "",
+        *rows(emit, list(emit), "history off (python-socketio alone)"),
+        "",
+        "## 2. Fetch (Python)",
+        "",
+        "`get_history(room, 100)` on a 10,000-entry room of the same dict payloads,",
+        "10 event names; the filter keeps one of them.",
+        "",
+        *rows(fetch, list(fetch)),
+        "",
+        f"socketio-history is {f_ratio:.1f}× faster than the reference, {ff_ratio:.1f}× with",
+        "the filter.",
+        "",
+        "## 3. Redis lists (Python)",
+        "",
+    ]
+    if "skipped" in redis:
+        L += [f"Skipped: {redis['skipped']}.", ""]
+    else:
+        rr = redis["record: redis RPUSH+LTRIM"]["median_ns"]
+        ro = redis["record: socketio-history"]["median_ns"]
+        fr = redis["fetch newest 100: redis LRANGE"]["median_ns"]
+        fo = redis["fetch newest 100: socketio-history"]["median_ns"]
+        L += [
+            "The usual multi-node choice: each record a pipelined `RPUSH`+`LTRIM` of the",
+            "JSON entry through redis-py to a redis-server on loopback; a fetch an",
+            "`LRANGE` plus `json.loads` (with a filter, Redis must return every entry).",
+            "",
+            *rows(redis, list(redis)),
+            "",
+            f"Record: Redis costs {rr / ro:.0f}× socketio-history; fetch: {fr / fo:.1f}×.",
+            "",
+        ]
+    L += [
+        "## 4. Memory",
+        "",
+        f"{mem['entries']:,} entries of 100-byte text payloads, 10 event names, "
+        f"{mem['rooms']:,} rooms. socketio-history: growth of the process's RSS;",
+        "reference: `tracemalloc`. Raw = payload + event name bytes.",
+        "",
+        "| store | bytes per entry | × raw |",
+        "|---|---:|---:|",
+        f"| raw payload + event | {mem['raw_bytes_per_entry']:.0f} | 1.00× |",
+        f"| socketio-history | {mem['ours']:.0f} | {mem_ratio:.2f}× |",
+        f"| pure-Python reference | {mem['reference']:.0f} |"
+        f" {mem['reference'] / mem['raw_bytes_per_entry']:.2f}× |",
+        "",
+        "## 5. Core (criterion) and C ABI",
+        "",
+        "| measurement | median | spread (MAD) |",
+        "|---|---:|---:|",
+    ]
+    for group, bench, what in [
+        ("record", "core", "core: record into a full 1,000-entry room (100-byte text)"),
+        ("record", "floor", "floor: bare `VecDeque` push of a pre-built entry + payload copy"),
+        ("record", "floor_with_clock", "floor + the one monotonic clock read a record needs"),
+        ("record", "core_without_clock", "core: record with a zero-cost clock"),
+        ("record", "lookup_and_locks", "core: room lookup + its two uncontended locks"),
+        ("record", "clock_read", "core: `SystemClock::now` alone"),
+        ("fetch", "newest_100", "core: fetch newest 100 of 10,000"),
+        ("fetch", "newest_100_filtered", "core: fetch newest 100 of 10,000, include filter"),
+    ]:
+        med, mad = crit(group, bench)
+        L.append(f"| {what} | {ns(med)} | ±{ns(mad)} |")
+    L += [
+        f"| C ABI: record (100-byte text, UTF-8 checked) | {ns(c['record_ns'])} | |",
+        f"| C ABI: fetch newest 100 of 10,000 (+ free) | {ns(c['fetch_newest_100_ns'])} | |",
+        f"| C ABI: fetch newest 100, include filter | {ns(c['fetch_newest_100_filtered_ns'])} | |",
+        f"| C ABI: records/s, 1 thread | {c['threads_1_per_s']:,.0f} | |",
+        f"| C ABI: records/s, 2 threads on distinct rooms | {c['threads_2_per_s']:,.0f}"
+        f" ({speedup:.2f}×) | |",
+        "",
+        f"Record: {rec_core / floor:.2f}× the floor, {rec_core / floor_clock:.2f}× the floor",
+        f"plus the clock read, and {no_clock / floor:.2f}× the floor with a clock that costs",
+        "nothing. On this virtual machine one precise monotonic clock read costs about",
+        "as much as the whole floor; every record needs one (for age-based retention,",
+        "and the entry's timestamp is derived from it). The rest is the room lookup",
+        "and its locks, the price of thread safety.",
+        "",
+        "## 6. Scaling",
+        "",
+        "| measurement | " + " | ".join(["100", "10,000", "1,000,000"]) + " |",
+        "|---|---:|---:|---:|",
+        "| record, room of N entries | "
+        + " | ".join(ns(crit("scaling", "record_room_size", n)[0]) for n in (100, 10000, 1000000))
+        + " |",
+        "| fetch newest 100, room of N entries | "
+        + " | ".join(
+            ns(crit("scaling", "fetch_100_room_size", n)[0]) for n in (100, 10000, 1000000)
+        )
+        + " |",
+        "",
+        "| measurement | 1 | 100 | 10,000 | 100,000 |",
+        "|---|---:|---:|---:|---:|",
+        "| record, round-robin over N rooms | "
+        + " | ".join(ns(crit("scaling", "record_rooms", n)[0]) for n in (1, 100, 10000, 100000))
+        + " |",
+        "",
+        "Room size does not change the cost of a record or of a fetch (cursors are",
+        "index arithmetic; eviction pops the front). The number of rooms does not",
+        "change it algorithmically either (a hash lookup in one of 32 shards): the",
+        "step between 100 and 10,000 rooms is the CPU cache — round-robin over",
+        "thousands of rooms touches memory no cache holds — and it stays flat from",
+        "10,000 to 100,000 rooms.",
+        "",
+        "## Reproduce",
+        "",
+        "```sh",
+        "make bench          # everything above; rewrites this file",
+        "make bench-core     # criterion only",
+        "```",
+        "",
+    ]
+    DOC.write_text("\n".join(L))
+    print("\n".join(L))
 
 
 if __name__ == "__main__":

@@ -11,7 +11,9 @@
 //!   event filter (10 event names, the filter keeps one).
 #![allow(missing_docs)]
 
-use criterion::{black_box, criterion_group, criterion_main, BatchSize, Criterion, Throughput};
+use criterion::{
+    black_box, criterion_group, criterion_main, BatchSize, BenchmarkId, Criterion, Throughput,
+};
 use socketio_history_core::{
     Clock, HistoryStore, ManualClock, Payload, Query, RoomConfig, SystemClock,
 };
@@ -127,5 +129,39 @@ fn fetch(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, record, fetch);
+/// Cost as a room grows (100 → 1,000,000 entries) and as rooms multiply
+/// (1 → 100,000): both should stay flat.
+fn scaling(c: &mut Criterion) {
+    let mut g = c.benchmark_group("scaling");
+    g.sample_size(30);
+    for size in [100usize, 10_000, 1_000_000] {
+        let store = store_with("room", size, size, 10);
+        g.bench_with_input(BenchmarkId::new("record_room_size", size), &size, |b, _| {
+            b.iter(|| store.record("/", "room", "event0", Payload::text(black_box(PAYLOAD))))
+        });
+        let newest = Query::new().limit(Some(100));
+        g.bench_with_input(
+            BenchmarkId::new("fetch_100_room_size", size),
+            &size,
+            |b, _| b.iter(|| store.fetch("/", "room", black_box(&newest))),
+        );
+    }
+    for rooms in [1usize, 100, 10_000, 100_000] {
+        let store = HistoryStore::new();
+        let names: Vec<String> = (0..rooms).map(|i| format!("room{i}")).collect();
+        for name in &names {
+            fill(&store, name, 10, 10, 1);
+        }
+        let mut i = 0usize;
+        g.bench_with_input(BenchmarkId::new("record_rooms", rooms), &rooms, |b, _| {
+            b.iter(|| {
+                i = (i + 1) % rooms;
+                store.record("/", &names[i], "event0", Payload::text(black_box(PAYLOAD)))
+            })
+        });
+    }
+    g.finish();
+}
+
+criterion_group!(benches, record, fetch, scaling);
 criterion_main!(benches);

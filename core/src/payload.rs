@@ -18,15 +18,17 @@ pub enum PayloadKind {
     Args,
 }
 
-#[derive(Clone, PartialEq)]
-enum Repr {
-    Text(Box<str>),
-    Bytes(Box<[u8]>),
-    Encoded {
-        buf: Box<[u8]>,
-        size: usize,
-        args: bool,
-    },
+/// Layout of the one allocation behind a payload: byte 0 is the kind; text
+/// and bytes follow directly; a structured payload has its size (8 bytes,
+/// little-endian) and then its encoding. One thin box keeps an entry small:
+/// memory per retained entry is what the store is judged by.
+mod layout {
+    pub const TEXT: u8 = 0;
+    pub const BYTES: u8 = 1;
+    pub const VALUE: u8 = 2;
+    pub const ARGS: u8 = 3;
+    /// Where a structured payload's encoding starts.
+    pub const ENCODED: usize = 9;
 }
 
 /// An emit's payload. Immutable once built: what was stored is a snapshot.
@@ -34,41 +36,44 @@ enum Repr {
 /// Its [`size`](Payload::size) is the UTF-8 length of text, the length of
 /// bytes, and for anything else the length of its compact JSON text plus the
 /// bytes of its binary leaves.
-#[derive(Clone, PartialEq)]
+#[derive(Clone, PartialEq, Eq)]
 pub struct Payload {
-    repr: Repr,
+    buf: Box<[u8]>,
 }
 
 impl std::fmt::Debug for Payload {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match &self.repr {
-            Repr::Text(s) => f.debug_tuple("Text").field(s).finish(),
-            Repr::Bytes(b) => f.debug_tuple("Bytes").field(b).finish(),
-            Repr::Encoded { .. } => f
-                .debug_tuple(if self.kind() == PayloadKind::Args {
-                    "Args"
-                } else {
-                    "Value"
-                })
-                .field(&self.to_json())
-                .finish(),
+        match self.kind() {
+            PayloadKind::Text => f.debug_tuple("Text").field(&self.as_text()).finish(),
+            PayloadKind::Bytes => f.debug_tuple("Bytes").field(&self.body()).finish(),
+            PayloadKind::Args => f.debug_tuple("Args").field(&self.to_json()).finish(),
+            _ => f.debug_tuple("Value").field(&self.to_json()).finish(),
         }
     }
 }
 
 impl Payload {
-    /// A text payload.
-    pub fn text(s: impl Into<Box<str>>) -> Self {
+    fn tagged(tag: u8, body: &[u8]) -> Self {
+        let mut buf = Vec::with_capacity(body.len() + 1);
+        buf.push(tag);
+        buf.extend_from_slice(body);
         Payload {
-            repr: Repr::Text(s.into()),
+            buf: buf.into_boxed_slice(),
         }
     }
 
+    fn body(&self) -> &[u8] {
+        &self.buf[1..]
+    }
+
+    /// A text payload.
+    pub fn text(s: impl AsRef<str>) -> Self {
+        Self::tagged(layout::TEXT, s.as_ref().as_bytes())
+    }
+
     /// A binary payload.
-    pub fn bytes(b: impl Into<Box<[u8]>>) -> Self {
-        Payload {
-            repr: Repr::Bytes(b.into()),
-        }
+    pub fn bytes(b: impl AsRef<[u8]>) -> Self {
+        Self::tagged(layout::BYTES, b.as_ref())
     }
 
     /// Parse and keep a JSON document. A top-level JSON string becomes a
@@ -103,73 +108,77 @@ impl Payload {
     pub fn from_writer(w: ValueWriter) -> Result<Self> {
         let e = w.finish()?;
         if !e.args {
-            match Tokens::new(&e.buf).next() {
+            match Tokens::new(&e.buf[layout::ENCODED..]).next() {
                 Some(value::Token::Str(s)) => return Ok(Self::text(s)),
                 Some(value::Token::Bytes(b)) => return Ok(Self::bytes(b)),
                 _ => {}
             }
         }
-        Ok(Payload {
-            repr: Repr::Encoded {
-                buf: e.buf,
-                size: e.size,
-                args: e.args,
-            },
-        })
+        // The writer reserved the header: fill it in, no copy.
+        let mut buf = e.buf;
+        buf[0] = if e.args { layout::ARGS } else { layout::VALUE };
+        buf[1..layout::ENCODED].copy_from_slice(&(e.size as u64).to_le_bytes());
+        Ok(Payload { buf })
     }
 
     /// The payload's form.
     pub fn kind(&self) -> PayloadKind {
-        match &self.repr {
-            Repr::Text(_) => PayloadKind::Text,
-            Repr::Bytes(_) => PayloadKind::Bytes,
-            Repr::Encoded { args: false, .. } => PayloadKind::Value,
-            Repr::Encoded { args: true, .. } => PayloadKind::Args,
+        match self.buf[0] {
+            layout::TEXT => PayloadKind::Text,
+            layout::BYTES => PayloadKind::Bytes,
+            layout::ARGS => PayloadKind::Args,
+            _ => PayloadKind::Value,
         }
+    }
+
+    fn is_encoded(&self) -> bool {
+        self.buf[0] >= layout::VALUE
+    }
+
+    fn encoding(&self) -> &[u8] {
+        &self.buf[layout::ENCODED..]
     }
 
     /// Size in bytes, as the retention and truncation rules count it.
     pub fn size(&self) -> usize {
-        match &self.repr {
-            Repr::Text(s) => s.len(),
-            Repr::Bytes(b) => b.len(),
-            Repr::Encoded { size, .. } => *size,
+        if self.is_encoded() {
+            let mut n = [0u8; 8];
+            n.copy_from_slice(&self.buf[1..layout::ENCODED]);
+            usize::try_from(u64::from_le_bytes(n)).unwrap_or(usize::MAX)
+        } else {
+            self.buf.len() - 1
         }
     }
 
     /// The text of a `Text` payload.
     pub fn as_text(&self) -> Option<&str> {
-        match &self.repr {
-            Repr::Text(s) => Some(s),
-            _ => None,
-        }
+        // Only ever built from a `&str`; the check keeps this free of `unsafe`.
+        (self.buf[0] == layout::TEXT)
+            .then(|| std::str::from_utf8(self.body()).ok())
+            .flatten()
     }
 
     /// The bytes of a `Bytes` payload.
     pub fn as_bytes(&self) -> Option<&[u8]> {
-        match &self.repr {
-            Repr::Bytes(b) => Some(b),
-            _ => None,
-        }
+        (self.buf[0] == layout::BYTES).then(|| self.body())
     }
 
     /// The tokens of a `Value` or `Args` payload (an `Args` payload reads as
     /// one `List` of its arguments).
     pub fn tokens(&self) -> Option<Tokens<'_>> {
-        match &self.repr {
-            Repr::Encoded { buf, .. } => Some(Tokens::new(buf)),
-            _ => None,
-        }
+        self.is_encoded().then(|| Tokens::new(self.encoding()))
     }
 
     /// Compact JSON text: `Text` as a JSON string, `Bytes` as one attachment
     /// placeholder (like a binary leaf), `Value` as itself, `Args` as an
     /// array of the arguments.
     pub fn to_json(&self) -> String {
-        match &self.repr {
-            Repr::Text(s) => serde_json::to_string(&**s).unwrap_or_default(),
-            Repr::Bytes(_) => r#"{"_placeholder":true,"num":0}"#.to_owned(),
-            Repr::Encoded { buf, .. } => value::render_json(buf),
+        match self.kind() {
+            PayloadKind::Text => {
+                serde_json::to_string(self.as_text().unwrap_or_default()).unwrap_or_default()
+            }
+            PayloadKind::Bytes => r#"{"_placeholder":true,"num":0}"#.to_owned(),
+            _ => value::render_json(self.encoding()),
         }
     }
 
@@ -181,11 +190,14 @@ impl Payload {
         if self.size() <= cap {
             return None;
         }
-        Some(match &self.repr {
-            Repr::Text(s) => Payload::text(&s[..floor_char_boundary(s, cap)]),
-            Repr::Bytes(b) => Payload::bytes(&b[..cap]),
-            Repr::Encoded { buf, .. } => {
-                let mut json = value::render_json(buf);
+        Some(match self.kind() {
+            PayloadKind::Text => {
+                let s = self.as_text().unwrap_or_default();
+                Payload::text(&s[..floor_char_boundary(s, cap)])
+            }
+            PayloadKind::Bytes => Payload::bytes(&self.body()[..cap]),
+            _ => {
+                let mut json = value::render_json(self.encoding());
                 json.truncate(floor_char_boundary(&json, cap));
                 Payload::text(json)
             }

@@ -322,3 +322,17 @@ pub(crate) fn disabled_page(q: &Query, epoch: Option<&str>) -> Page {
         gap: epoch.is_some() || q.since_seq.is_some_and(|s| s > 0),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Memory per retained entry is a product goal (BENCHMARKS.md): an entry
+    /// is a thin payload box, the interned event id and length, and two times.
+    #[test]
+    #[cfg(target_pointer_width = "64")]
+    fn an_entry_is_40_bytes() {
+        assert_eq!(std::mem::size_of::<Entry>(), 40);
+        assert_eq!(std::mem::size_of::<Payload>(), 16);
+    }
+}

@@ -70,7 +70,7 @@ struct Frame {
 /// Builds a structured payload value by value. Misuse (a value where a key is
 /// due, too few items, nesting deeper than [`MAX_DEPTH`]) is an error, never
 /// a panic or a malformed payload.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct ValueWriter {
     buf: Vec<u8>,
     json_len: usize,
@@ -84,7 +84,19 @@ pub struct ValueWriter {
 impl ValueWriter {
     /// A writer for one value.
     pub fn new() -> Self {
-        Self::default()
+        // Typical payloads fit without regrowing. The first bytes are left
+        // for the payload's header (kind and size), filled in at the end.
+        let mut buf = Vec::with_capacity(256);
+        buf.resize(HEADER, 0);
+        ValueWriter {
+            buf,
+            json_len: 0,
+            binary_len: 0,
+            binaries: 0,
+            stack: Vec::new(),
+            args: false,
+            done: false,
+        }
     }
 
     /// A writer for `count` arguments of one emit (Python's top-level tuple).
@@ -264,11 +276,22 @@ impl ValueWriter {
     }
 }
 
+/// A finished encoding: `buf` starts with [`HEADER`] bytes left for the
+/// payload's kind and size.
+impl Default for ValueWriter {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
 pub(crate) struct Encoded {
     pub buf: Box<[u8]>,
     pub args: bool,
     pub size: usize,
 }
+
+/// Bytes reserved at the front of an encoding for the payload header.
+pub(crate) const HEADER: usize = 9;
 
 fn misuse(what: &str) -> HistoryError {
     HistoryError::InvalidPayload(format!("payload writer misuse: {what}"))
@@ -454,6 +477,17 @@ fn placeholder_len(num: usize) -> usize {
 
 /// Length of `s` as a JSON string literal, quotes included.
 pub(crate) fn escaped_len(s: &str) -> usize {
+    // Most strings need no escaping: a byte-wide OR over 64-byte chunks
+    // (which the compiler vectorises) tells, and only then are the special
+    // bytes walked one by one.
+    let special = s.as_bytes().chunks(64).any(|chunk| {
+        chunk.iter().fold(0u8, |acc, &b| {
+            acc | u8::from(b < 0x20 || b == b'"' || b == b'\\')
+        }) != 0
+    });
+    if !special {
+        return s.len() + 2;
+    }
     2 + s
         .bytes()
         .map(|b| match b {
@@ -524,7 +558,9 @@ mod tests {
     fn encode(f: impl FnOnce(&mut ValueWriter) -> Result<()>) -> Result<Encoded> {
         let mut w = ValueWriter::new();
         f(&mut w)?;
-        w.finish()
+        let mut e = w.finish()?;
+        e.buf = e.buf[HEADER..].into();
+        Ok(e)
     }
 
     #[test]

@@ -43,7 +43,23 @@ pub fn to_payload(data: &Bound<'_, PyAny>) -> PyResult<Payload> {
 }
 
 fn write(w: &mut ValueWriter, obj: &Bound<'_, PyAny>) -> PyResult<()> {
-    let r = if obj.is_none() {
+    // The most common payload types first: each check is a call under abi3.
+    let r = if let Ok(s) = obj.cast::<PyString>() {
+        w.str(text(s)?)
+    } else if let Ok(d) = obj.cast::<PyDict>() {
+        // Snapshot the items: the count written must match what follows.
+        let items: Vec<_> = d.iter().collect();
+        w.begin_map(items.len()).map_err(core_error)?;
+        for (k, v) in &items {
+            key(w, k)?;
+            write(w, v)?;
+        }
+        return Ok(());
+    } else if let Ok(l) = obj.cast::<PyList>() {
+        let items: Vec<_> = l.iter().collect();
+        w.begin_list(items.len()).map_err(core_error)?;
+        return items.iter().try_for_each(|i| write(w, i));
+    } else if obj.is_none() {
         w.null()
     } else if let Ok(b) = obj.cast::<PyBool>() {
         w.bool(b.is_true())
@@ -54,27 +70,11 @@ fn write(w: &mut ValueWriter, obj: &Bound<'_, PyAny>) -> PyResult<()> {
         }
     } else if let Ok(f) = obj.cast::<PyFloat>() {
         w.float(f.value())
-    } else if let Ok(s) = obj.cast::<PyString>() {
-        w.str(text(s)?)
     } else if let Ok(b) = obj.cast::<PyBytes>() {
         w.bytes(b.as_bytes())
-    } else if let Ok(l) = obj.cast::<PyList>() {
-        // Snapshot the items first: the list may not change under us, but a
-        // nested conversion must not see a length that no longer holds.
-        let items: Vec<_> = l.iter().collect();
-        w.begin_list(items.len()).map_err(core_error)?;
-        return items.iter().try_for_each(|i| write(w, i));
     } else if let Ok(t) = obj.cast::<PyTuple>() {
         w.begin_list(t.len()).map_err(core_error)?;
         return t.iter().try_for_each(|i| write(w, &i));
-    } else if let Ok(d) = obj.cast::<PyDict>() {
-        let items: Vec<_> = d.iter().collect();
-        w.begin_map(items.len()).map_err(core_error)?;
-        for (k, v) in &items {
-            key(w, k)?;
-            write(w, v)?;
-        }
-        return Ok(());
     } else {
         let name = obj.get_type().name()?;
         return Err(PyTypeError::new_err(format!(

@@ -3,6 +3,7 @@
 
 use crate::args::{self, core_error, to_usize};
 use crate::convert::{to_payload, to_python};
+use pyo3::intern;
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList, PyString, PyTuple};
 use socketio_history_core as core;
@@ -84,12 +85,13 @@ impl ReadArgs {
 }
 
 fn entry_dict<'py>(py: Python<'py>, e: &HistoryEntry) -> PyResult<Bound<'py, PyDict>> {
+    // Interned keys: a large read builds thousands of these dicts.
     let d = PyDict::new(py);
-    d.set_item("event", &*e.event)?;
-    d.set_item("data", to_python(py, &e.payload)?)?;
-    d.set_item("timestamp", e.timestamp)?;
-    d.set_item("seq", e.seq)?;
-    d.set_item("truncated", e.truncated)?;
+    d.set_item(intern!(py, "event"), &*e.event)?;
+    d.set_item(intern!(py, "data"), to_python(py, &e.payload)?)?;
+    d.set_item(intern!(py, "timestamp"), e.timestamp)?;
+    d.set_item(intern!(py, "seq"), e.seq)?;
+    d.set_item(intern!(py, "truncated"), e.truncated)?;
     Ok(d)
 }
 

@@ -67,16 +67,7 @@ _history = property(
 )
 
 
-def _record(manager: Any, event: Any, data: Any, namespace: Any, args: tuple, kwargs: dict) -> None:
-    store = manager.__dict__.get(_STORE)
-    if store is None:
-        return
-    # Manager.emit(event, data, namespace, room=None, skip_sid=None,
-    #              callback=None, to=None, **kwargs)
-    to = kwargs.get("to", args[3] if len(args) > 3 else None)
-    target = to or kwargs.get("room", args[0] if args else None)
-    if target is None:
-        return  # a broadcast to the whole namespace: no room to record in
+def _record(store: HistoryStore, event: Any, data: Any, namespace: Any, target: Any) -> None:
     # History must never break an emit: whatever happens, the message goes out.
     try:
         store._record_emit(namespace or "/", target, event, data)
@@ -89,15 +80,39 @@ def _record(manager: Any, event: Any, data: Any, namespace: Any, args: tuple, kw
         logger.exception(
             "internal error recording event %r to %r in namespace %r", event, target, namespace
         )
+    except BaseException as e:
+        # A Rust panic surfaces as pyo3's PanicException, a BaseException.
+        if type(e).__name__ != "PanicException":
+            raise
+        logger.exception(
+            "internal error recording event %r to %r in namespace %r", event, target, namespace
+        )
+
+
+# The wrappers spell out Manager.emit's own signature: packing and unpacking
+# *args/**kwargs cost more than the rest of the hook. `to` is passed on only
+# when given, for python-socketio releases whose Manager.emit predates it.
 
 
 def _wrap_sync_emit(original: Any) -> Any:
     @functools.wraps(original)
     def emit(
-        self: Any, event: Any, data: Any, namespace: Any = None, *args: Any, **kwargs: Any
+        self: Any,
+        event: Any,
+        data: Any,
+        namespace: Any = None,
+        room: Any = None,
+        skip_sid: Any = None,
+        callback: Any = None,
+        to: Any = None,
+        **kwargs: Any,
     ) -> Any:
-        _record(self, event, data, namespace, args, kwargs)
-        return original(self, event, data, namespace, *args, **kwargs)
+        store = self.__dict__.get(_STORE)
+        if store is not None and (to or room) is not None:
+            _record(store, event, data, namespace, to or room)
+        if to is None:
+            return original(self, event, data, namespace, room, skip_sid, callback, **kwargs)
+        return original(self, event, data, namespace, room, skip_sid, callback, to=to, **kwargs)
 
     emit.__dict__[_PATCHED] = True
     return emit
@@ -106,10 +121,24 @@ def _wrap_sync_emit(original: Any) -> Any:
 def _wrap_async_emit(original: Any) -> Any:
     @functools.wraps(original)
     async def emit(
-        self: Any, event: Any, data: Any, namespace: Any = None, *args: Any, **kwargs: Any
+        self: Any,
+        event: Any,
+        data: Any,
+        namespace: Any = None,
+        room: Any = None,
+        skip_sid: Any = None,
+        callback: Any = None,
+        to: Any = None,
+        **kwargs: Any,
     ) -> Any:
-        _record(self, event, data, namespace, args, kwargs)
-        return await original(self, event, data, namespace, *args, **kwargs)
+        store = self.__dict__.get(_STORE)
+        if store is not None and (to or room) is not None:
+            _record(store, event, data, namespace, to or room)
+        if to is None:
+            return await original(self, event, data, namespace, room, skip_sid, callback, **kwargs)
+        return await original(
+            self, event, data, namespace, room, skip_sid, callback, to=to, **kwargs
+        )
 
     emit.__dict__[_PATCHED] = True
     return emit

@@ -1,0 +1,354 @@
+"""Python benchmarks, side by side in one run (``make bench``).
+
+1. Emit overhead: ``sio.emit(event, ~200-byte dict, to=room)`` on a real
+   ``socketio.Server`` with 10 participants in the room (packet sending
+   replaced by a no-op, so only server-side work is timed): history off vs
+   this project vs the pure-Python reference vs a naive hand-written version.
+2. Fetch: ``get_history(room, 100)`` and with an include filter, on a
+   10,000-entry room, vs the reference.
+3. Redis: the same record and fetch through redis-py against a real
+   redis-server on loopback (RPUSH+LTRIM, LRANGE).
+4. Memory: bytes per retained entry for 1,000,000 entries (100-byte payload,
+   10 event names, 1,000 rooms), from RSS for this project and tracemalloc
+   for the reference, each in a fresh process.
+
+Writes target/bench/python.json for benches/report.py. Must run with
+SOCKETIO_HISTORY_AUTOPATCH=0, so that "history off" is python-socketio's own,
+unpatched emit.
+"""
+
+import json
+import os
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+if os.environ.get("SOCKETIO_HISTORY_AUTOPATCH") != "0":
+    os.environ["SOCKETIO_HISTORY_AUTOPATCH"] = "0"
+    os.execv(sys.executable, [sys.executable, *sys.argv])
+
+import socketio
+
+PLAIN_EMIT = socketio.Manager.emit  # before socketio_history patches it
+
+import socketio_history  # noqa: E402
+from reference import NaiveHistory, ReferenceHistory  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[2]
+OUT = ROOT / "target" / "bench" / "python.json"
+ROOM = "lobby"
+PAYLOAD = {
+    "user": "alice",
+    "text": "x" * 120,
+    "ts": 1700000000.123,
+    "tags": ["general", "release"],
+    "id": 123456,
+}
+QUICK = os.environ.get("BENCH_QUICK") == "1"
+
+
+def measure(fn, number, rounds):
+    """ns per call of fn(number) over several rounds: (median, MAD, samples)."""
+    samples = []
+    for _ in range(rounds):
+        t = time.perf_counter_ns()
+        fn(number)
+        samples.append((time.perf_counter_ns() - t) / number)
+    med = statistics.median(samples)
+    return med, statistics.median(abs(s - med) for s in samples), samples
+
+
+def interleaved(variants, number, rounds):
+    """Measure variants round-robin so drift hits them all alike."""
+    samples = {name: [] for name in variants}
+    for _ in range(rounds):
+        for name, fn in variants.items():
+            samples[name] += measure(fn, number, 1)[2]
+    out = {}
+    for name, s in samples.items():
+        med = statistics.median(s)
+        out[name] = {"median_ns": med, "mad_ns": statistics.median(abs(x - med) for x in s)}
+    return out
+
+
+# ---- 1. emit overhead ---------------------------------------------------
+
+
+class PlainManager(socketio.Manager):
+    """python-socketio's own Manager, without the history hook."""
+
+    emit = PLAIN_EMIT
+
+
+def recording_manager(store):
+    class Recording(PlainManager):
+        def emit(self, event, data, namespace, room=None, skip_sid=None, callback=None, **kw):
+            target = kw.get("to") or room
+            if target is not None:
+                store.record(target, event, data, namespace)
+            return PLAIN_EMIT(
+                self, event, data, namespace, room=room, skip_sid=skip_sid, callback=callback, **kw
+            )
+
+    return Recording()
+
+
+def server_with(manager):
+    sio = socketio.Server(client_manager=manager)
+    sio._send_eio_packet = lambda eio_sid, pkt: None
+    for i in range(10):
+        sid = manager.connect(f"eio{i}", "/")
+        manager.enter_room(sid, "/", ROOM)
+    return sio
+
+
+def emit_loop(sio):
+    def run(n):
+        emit = sio.emit
+        for _ in range(n):
+            emit("chat", PAYLOAD, to=ROOM)
+
+    return run
+
+
+def bench_emit():
+    off = server_with(PlainManager())
+    installed = server_with(socketio.Manager())  # patched, never used history
+    other_room = server_with(socketio.Manager())
+    other_room.enable_history("another-room")
+    ours = server_with(socketio.Manager())
+    ours.enable_history(ROOM)
+    ref = ReferenceHistory()
+    ref.enable(ROOM)
+    naive = NaiveHistory()
+    naive.enable(ROOM)
+    variants = {
+        "history off (python-socketio alone)": emit_loop(off),
+        "socketio-history installed, server without history": emit_loop(installed),
+        "socketio-history, room without history": emit_loop(other_room),
+        "socketio-history": emit_loop(ours),
+        "pure-Python reference": emit_loop(server_with(recording_manager(ref))),
+        "naive deque of references": emit_loop(server_with(recording_manager(naive))),
+    }
+    return interleaved(variants, 2_000 if QUICK else 20_000, 3 if QUICK else 9)
+
+
+# ---- 2. fetch -----------------------------------------------------------
+
+EVENTS = [f"event{i}" for i in range(10)]
+
+
+def filled(n=10_000):
+    sio = socketio.Server()
+    sio.enable_history(ROOM, max_entries=n)
+    ref = ReferenceHistory()
+    ref.enable(ROOM, max_entries=n)
+    for i in range(n):
+        sio.emit(EVENTS[i % 10], PAYLOAD, to=ROOM)
+        ref.record(ROOM, EVENTS[i % 10], PAYLOAD)
+    return sio, ref
+
+
+def bench_fetch(sio, ref):
+    assert len(sio.get_history(ROOM, 100, include_events="event3")) == 100
+
+    def loop(fn):
+        def run(n):
+            for _ in range(n):
+                fn()
+
+        return run
+
+    variants = {
+        "socketio-history: newest 100": loop(lambda: sio.get_history(ROOM, 100)),
+        "reference: newest 100": loop(lambda: ref.fetch(ROOM, 100)),
+        "socketio-history: newest 100, include filter": loop(
+            lambda: sio.get_history(ROOM, 100, include_events="event3")
+        ),
+        "reference: newest 100, include filter": loop(
+            lambda: ref.fetch(ROOM, 100, include_events="event3")
+        ),
+    }
+    return interleaved(variants, 100 if QUICK else 1_000, 3 if QUICK else 7)
+
+
+# ---- 3. redis -----------------------------------------------------------
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def bench_redis(sio, ref):
+    binary = shutil.which("redis-server")
+    if binary is None:
+        return {"skipped": "redis-server is not installed"}
+    import redis  # noqa: PLC0415
+
+    port = free_port()
+    proc = subprocess.Popen(
+        [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
+        stdout=subprocess.DEVNULL,
+    )
+    try:
+        r = redis.Redis(host="127.0.0.1", port=port)
+        for _ in range(100):
+            try:
+                r.ping()
+                break
+            except redis.ConnectionError:
+                time.sleep(0.05)
+        key = "history:/:" + ROOM
+
+        def redis_record():
+            entry = json.dumps({"event": "chat", "data": PAYLOAD, "timestamp": time.time()})
+            pipe = r.pipeline(transaction=False)
+            pipe.rpush(key, entry)
+            pipe.ltrim(key, -10_000, -1)
+            pipe.execute()
+
+        for i in range(10_000):
+            entry = {"event": EVENTS[i % 10], "data": PAYLOAD, "timestamp": time.time()}
+            r.rpush(key, json.dumps(entry))
+
+        def redis_fetch():
+            return [json.loads(x) for x in r.lrange(key, -100, -1)]
+
+        def redis_fetch_filtered():
+            # Redis cannot filter by event: read all, filter, keep the newest.
+            entries = [json.loads(x) for x in r.lrange(key, 0, -1)]
+            return [e for e in entries if e["event"] == "event3"][-100:]
+
+        store = sio.history
+
+        def loop(fn):
+            def run(n):
+                for _ in range(n):
+                    fn()
+
+            return run
+
+        n = 200 if QUICK else 2_000
+        result = interleaved(
+            {
+                "record: socketio-history": loop(lambda: store.record(ROOM, "chat", PAYLOAD)),
+                "record: reference": loop(lambda: ref.record(ROOM, "chat", PAYLOAD)),
+                "record: redis RPUSH+LTRIM": loop(redis_record),
+            },
+            n,
+            3 if QUICK else 7,
+        )
+        result.update(
+            interleaved(
+                {
+                    "fetch newest 100: socketio-history": loop(lambda: sio.get_history(ROOM, 100)),
+                    "fetch newest 100: redis LRANGE": loop(redis_fetch),
+                    "fetch newest 100, include filter: socketio-history": loop(
+                        lambda: sio.get_history(ROOM, 100, include_events="event3")
+                    ),
+                    "fetch newest 100, include filter: redis LRANGE + filter": loop(
+                        redis_fetch_filtered
+                    ),
+                },
+                max(10, n // 20),
+                3 if QUICK else 7,
+            )
+        )
+        r.close()
+        return result
+    finally:
+        proc.terminate()
+        proc.wait(10)
+
+
+# ---- 4. memory (each in a fresh process) ----------------------------------
+
+ENTRIES = 100_000 if QUICK else 1_000_000
+ROOMS = 1_000
+MEM_EVENTS = [f"event{i}" for i in range(10)]
+
+
+def rss_bytes():
+    with open("/proc/self/statm") as f:
+        return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+
+
+def payload_for(i):
+    return f"{i:08d}" + "m" * 92  # 100 distinct bytes per entry
+
+
+def memory_ours():
+    from socketio_history import HistoryStore  # noqa: PLC0415
+
+    rooms = [f"room{i}" for i in range(ROOMS)]
+    store = HistoryStore()
+    for room in rooms:
+        store.enable(room, max_entries=ENTRIES // ROOMS)
+    before = rss_bytes()
+    for i in range(ENTRIES):
+        store.record(rooms[i % ROOMS], MEM_EVENTS[i % 10], payload_for(i))
+    used = rss_bytes() - before
+    assert sum(store.stats(r)["entries_count"] for r in rooms) == ENTRIES
+    return used
+
+
+def memory_reference():
+    import tracemalloc  # noqa: PLC0415
+
+    rooms = [f"room{i}" for i in range(ROOMS)]
+    ref = ReferenceHistory()
+    for room in rooms:
+        ref.enable(room, max_entries=ENTRIES // ROOMS)
+    tracemalloc.start()
+    for i in range(ENTRIES):
+        ref.record(rooms[i % ROOMS], MEM_EVENTS[i % 10], payload_for(i))
+    used, _ = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    return used
+
+
+def bench_memory():
+    raw = 100 + statistics.mean(len(e) for e in MEM_EVENTS)
+    out = {"entries": ENTRIES, "rooms": ROOMS, "raw_bytes_per_entry": raw}
+    for which in ("ours", "reference"):
+        proc = subprocess.run(
+            [sys.executable, __file__, "--memory", which],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        out[which] = int(proc.stdout.strip()) / ENTRIES
+    return out
+
+
+def main():
+    if sys.argv[1:2] == ["--memory"]:
+        print(memory_ours() if sys.argv[2] == "ours" else memory_reference())
+        return
+    results = {"python": sys.version.split()[0], "quick": QUICK}
+    results["versions"] = {
+        "python-socketio": __import__("importlib.metadata").metadata.version("python-socketio"),
+        "socketio-history": socketio_history.__version__,
+    }
+    print("emit ...", flush=True)
+    results["emit"] = bench_emit()
+    print("fetch ...", flush=True)
+    sio, ref = filled()
+    results["fetch"] = bench_fetch(sio, ref)
+    print("redis ...", flush=True)
+    results["redis"] = bench_redis(sio, ref)
+    print("memory ...", flush=True)
+    results["memory"] = bench_memory()
+    OUT.parent.mkdir(parents=True, exist_ok=True)
+    OUT.write_text(json.dumps(results, indent=2))
+    print(json.dumps(results, indent=2))
+
+
+if __name__ == "__main__":
+    main()
