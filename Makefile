@@ -15,6 +15,10 @@ PROFILE_DIR := $(if $(filter dev,$(PROFILE)),debug,$(PROFILE))
 LIBDIR := target/$(PROFILE_DIR)
 VERSION := $(shell sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -n 1)
 PREFIX ?= /usr/local
+# cargo-fuzz, pinned; FUZZ_SECONDS bounds each target's run.
+CARGO_FUZZ_VERSION := 0.13.2
+CARGO_FUZZ := target/tools/bin/cargo-fuzz
+FUZZ_SECONDS ?= 60
 # The header generator, pinned and installed into target/tools.
 CBINDGEN_VERSION := 0.29.4
 CBINDGEN := target/tools/bin/cbindgen
@@ -24,7 +28,7 @@ NATIVE_STATIC_LIBS := -lgcc_s -lutil -lrt -lpthread -lm -ldl -lc
 WHEEL_SOURCES := Cargo.toml Cargo.lock $(shell find core/src bindings/python/src bindings/python/python -type f -not -name '*.pyc') bindings/python/Cargo.toml bindings/python/pyproject.toml
 
 .PHONY: demo demo-core test test-rust test-python test-c lint fmt bench bench-core toolchain \
-	c-toolchain services venv wheel lib header check-header install clean
+	c-toolchain services venv wheel lib header check-header install fuzz clean
 
 ## The demo: a python-socketio chat with a late joiner who gets the history.
 demo: wheel
@@ -35,7 +39,7 @@ demo-core:
 	$(CARGO) run --quiet -p socketio-history --example tour
 
 ## Every test and check; what CI runs.
-test: lint check-header test-rust test-c test-python
+test: lint check-header test-rust test-c test-python fuzz
 
 toolchain:
 	@$(CARGO) fmt --version >/dev/null 2>&1 || { echo "rustfmt is missing: rustup component add rustfmt" >&2; exit 1; }
@@ -91,6 +95,21 @@ check-header: $(CBINDGEN)
 	@diff -u include/socketio_history.h target/header-check/socketio_history.h \
 		|| { echo "include/socketio_history.h is out of date: run 'make header' and commit it" >&2; exit 1; }
 
+$(CARGO_FUZZ):
+	$(CARGO) install cargo-fuzz --version $(CARGO_FUZZ_VERSION) --locked --root target/tools
+
+## Each fuzz target for FUZZ_SECONDS, from the committed seed corpus
+## (fuzz/corpus); new inputs go to target/fuzz so the tree stays clean.
+## A crash, a panic or a disagreement with the model fails the run.
+fuzz: $(CARGO_FUZZ)
+	for t in ops ffi; do \
+		mkdir -p target/fuzz/corpus/$$t fuzz/corpus/$$t && \
+		RUSTC_BOOTSTRAP=1 $(CARGO_FUZZ) run --fuzz-dir fuzz --sanitizer none $$t \
+			target/fuzz/corpus/$$t fuzz/corpus/$$t -- \
+			-max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 -artifact_prefix=target/fuzz/ \
+			|| exit 1; \
+	done
+
 ## The system C/C++ compilers, valgrind and pkg-config (apt-get when root).
 c-toolchain:
 	@missing=""; \
@@ -131,8 +150,10 @@ install: lib
 		-e 's|@NATIVE_STATIC_LIBS@|$(NATIVE_STATIC_LIBS)|' \
 		ffi/socketio_history.pc.in > $(DESTDIR)$(PREFIX)/lib/pkgconfig/socketio_history.pc
 
+## The Python suite runs under PYTHONMALLOC=debug: CPython's allocator checks
+## catch a binding that writes where it should not.
 test-python: wheel services
-	$(VPY) -m pytest
+	PYTHONMALLOC=debug $(VPY) -m pytest
 
 fmt: venv
 	$(CARGO) fmt --all

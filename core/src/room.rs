@@ -100,6 +100,13 @@ impl Room {
         let e = self.entries.pop_front()?;
         self.bytes -= e.payload.size();
         self.event_bytes -= e.event_len as usize;
+        if self.entries.is_empty() {
+            // An emptied room (expired, or evicted by the store's budget) gives
+            // its buffers back: with many rooms, kept capacity would add up
+            // to more than the entries ever held. A full ring never gets here.
+            self.entries = VecDeque::new();
+            self.names.clear();
+        }
         Some(e)
     }
 

@@ -1,13 +1,14 @@
 """A hypothesis state machine drives a Server's history methods (and its
-store, on a manual clock) through random sequences and compares every read
-and every room's stats with a small pure-Python model of SPEC section 2."""
+store, on a manual clock, with or without a store-wide byte budget) through
+random sequences and compares every read, every room's stats and the budget
+in use with a small pure-Python model of SPEC section 2."""
 
 import json
 
 import socketio
 from hypothesis import settings
 from hypothesis import strategies as st
-from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
+from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
 from socketio_history import HistoryStore, ManualClock
 
 ROOMS = ["a", "b"]
@@ -34,7 +35,7 @@ def cut(data, cap):
 class ModelRoom:
     def __init__(self, cfg):
         self.cfg = cfg
-        self.entries = []  # dicts: event, data, seq, t (monotonic seconds)
+        self.entries = []  # dicts: event, data, seq, t (monotonic seconds), stamp
         self.last_seq = 0
         self.counters = dict.fromkeys(
             ["evictions_size", "evictions_time", "evictions_bytes", "rejected_oversize"], 0
@@ -71,9 +72,29 @@ class HistoryMachine(RuleBasedStateMachine):
         super().__init__()
         self.clock = ManualClock()
         self.sio = socketio.Server()
-        self.sio.history = HistoryStore(clock=self.clock)
         self.now = 0.0
         self.rooms = {}
+        self.budget = None
+        self.stamp = 0
+
+    @initialize(entries=st.none() | st.integers(1, 8))
+    def make_store(self, entries):
+        # A budget of a few entries' worth, so store-wide eviction is common.
+        self.budget = entries and entries * HistoryStore.budget_cost(12, "x")
+        self.sio.history = HistoryStore(max_total_bytes=self.budget, clock=self.clock)
+
+    @staticmethod
+    def cost(entry):
+        return HistoryStore.budget_cost(size(entry["data"]), entry["event"])
+
+    def enforce_budget(self):
+        while self.budget is not None:
+            held = [(e["stamp"], room) for room, m in self.rooms.items() for e in m.entries]
+            if sum(self.cost(e) for m in self.rooms.values() for e in m.entries) <= self.budget:
+                return
+            _, room = min(held)
+            self.rooms[room].entries.pop(0)
+            self.rooms[room].counters["evictions_bytes"] += 1
 
     @rule(
         room=st.sampled_from(ROOMS),
@@ -125,14 +146,18 @@ class HistoryMachine(RuleBasedStateMachine):
             if model is None:
                 continue
             model.expire(self.now)
-            if model.cfg["max_bytes"] and size(data) > model.cfg["max_bytes"]:
+            entry = {"event": event, "data": data, "seq": model.last_seq + 1, "t": self.now}
+            if (model.cfg["max_bytes"] and size(data) > model.cfg["max_bytes"]) or (
+                self.budget is not None and self.cost(entry) > self.budget
+            ):
                 model.counters["rejected_oversize"] += 1
                 continue
             model.last_seq += 1
-            model.entries.append(
-                {"event": event, "data": data, "seq": model.last_seq, "t": self.now}
-            )
+            entry["stamp"] = self.stamp
+            self.stamp += 1
+            model.entries.append(entry)
             model.bound()
+            self.enforce_budget()
 
     @rule(seconds=st.sampled_from([0.5, 1, 2]))
     def advance(self, seconds):
@@ -211,6 +236,8 @@ class HistoryMachine(RuleBasedStateMachine):
                 assert stats[key] == value, key
             for key, value in model.cfg.items():
                 assert stats[key] == value, key
+        held = sum(self.cost(e) for m in self.rooms.values() for e in m.entries)
+        assert self.sio.history.total_bytes == (held if self.budget is not None else 0)
 
 
 TestHistoryMachine = HistoryMachine.TestCase

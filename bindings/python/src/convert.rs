@@ -43,7 +43,20 @@ pub fn to_payload(data: &Bound<'_, PyAny>) -> PyResult<Payload> {
 }
 
 fn write(w: &mut ValueWriter, obj: &Bound<'_, PyAny>) -> PyResult<()> {
-    // The most common payload types first: each check is a call under abi3.
+    // Exact built-in types first: an exact check compares one pointer, while
+    // a subclass-aware check is a C call under abi3.
+    if let Ok(s) = obj.cast_exact::<PyString>() {
+        return w.str(text(s)?).map_err(core_error);
+    }
+    if obj.is_exact_instance_of::<PyInt>() {
+        if let Ok(v) = obj.extract::<i64>() {
+            return w.int(v).map_err(core_error);
+        }
+    }
+    if let Ok(f) = obj.cast_exact::<PyFloat>() {
+        return w.float(f.value()).map_err(core_error);
+    }
+    // Then the most common payload types, subclasses included.
     let r = if let Ok(s) = obj.cast::<PyString>() {
         w.str(text(s)?)
     } else if let Ok(d) = obj.cast::<PyDict>() {

@@ -103,6 +103,36 @@ fn entries_list<'py>(py: Python<'py>, entries: &[HistoryEntry]) -> PyResult<Boun
     Ok(list)
 }
 
+impl HistoryStore {
+    /// Convert once, record into each room; a conversion error is counted in
+    /// every room's `record_errors` and returned.
+    fn record_into(
+        &self,
+        ns: &str,
+        rooms: &[&str],
+        event: &Bound<'_, PyAny>,
+        data: &Bound<'_, PyAny>,
+    ) -> PyResult<()> {
+        let converted = args::string("event", event).and_then(|e| Ok((e, to_payload(data)?)));
+        let (event, payload) = match converted {
+            Ok(v) => v,
+            Err(e) => {
+                rooms
+                    .iter()
+                    .for_each(|r| self.inner.note_record_error(ns, r));
+                return Err(e);
+            }
+        };
+        if let Some((last, rest)) = rooms.split_last() {
+            for r in rest {
+                self.inner.record(ns, r, &event, payload.clone());
+            }
+            self.inner.record(ns, last, &event, payload);
+        }
+        Ok(())
+    }
+}
+
 /// The rooms an emit addresses: one `str`, or a list/tuple of them (each
 /// once, in order). Anything else (a broadcast) addresses none.
 fn addressed_rooms(to: &Bound<'_, PyAny>) -> Vec<String> {
@@ -148,6 +178,17 @@ impl HistoryStore {
         Ok(HistoryStore {
             inner: b.build().map_err(core_error)?,
         })
+    }
+
+    /// What one entry is charged against ``max_total_bytes``: its payload
+    /// size, its event name's UTF-8 length and a fixed bookkeeping allowance.
+    #[staticmethod]
+    fn budget_cost(payload_size: &Bound<'_, PyAny>, event: &Bound<'_, PyAny>) -> PyResult<usize> {
+        let size = to_usize(args::count("payload_size", Some(payload_size), 0)?).unwrap_or(0);
+        Ok(core::HistoryStore::budget_cost(
+            size,
+            &args::string("event", event)?,
+        ))
     }
 
     /// The store-wide byte budget, or ``None``.
@@ -382,31 +423,33 @@ impl HistoryStore {
         event: &Bound<'_, PyAny>,
         data: &Bound<'_, PyAny>,
     ) -> PyResult<()> {
-        let ns = args::namespace(Some(namespace))?;
-        let rooms: Vec<String> = addressed_rooms(to)
-            .into_iter()
-            .filter(|r| self.inner.is_enabled(&ns, r))
+        let ns_obj = namespace.cast::<PyString>();
+        let ns = match &ns_obj {
+            Ok(s) => s
+                .to_str()
+                .map_err(|_| args::type_error("namespace", "a str", namespace))?,
+            Err(_) => return Err(args::type_error("namespace", "a str", namespace)),
+        };
+        // One room (the common case): borrowed, no allocation.
+        if let Ok(room) = to.cast::<PyString>() {
+            let Ok(room) = room.to_str() else {
+                return Ok(());
+            };
+            if !self.inner.is_enabled(ns, room) {
+                return Ok(());
+            }
+            return self.record_into(ns, &[room], event, data);
+        }
+        let rooms = addressed_rooms(to);
+        let enabled: Vec<&str> = rooms
+            .iter()
+            .map(String::as_str)
+            .filter(|r| self.inner.is_enabled(ns, r))
             .collect();
-        if rooms.is_empty() {
+        if enabled.is_empty() {
             return Ok(());
         }
-        let converted =
-            args::string("event", event).and_then(|event| Ok((event, to_payload(data)?)));
-        let (event, payload) = match converted {
-            Ok(v) => v,
-            Err(e) => {
-                rooms
-                    .iter()
-                    .for_each(|r| self.inner.note_record_error(&ns, r));
-                return Err(e);
-            }
-        };
-        let (last, rest) = rooms.split_last().expect("rooms is not empty");
-        for r in rest {
-            self.inner.record(&ns, r, &event, payload.clone());
-        }
-        self.inner.record(&ns, last, &event, payload);
-        Ok(())
+        self.record_into(ns, &enabled, event, data)
     }
 
     fn __repr__(&self) -> String {

@@ -67,26 +67,25 @@ _history = property(
 )
 
 
-def _record(store: HistoryStore, event: Any, data: Any, namespace: Any, target: Any) -> None:
-    # History must never break an emit: whatever happens, the message goes out.
-    try:
-        store._record_emit(namespace or "/", target, event, data)
-    except (TypeError, ValueError) as e:
+def _record_failed(error: BaseException, event: Any, target: Any, namespace: Any) -> None:
+    """History must never break an emit: log what went wrong, let it go out."""
+    if isinstance(error, (TypeError, ValueError)):
         # A payload history cannot hold (counted in the rooms' record_errors).
         logger.warning(
-            "not recorded: event %r to %r in namespace %r: %s", event, target, namespace, e
+            "not recorded: event %r to %r in namespace %r: %s", event, target, namespace, error
         )
-    except Exception:
-        logger.exception(
-            "internal error recording event %r to %r in namespace %r", event, target, namespace
+    elif isinstance(error, Exception) or type(error).__name__ == "PanicException":
+        # An internal error; a Rust panic surfaces as pyo3's PanicException,
+        # a BaseException.
+        logger.error(
+            "internal error recording event %r to %r in namespace %r",
+            event,
+            target,
+            namespace,
+            exc_info=error,
         )
-    except BaseException as e:
-        # A Rust panic surfaces as pyo3's PanicException, a BaseException.
-        if type(e).__name__ != "PanicException":
-            raise
-        logger.exception(
-            "internal error recording event %r to %r in namespace %r", event, target, namespace
-        )
+    else:
+        raise error
 
 
 # The wrappers spell out Manager.emit's own signature: packing and unpacking
@@ -109,7 +108,10 @@ def _wrap_sync_emit(original: Any) -> Any:
     ) -> Any:
         store = self.__dict__.get(_STORE)
         if store is not None and (to or room) is not None:
-            _record(store, event, data, namespace, to or room)
+            try:
+                store._record_emit(namespace or "/", to or room, event, data)
+            except BaseException as e:
+                _record_failed(e, event, to or room, namespace)
         if to is None:
             return original(self, event, data, namespace, room, skip_sid, callback, **kwargs)
         return original(self, event, data, namespace, room, skip_sid, callback, to=to, **kwargs)
@@ -133,7 +135,10 @@ def _wrap_async_emit(original: Any) -> Any:
     ) -> Any:
         store = self.__dict__.get(_STORE)
         if store is not None and (to or room) is not None:
-            _record(store, event, data, namespace, to or room)
+            try:
+                store._record_emit(namespace or "/", to or room, event, data)
+            except BaseException as e:
+                _record_failed(e, event, to or room, namespace)
         if to is None:
             return await original(self, event, data, namespace, room, skip_sid, callback, **kwargs)
         return await original(

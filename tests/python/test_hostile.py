@@ -1,0 +1,196 @@
+"""Hostile input through every public entry point: each gets the documented
+error (TypeError for a wrong type, ValueError for a bad value), names the
+parameter, leaves the store exactly as it was, and never crashes the
+process. Emits python-socketio itself can send still go out."""
+
+import math
+
+import pytest
+import socketio_history
+from socketio_history import HistoryStore
+
+WRONG_TYPES = [None, 1.5, b"bytes", ["list"], {"d": 1}, object(), True]
+BAD_COUNTS = [
+    (-1, ValueError),
+    (-(2**70), ValueError),
+    (True, TypeError),
+    (False, TypeError),
+    (1.0, TypeError),
+    (math.nan, TypeError),
+    ("3", TypeError),
+    ([], TypeError),
+]
+
+
+def snapshot(store):
+    rooms = store.rooms()
+    return (
+        rooms,
+        [store.stats(r, ns) for ns, r in rooms],
+        [store.fetch(r, namespace=ns) for ns, r in rooms],
+    )
+
+
+@pytest.fixture
+def store():
+    s = HistoryStore(max_total_bytes=10_000)
+    s.enable("r", max_entries=5, retention_seconds=60, max_bytes=500)
+    s.record("r", "e", {"k": [1, b"x"]})
+    return s
+
+
+def unchanged(store, call, error, param):
+    before = snapshot(store)
+    with pytest.raises(error, match=param):
+        call()
+    assert snapshot(store) == before
+
+
+@pytest.mark.parametrize("bad", [v for v in WRONG_TYPES if v is not None])
+def test_room_of_the_wrong_type(store, bad):
+    for call in [
+        lambda: store.enable(bad),
+        lambda: store.disable(bad),
+        lambda: store.is_enabled(bad),
+        lambda: store.record(bad, "e", 1),
+        lambda: store.fetch(bad),
+        lambda: store.page(bad),
+        lambda: store.stats(bad),
+        lambda: store.clear(bad),
+        lambda: store.note_record_error(bad),
+    ]:
+        unchanged(store, call, TypeError, "room")
+
+
+@pytest.mark.parametrize("bad", [v for v in WRONG_TYPES if v is not None])
+def test_namespace_and_event_of_the_wrong_type(store, bad):
+    unchanged(store, lambda: store.fetch("r", namespace=bad), TypeError, "namespace")
+    unchanged(store, lambda: store.enable("r", namespace=bad), TypeError, "namespace")
+    unchanged(store, lambda: store.record("r", bad, 1), TypeError, "event")
+
+
+@pytest.mark.parametrize(("bad", "error"), BAD_COUNTS)
+@pytest.mark.parametrize("param", ["max_entries", "payload_size_cap", "max_bytes"])
+def test_bad_enable_counts(store, bad, error, param):
+    unchanged(store, lambda: store.enable("r", **{param: bad}), error, param)
+
+
+@pytest.mark.parametrize(("bad", "error"), BAD_COUNTS)
+@pytest.mark.parametrize("param", ["limit", "since_seq", "before_seq", "payload_size_cap"])
+def test_bad_read_counts(store, bad, error, param):
+    unchanged(store, lambda: store.fetch("r", **{param: bad}), error, param)
+    unchanged(store, lambda: store.page("r", **{param: bad}), error, param)
+
+
+@pytest.mark.parametrize(
+    ("bad", "error"),
+    [
+        (-1, ValueError),
+        (-0.001, ValueError),
+        (math.nan, ValueError),
+        (math.inf, ValueError),
+        (-math.inf, ValueError),
+        (1e300, ValueError),
+        (True, TypeError),
+        ("1", TypeError),
+    ],
+)
+def test_bad_retention(store, bad, error):
+    unchanged(store, lambda: store.enable("r", retention_seconds=bad), error, "retention_seconds")
+
+
+@pytest.mark.parametrize("bad", [5, b"x", [1], [None], ["ok", 2], {"a": 1}.items()])
+def test_bad_event_filters(store, bad):
+    for param in ("include_events", "exclude_events"):
+        unchanged(store, lambda p=param: store.fetch("r", **{p: bad}), TypeError, param)
+
+
+def test_bad_store_construction():
+    for bad, error in [(0, ValueError), (-5, ValueError), (True, TypeError), (1.5, TypeError)]:
+        with pytest.raises(error, match="max_total_bytes"):
+            HistoryStore(max_total_bytes=bad)
+    with pytest.raises(TypeError, match="clock"):
+        HistoryStore(clock=5)
+
+
+def test_lone_surrogates_in_names_are_value_errors(store):
+    unchanged(store, lambda: store.enable("\ud800"), ValueError, "room")
+    unchanged(store, lambda: store.record("r", "\udfff", 1), ValueError, "event")
+    unchanged(
+        store, lambda: store.fetch("r", include_events=["\ud800"]), ValueError, "include_events"
+    )
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [
+        pytest.param(object(), id="object"),
+        pytest.param("\ud800", id="lone-surrogate"),
+        pytest.param([[[[[[]]]]]] * 3 + [{1j: 1}], id="complex-key"),
+        pytest.param({"f": float}, id="type-object"),
+    ],
+)
+def test_unrecordable_payloads_change_nothing(store, payload):
+    before = snapshot(store)
+    with pytest.raises((TypeError, ValueError)):
+        store.record("r", "e", payload)
+    assert snapshot(store) == before
+
+
+def test_200k_deep_nesting_is_refused_without_recursion(store):
+    deep = []
+    for _ in range(200_000):
+        deep = [deep]
+    before = snapshot(store)
+    with pytest.raises(TypeError, match="nesting"):
+        store.record("r", "e", deep)
+    assert snapshot(store) == before
+    deep_dict = {}
+    for _ in range(200_000):
+        deep_dict = {"k": deep_dict}
+    with pytest.raises(TypeError, match="nesting"):
+        store.record("r", "e", deep_dict)
+
+
+def test_huge_payloads_are_bounded_not_fatal():
+    store = HistoryStore()
+    store.enable("r", max_bytes=1024)
+    huge = "x" * (64 * 2**20)
+    assert store.record("r", "e", huge) is None  # larger than max_bytes
+    assert store.stats("r")["rejected_oversize"] == 1
+    store.enable("big")
+    assert store.record("big", "e", huge) == 1  # no byte bound: kept whole
+    assert store.fetch("big", payload_size_cap=10)[0]["data"] == "x" * 10
+    assert store.stats("big")["bytes"] == len(huge)
+    store.disable("big")
+
+
+def test_huge_names_are_fine():
+    store = HistoryStore()
+    name = "n" * 2**20
+    store.enable(name, namespace="/" + name)
+    assert store.record(name, name, 1, namespace="/" + name) == 1
+    assert store.fetch(name, namespace="/" + name, include_events=[name])[0]["event"] == name
+
+
+def test_server_methods_refuse_bad_input_and_emits_still_go_out():
+    import socketio  # noqa: PLC0415
+
+    sio = socketio.Server()
+    sent = []
+    sio._send_eio_packet = lambda eio_sid, pkt: sent.append(pkt)
+    sid = sio.manager.connect("eio1", "/")
+    sio.manager.enter_room(sid, "/", "r")
+    sio.enable_history("r", max_bytes=100)
+    for bad in [None, 1, b"r"]:
+        with pytest.raises(TypeError, match="room"):
+            sio.get_history(bad)
+    deep = "x"
+    for _ in range(socketio_history.MAX_DEPTH + 5):
+        deep = [deep]
+    sio.emit("e", deep, to="r")  # json can send it; history refuses it
+    sio.emit("e", "\ud800", to="r")
+    sio.emit("e", "y" * 1000, to="r")  # over max_bytes
+    assert len(sent) == 3, "every emit went out"
+    stats = sio.get_history_stats("r")
+    assert (stats["record_errors"], stats["rejected_oversize"], stats["entries_count"]) == (2, 1, 0)
