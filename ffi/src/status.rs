@@ -58,7 +58,9 @@ pub(crate) fn fail(status: sioh_status, message: impl Into<String>) -> sioh_stat
     let mut bytes = message.into().into_bytes();
     bytes.retain(|&b| b != 0);
     let text = CString::new(bytes).unwrap_or_default();
-    LAST_ERROR.with(|e| *e.borrow_mut() = text);
+    // `try_with`: during thread teardown the slot may be gone; then the
+    // message is lost, but the status still goes back.
+    let _ = LAST_ERROR.try_with(|e| *e.borrow_mut() = text);
     status
 }
 
@@ -74,7 +76,11 @@ pub(crate) fn core_error(e: HistoryError) -> sioh_status {
 /// A pointer to this thread's last error message (empty if none). Valid
 /// until the next failing call on this thread.
 pub(crate) fn last_error_ptr() -> *const c_char {
-    LAST_ERROR.with(|e| e.borrow().as_ptr())
+    // Never panics (this is called from C outside any boundary): during
+    // thread teardown it answers "".
+    LAST_ERROR
+        .try_with(|e| e.borrow().as_ptr())
+        .unwrap_or(b"\0".as_ptr().cast())
 }
 
 /// Run an export's body; a panic becomes `InternalError` instead of
