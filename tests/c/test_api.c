@@ -425,10 +425,13 @@ static void test_bad_input_is_refused_and_changes_nothing(void) {
     CHECK_STATUS(sioh_room_record(store, NULL, 0, S("r"), S("e"), SIOH_PAYLOAD_KIND_JSON_ARGS,
                                   (const uint8_t *)"{}", 2, NULL, NULL),
                  SIOH_STATUS_INVALID_PAYLOAD);
-    static char deep[2 * 100001];
-    for (int i = 0; i < 100000; i++) deep[i] = '[', deep[100000 + i] = ']';
+    /* 200,000 levels of nesting: refused, no stack overflow */
+    static char deep[2 * 200000];
+    for (int i = 0; i < 200000; i++) deep[i] = '[', deep[200000 + i] = ']';
     CHECK(sioh_room_record(store, NULL, 0, S("r"), S("e"), SIOH_PAYLOAD_KIND_JSON,
-                           (const uint8_t *)deep, 200000, NULL, NULL) != SIOH_STATUS_OK);
+                           (const uint8_t *)deep, sizeof deep, NULL, NULL) != SIOH_STATUS_OK);
+    CHECK(sioh_room_record(store, NULL, 0, S("r"), S("e"), SIOH_PAYLOAD_KIND_JSON_ARGS,
+                           (const uint8_t *)deep, sizeof deep, NULL, NULL) != SIOH_STATUS_OK);
 
     /* Out-of-range arguments name the parameter */
     sioh_room_config_init(&cfg);
@@ -452,6 +455,24 @@ static void test_bad_input_is_refused_and_changes_nothing(void) {
                                   NULL, NULL),
                  SIOH_STATUS_INVALID_ARGUMENT);
     CHECK(strstr(sioh_last_error_message(), "kind") != NULL);
+
+    /* A huge payload: refused by a byte bound, kept whole without one */
+    size_t huge_len = 16u << 20;
+    char *huge = malloc(huge_len);
+    CHECK(huge != NULL);
+    memset(huge, 'h', huge_len);
+    sioh_room_config_init(&cfg);
+    cfg.max_bytes = 1024;
+    CHECK_OK(sioh_room_enable(store, NULL, 0, S("small"), &cfg));
+    CHECK_STATUS(sioh_room_record(store, NULL, 0, S("small"), S("e"), SIOH_PAYLOAD_KIND_TEXT,
+                                  (const uint8_t *)huge, huge_len, NULL, NULL),
+                 SIOH_STATUS_PAYLOAD_TOO_LARGE);
+    CHECK_OK(sioh_room_enable(store, NULL, 0, S("big"), NULL));
+    CHECK_OK(sioh_room_record(store, NULL, 0, S("big"), S("e"), SIOH_PAYLOAD_KIND_BYTES,
+                              (const uint8_t *)huge, huge_len, NULL, NULL));
+    CHECK(stats_of(store, "big").bytes == huge_len);
+    free(huge);
+    CHECK_OK(sioh_room_disable(store, NULL, 0, S("big"), NULL));
 
     /* None of it changed the room */
     st = stats_of(store, "r");

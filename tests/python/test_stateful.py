@@ -141,6 +141,18 @@ class HistoryMachine(RuleBasedStateMachine):
     )
     def emit(self, to, event, data):
         self.sio.emit(event, data, to=to)
+        self.model_record(to, event, data)
+
+    @rule(room=st.sampled_from(ROOMS), event=st.sampled_from(EVENTS), data=payloads)
+    def record_through_the_store(self, room, event, data):
+        """The store on its own: like an emit to one room, returning the seq."""
+        seq = self.sio.history.record(room, event, data)
+        recorded = self.model_record([room], event, data)
+        assert seq == recorded.get(room)
+
+    def model_record(self, to, event, data):
+        """Apply one emit to the model; returns {room: seq} of what it stored."""
+        stored = {}
         for room in dict.fromkeys(to):
             model = self.rooms.get(room)
             if model is None:
@@ -158,6 +170,8 @@ class HistoryMachine(RuleBasedStateMachine):
             model.entries.append(entry)
             model.bound()
             self.enforce_budget()
+            stored[room] = model.last_seq
+        return stored
 
     @rule(seconds=st.sampled_from([0.5, 1, 2]))
     def advance(self, seconds):
@@ -173,8 +187,9 @@ class HistoryMachine(RuleBasedStateMachine):
         exclude=optional_events,
         cap=st.none() | st.integers(0, 10),
         paged=st.booleans(),
+        direct=st.booleans(),
     )
-    def read(self, room, limit, since, before, include, exclude, cap, paged):
+    def read(self, room, limit, since, before, include, exclude, cap, paged, direct):
         args = dict(
             limit=limit,
             since_seq=since,
@@ -183,9 +198,15 @@ class HistoryMachine(RuleBasedStateMachine):
             exclude_events=exclude,
             payload_size_cap=cap,
         )
-        got = (
-            self.sio.get_history_page(room, **args) if paged else self.sio.get_history(room, **args)
-        )
+        if direct:  # the store on its own, as HistoryStore users call it
+            store = self.sio.history
+            got = store.page(room, **args) if paged else store.fetch(room, **args)
+        else:
+            got = (
+                self.sio.get_history_page(room, **args)
+                if paged
+                else self.sio.get_history(room, **args)
+            )
         model = self.rooms.get(room)
         selected = []
         if model:
