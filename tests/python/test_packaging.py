@@ -40,6 +40,22 @@ def test_plain_import_socketio_gains_history():
     assert out == "1 True"
 
 
+def test_emit_is_hooked_only_once_a_server_uses_history():
+    out = run_python(
+        "import socketio\n"
+        "hooked = lambda: hasattr(socketio.Manager.emit, '_socketio_history_patched')\n"
+        "before = hooked()\n"
+        "sio = socketio.Server()\n"
+        "sio.emit('e', 'x', to='r')\n"
+        "middle = hooked()\n"
+        "sio.enable_history('r')\n"
+        "sio.emit('e', 'y', to='r')\n"
+        "print(before, middle, hooked(), socketio.AsyncManager.emit.__name__,"
+        " [e['data'] for e in sio.get_history('r')])"
+    )
+    assert out == "False False True emit ['y']"
+
+
 def test_from_import_also_gains_history():
     out = run_python(
         "from socketio import AsyncServer, Server\nprint(hasattr(Server, 'get_history_page'))"

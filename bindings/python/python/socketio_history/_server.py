@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import threading
 from collections.abc import Iterable
 from typing import Any
 
@@ -27,7 +28,7 @@ logger = logging.getLogger("socketio_history")
 
 # Where a server keeps its store, and where its manager finds it. A manager
 # without the key belongs to a server that never used history: the emit hook
-# then costs one dict lookup.
+# (installed once any server uses history) then costs one dict lookup.
 _STORE = "_socketio_history_store"
 _PATCHED = "_socketio_history_patched"
 
@@ -37,6 +38,7 @@ Events = str | Iterable[str] | None
 def _store(server: Any) -> HistoryStore:
     store = server.__dict__.get(_STORE)
     if store is None:
+        _hook_emit()
         # setdefault keeps one store if two threads get here at once.
         store = server.__dict__.setdefault(_STORE, HistoryStore())
         server.manager.__dict__[_STORE] = store
@@ -52,6 +54,7 @@ def _set_history_store(self: Any, store: HistoryStore) -> None:
         raise TypeError(
             f"history must be a socketio_history.HistoryStore, not {type(store).__name__}"
         )
+    _hook_emit()
     self.__dict__[_STORE] = store
     self.manager.__dict__[_STORE] = store
 
@@ -456,15 +459,27 @@ for _name, _fn in _ASYNC.items():
 
 
 def install() -> None:
-    """Add the history methods to ``socketio.Server`` and ``socketio.AsyncServer``
-    and hook the managers' ``emit``. Calling it again changes nothing."""
+    """Add the history methods to ``socketio.Server`` and ``socketio.AsyncServer``.
+    Calling it again changes nothing.
+
+    The managers' ``emit`` is hooked only when a server first uses history:
+    a process that never does (the start-up hook imports this package into
+    every python-socketio app) pays nothing per emit."""
     for cls, methods in ((socketio.Server, _SYNC), (socketio.AsyncServer, _ASYNC)):
         for name, fn in methods.items():
             setattr(cls, name, fn)
         cls.history = _history
-    for cls, wrap in (
-        (socketio.Manager, _wrap_sync_emit),
-        (socketio.AsyncManager, _wrap_async_emit),
-    ):
-        if not getattr(cls.emit, _PATCHED, False):
-            cls.emit = wrap(cls.emit)
+
+
+_hook_lock = threading.Lock()
+
+
+def _hook_emit() -> None:
+    """Wrap ``Manager.emit`` and ``AsyncManager.emit`` once per process."""
+    with _hook_lock:
+        for cls, wrap in (
+            (socketio.Manager, _wrap_sync_emit),
+            (socketio.AsyncManager, _wrap_async_emit),
+        ):
+            if not getattr(cls.emit, _PATCHED, False):
+                cls.emit = wrap(cls.emit)
