@@ -12,9 +12,13 @@ pub enum HistoryError {
         /// What is wrong with it.
         reason: String,
     },
-    /// A payload could not be taken in (bad JSON, too deep, misused writer).
+    /// A payload could not be taken in (too deep, misused writer, not the
+    /// shape asked for).
     #[error("invalid payload: {0}")]
     InvalidPayload(String),
+    /// A JSON payload's text is not valid JSON.
+    #[error("invalid JSON: {0}")]
+    InvalidJson(String),
 }
 
 impl HistoryError {
@@ -29,7 +33,7 @@ impl HistoryError {
     pub fn param(&self) -> Option<&'static str> {
         match self {
             HistoryError::InvalidArgument { param, .. } => Some(param),
-            HistoryError::InvalidPayload(_) => None,
+            HistoryError::InvalidPayload(_) | HistoryError::InvalidJson(_) => None,
         }
     }
 }

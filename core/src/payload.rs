@@ -80,8 +80,8 @@ impl Payload {
     /// [`Text`](PayloadKind::Text) payload; anything else a
     /// [`Value`](PayloadKind::Value).
     pub fn from_json(text: &str) -> Result<Self> {
-        let doc: serde_json::Value = serde_json::from_str(text)
-            .map_err(|e| HistoryError::InvalidPayload(format!("invalid JSON: {e}")))?;
+        let doc: serde_json::Value =
+            serde_json::from_str(text).map_err(|e| HistoryError::InvalidJson(e.to_string()))?;
         let mut w = ValueWriter::new();
         value::write_json_value(&mut w, &doc)?;
         Self::from_writer(w)
@@ -89,8 +89,8 @@ impl Payload {
 
     /// Several arguments from a JSON array: each element is one argument.
     pub fn args_from_json(text: &str) -> Result<Self> {
-        let doc: serde_json::Value = serde_json::from_str(text)
-            .map_err(|e| HistoryError::InvalidPayload(format!("invalid JSON: {e}")))?;
+        let doc: serde_json::Value =
+            serde_json::from_str(text).map_err(|e| HistoryError::InvalidJson(e.to_string()))?;
         let serde_json::Value::Array(items) = doc else {
             return Err(HistoryError::InvalidPayload(
                 "arguments must be a JSON array".into(),
@@ -264,8 +264,14 @@ mod tests {
 
     #[test]
     fn invalid_json_is_an_error() {
-        assert!(Payload::from_json("{").is_err());
-        assert!(Payload::args_from_json("{}").is_err());
+        assert!(matches!(
+            Payload::from_json("{"),
+            Err(HistoryError::InvalidJson(_))
+        ));
+        assert!(matches!(
+            Payload::args_from_json("{}"),
+            Err(HistoryError::InvalidPayload(_))
+        ));
     }
 
     #[test]

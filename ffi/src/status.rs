@@ -68,6 +68,7 @@ pub(crate) fn fail(status: sioh_status, message: impl Into<String>) -> sioh_stat
 pub(crate) fn core_error(e: HistoryError) -> sioh_status {
     let status = match e {
         HistoryError::InvalidPayload(_) => sioh_status::InvalidPayload,
+        HistoryError::InvalidJson(_) => sioh_status::InvalidJson,
         _ => sioh_status::InvalidArgument,
     };
     fail(status, e.to_string())

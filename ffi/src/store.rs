@@ -333,21 +333,13 @@ fn parse_payload(kind: u32, raw: &[u8]) -> Checked<Payload> {
             )
         })
     };
-    let json = |r: socketio_history_core::Result<Payload>| {
-        r.map_err(|e| {
-            let msg = e.to_string();
-            if msg.contains("invalid JSON") {
-                fail(sioh_status::InvalidJson, msg)
-            } else {
-                core_error(e)
-            }
-        })
-    };
     match kind {
         k if k == sioh_payload_kind::Text as u32 => Ok(Payload::text(text()?)),
         k if k == sioh_payload_kind::Bytes as u32 => Ok(Payload::bytes(raw)),
-        k if k == sioh_payload_kind::Json as u32 => json(Payload::from_json(text()?)),
-        k if k == sioh_payload_kind::JsonArgs as u32 => json(Payload::args_from_json(text()?)),
+        k if k == sioh_payload_kind::Json as u32 => Payload::from_json(text()?).map_err(core_error),
+        k if k == sioh_payload_kind::JsonArgs as u32 => {
+            Payload::args_from_json(text()?).map_err(core_error)
+        }
         other => Err(fail(
             sioh_status::InvalidArgument,
             format!("kind must be a sioh_payload_kind (0..=3), got {other}"),

@@ -17,7 +17,8 @@ pub fn type_error(param: &str, want: &str, got: &Bound<'_, PyAny>) -> PyErr {
     PyTypeError::new_err(format!("{param} must be {want}, not {}", type_name(got)))
 }
 
-/// A core error as the Python exception SPEC names for it.
+/// A core error as the Python exception SPEC names for it: a payload
+/// history cannot hold is a `TypeError`, a bad value a `ValueError`.
 pub fn core_error(e: HistoryError) -> PyErr {
     match e {
         HistoryError::InvalidPayload(_) => PyTypeError::new_err(e.to_string()),

@@ -45,10 +45,6 @@ def _store(server: Any) -> HistoryStore:
     return store
 
 
-def _get_history_store(self: Any) -> HistoryStore:
-    return _store(self)
-
-
 def _set_history_store(self: Any, store: HistoryStore) -> None:
     if not isinstance(store, HistoryStore):
         raise TypeError(
@@ -60,7 +56,7 @@ def _set_history_store(self: Any, store: HistoryStore) -> None:
 
 
 _history = property(
-    _get_history_store,
+    _store,
     _set_history_store,
     doc="""This server's :class:`~socketio_history.HistoryStore`, created on first use.
 
