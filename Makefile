@@ -15,6 +15,10 @@ PROFILE_DIR := $(if $(filter dev,$(PROFILE)),debug,$(PROFILE))
 LIBDIR := target/$(PROFILE_DIR)
 VERSION := $(shell sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -n 1)
 PREFIX ?= /usr/local
+# `make install` builds release unless told otherwise (the tests install
+# their dev build into a scratch prefix).
+INSTALL_PROFILE ?= release
+INSTALL_LIBDIR := target/$(if $(filter dev,$(INSTALL_PROFILE)),debug,$(INSTALL_PROFILE))
 # cargo-fuzz, pinned; FUZZ_SECONDS bounds each target's run.
 CARGO_FUZZ_VERSION := 0.13.2
 CARGO_FUZZ := target/tools/bin/cargo-fuzz
@@ -134,17 +138,19 @@ services:
 test-c: c-toolchain lib
 	tests/c/run.sh $(LIBDIR) target/c-tests
 	rm -rf target/c-tests/prefix
-	$(MAKE) --no-print-directory install PREFIX=$(CURDIR)/target/c-tests/prefix
+	$(MAKE) --no-print-directory install PREFIX=$(CURDIR)/target/c-tests/prefix INSTALL_PROFILE=$(PROFILE)
 	cc -std=c11 -Wall -Wextra -Wpedantic -Werror tests/c/test_pkgconfig.c -o target/c-tests/test_pkgconfig \
 		$$(PKG_CONFIG_PATH=target/c-tests/prefix/lib/pkgconfig pkg-config --cflags --libs socketio_history) \
 		-Wl,-rpath,$(CURDIR)/target/c-tests/prefix/lib
 	target/c-tests/test_pkgconfig
 
-## Install the library, headers and socketio_history.pc under PREFIX.
-install: lib
+## Install the library (release build), headers and socketio_history.pc
+## under PREFIX (and DESTDIR).
+install:
+	$(MAKE) --no-print-directory lib PROFILE=$(INSTALL_PROFILE)
 	install -d $(DESTDIR)$(PREFIX)/lib/pkgconfig $(DESTDIR)$(PREFIX)/include
-	install -m 755 $(LIBDIR)/libsocketio_history.so $(DESTDIR)$(PREFIX)/lib/
-	install -m 644 $(LIBDIR)/libsocketio_history.a $(DESTDIR)$(PREFIX)/lib/
+	install -m 755 $(INSTALL_LIBDIR)/libsocketio_history.so $(DESTDIR)$(PREFIX)/lib/
+	install -m 644 $(INSTALL_LIBDIR)/libsocketio_history.a $(DESTDIR)$(PREFIX)/lib/
 	install -m 644 include/socketio_history.h include/socketio_history.hpp $(DESTDIR)$(PREFIX)/include/
 	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|$(VERSION)|' \
 		-e 's|@NATIVE_STATIC_LIBS@|$(NATIVE_STATIC_LIBS)|' \
