@@ -30,3 +30,10 @@ for t in test_api test_threads test_cpp; do
     echo "== $t (valgrind)"
     "${grind[@]}" "$out/$t"
 done
+
+# The README's C example, exactly as shown, must build cleanly and run.
+python3 tests/c/readme_example.py README.md "$out/readme_example.c"
+"$cc" -std=c11 "${warn[@]}" "$out/readme_example.c" -o "$out/readme_example" "${link[@]}"
+echo "== README C example (valgrind)"
+"${grind[@]}" "$out/readme_example" | grep -q '^1 chat {"text":"hi"}$'
+echo "test_readme_example: 1 passed, 0 failed"
