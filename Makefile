@@ -14,6 +14,8 @@ PROFILE ?= dev
 PROFILE_DIR := $(if $(filter dev,$(PROFILE)),debug,$(PROFILE))
 LIBDIR := target/$(PROFILE_DIR)
 VERSION := $(shell sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -n 1)
+# The shared library's SONAME (ffi/build.rs): major.minor until 1.0.
+SONAME := libsocketio_history.so.$(word 1,$(subst ., ,$(VERSION))).$(word 2,$(subst ., ,$(VERSION)))
 PREFIX ?= /usr/local
 # `make install` builds release unless told otherwise (the tests install
 # their dev build into a scratch prefix).
@@ -79,9 +81,11 @@ lint: toolchain venv
 test-rust:
 	$(CARGO) test --workspace --exclude socketio-history-python --locked
 
-## The C library (cdylib + staticlib) in PROFILE.
+## The C library (cdylib + staticlib) in PROFILE, with a link named after
+## its SONAME so programs linked against it run from target/ as well.
 lib:
 	$(CARGO) build -p socketio-history-ffi --locked --profile $(PROFILE)
+	ln -sf libsocketio_history.so $(LIBDIR)/$(SONAME)
 
 $(CBINDGEN):
 	$(CARGO) install cbindgen --version $(CBINDGEN_VERSION) --locked --root target/tools
@@ -149,7 +153,9 @@ test-c: c-toolchain lib
 install:
 	$(MAKE) --no-print-directory lib PROFILE=$(INSTALL_PROFILE)
 	install -d $(DESTDIR)$(PREFIX)/lib/pkgconfig $(DESTDIR)$(PREFIX)/include
-	install -m 755 $(INSTALL_LIBDIR)/libsocketio_history.so $(DESTDIR)$(PREFIX)/lib/
+	install -m 755 $(INSTALL_LIBDIR)/libsocketio_history.so $(DESTDIR)$(PREFIX)/lib/libsocketio_history.so.$(VERSION)
+	ln -sf libsocketio_history.so.$(VERSION) $(DESTDIR)$(PREFIX)/lib/$(SONAME)
+	ln -sf $(SONAME) $(DESTDIR)$(PREFIX)/lib/libsocketio_history.so
 	install -m 644 $(INSTALL_LIBDIR)/libsocketio_history.a $(DESTDIR)$(PREFIX)/lib/
 	install -m 644 include/socketio_history.h include/socketio_history.hpp $(DESTDIR)$(PREFIX)/include/
 	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|$(VERSION)|' \
