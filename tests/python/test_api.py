@@ -8,17 +8,10 @@ import time
 import pytest
 import socketio
 import socketio_history
+from conftest import HISTORY_METHODS
 from socketio_history import HistoryStore
 
-METHODS = [
-    "enable_history",
-    "disable_history",
-    "get_history",
-    "get_history_page",
-    "get_history_stats",
-    "clear_history",
-    "replay_history",
-]
+METHODS = HISTORY_METHODS
 
 
 def seqs(entries):
