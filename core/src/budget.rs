@@ -8,8 +8,11 @@
 //! they reach the front, and swept in bulk once a ledger holds more than
 //! twice its live entries — so each record costs O(1) amortised and the
 //! ledger's memory stays proportional to the entries held.
+//!
+//! The byte count and the live counts are kept by [`Accounts`], which every
+//! change to a room settles into (see [`RoomSlot::change`]).
 
-use crate::store::RoomSlot;
+use crate::slot::{Mark, RoomSlot, Settle};
 use parking_lot::Mutex;
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
@@ -17,10 +20,10 @@ use std::sync::Arc;
 
 pub(crate) struct Budget {
     pub max: usize,
-    pub used: AtomicUsize,
+    used: AtomicUsize,
     stamp: AtomicU64,
     /// One evictor at a time; recorders never wait on it while holding locks.
-    pub evicting: Mutex<()>,
+    evicting: Mutex<()>,
 }
 
 impl Budget {
@@ -33,23 +36,79 @@ impl Budget {
         }
     }
 
-    pub fn over(&self) -> bool {
-        self.used.load(Ordering::Acquire) > self.max
+    /// Bytes charged now.
+    pub fn used(&self) -> usize {
+        self.used.load(Ordering::Acquire)
     }
 
-    pub fn apply(&self, before: usize, after: usize) {
-        if after >= before {
-            self.used.fetch_add(after - before, Ordering::AcqRel);
-        } else {
-            self.used.fetch_sub(before - after, Ordering::AcqRel);
+    fn over(&self) -> bool {
+        self.used() > self.max
+    }
+
+    /// Evict the store's oldest entries until the budget holds. Called with
+    /// no lock held; `ledgers` are every shard's.
+    pub fn enforce<'a>(&self, ledgers: impl Iterator<Item = &'a Ledger> + Clone) {
+        if !self.over() {
+            return;
+        }
+        let _one_evictor = self.evicting.lock();
+        while self.over() {
+            let Some(ledger) = ledgers
+                .clone()
+                .filter(|l| l.front_stamp() != u64::MAX)
+                .min_by_key(|l| l.front_stamp())
+            else {
+                return;
+            };
+            let Some(item) = ledger.pop() else { continue };
+            let accounts = Accounts {
+                budget: Some(self),
+                ledger,
+            };
+            item.slot.change(&accounts, |room| {
+                if let Some(r) = room.as_mut() {
+                    if item.slot.generation() == item.generation {
+                        r.evict_for_budget(item.seq);
+                    }
+                }
+            });
         }
     }
 }
 
+/// Where one shard's changes settle: the store's budget (if any) and the
+/// shard's ledger.
+pub(crate) struct Accounts<'a> {
+    pub budget: Option<&'a Budget>,
+    pub ledger: &'a Ledger,
+}
+
+impl Settle for Accounts<'_> {
+    fn settle(&self, slot: &Arc<RoomSlot>, generation: u64, before: Mark, after: Mark) {
+        let Some(budget) = self.budget else { return };
+        apply(&budget.used, before.cost, after.cost);
+        apply(&self.ledger.live, before.len, after.len);
+        // Only a room that lived through the change records into it.
+        if slot.generation() == generation {
+            for seq in before.last_seq + 1..=after.last_seq {
+                self.ledger.push(budget, slot, generation, seq);
+            }
+        }
+    }
+}
+
+fn apply(counter: &AtomicUsize, before: usize, after: usize) {
+    if after >= before {
+        counter.fetch_add(after - before, Ordering::AcqRel);
+    } else {
+        counter.fetch_sub(before - after, Ordering::AcqRel);
+    }
+}
+
 pub(crate) struct LedgerItem {
-    pub slot: Arc<RoomSlot>,
-    pub generation: u64,
-    pub seq: u64,
+    slot: Arc<RoomSlot>,
+    generation: u64,
+    seq: u64,
     stamp: u64,
 }
 
@@ -57,8 +116,7 @@ impl LedgerItem {
     /// Whether the entry may still be held. `false` is final: seqs never come
     /// back and generations are never reused.
     fn maybe_live(&self) -> bool {
-        self.slot.generation.load(Ordering::Acquire) == self.generation
-            && self.slot.head_seq.load(Ordering::Acquire) <= self.seq
+        self.slot.generation() == self.generation && self.slot.head_seq() <= self.seq
     }
 }
 
@@ -66,8 +124,8 @@ impl LedgerItem {
 pub(crate) struct Ledger {
     items: Mutex<VecDeque<LedgerItem>>,
     front: AtomicU64,
-    /// Entries of this shard's rooms held now (maintained by the store).
-    pub live: AtomicUsize,
+    /// Entries of this shard's rooms held now.
+    live: AtomicUsize,
 }
 
 impl Default for Ledger {
@@ -83,7 +141,7 @@ impl Default for Ledger {
 impl Ledger {
     /// Append an item for a freshly recorded entry. Called under the room's
     /// lock, so a room's items are in seq order.
-    pub fn push(&self, budget: &Budget, slot: &Arc<RoomSlot>, generation: u64, seq: u64) {
+    fn push(&self, budget: &Budget, slot: &Arc<RoomSlot>, generation: u64, seq: u64) {
         let mut items = self.items.lock();
         // The stamp is drawn under the ledger lock, so each ledger is sorted.
         let stamp = budget.stamp.fetch_add(1, Ordering::AcqRel);
@@ -105,11 +163,11 @@ impl Ledger {
         self.front.store(front, Ordering::Release);
     }
 
-    pub fn front_stamp(&self) -> u64 {
+    fn front_stamp(&self) -> u64 {
         self.front.load(Ordering::Acquire)
     }
 
-    pub fn pop(&self) -> Option<LedgerItem> {
+    fn pop(&self) -> Option<LedgerItem> {
         let mut items = self.items.lock();
         let item = items.pop_front();
         self.sync_front(&items);

@@ -4,6 +4,37 @@ use crate::epoch::Epoch;
 use crate::payload::Payload;
 use std::sync::Arc;
 
+/// How a read cuts the payloads it returns.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum PayloadCap {
+    /// The room's default cap (`RoomConfig::payload_size_cap`), if it has one.
+    #[default]
+    RoomDefault,
+    /// Whole payloads, whatever the room's default (what a replay sends).
+    Unlimited,
+    /// Cut payloads larger than this many bytes.
+    Bytes(usize),
+}
+
+impl PayloadCap {
+    /// The cap in bytes this read applies in a room whose default is
+    /// `room_default`; `None` for whole payloads.
+    pub fn resolve(self, room_default: Option<usize>) -> Option<usize> {
+        match self {
+            PayloadCap::RoomDefault => room_default,
+            PayloadCap::Unlimited => None,
+            PayloadCap::Bytes(n) => Some(n),
+        }
+    }
+}
+
+impl From<Option<usize>> for PayloadCap {
+    /// The public APIs' spelling: `None` for the room's default.
+    fn from(cap: Option<usize>) -> Self {
+        cap.map_or(PayloadCap::RoomDefault, PayloadCap::Bytes)
+    }
+}
+
 /// A read of one room. Applied in this order: drop expired entries; select by
 /// cursor (`since_seq` < seq < `before_seq`); keep `include_events`; drop
 /// `exclude_events`; keep the newest `limit`; return oldest to newest; cut
@@ -20,8 +51,9 @@ pub struct Query {
     pub include_events: Option<Vec<String>>,
     /// Drop these event names (an empty list drops nothing).
     pub exclude_events: Option<Vec<String>>,
-    /// Cut payloads larger than this many bytes; replaces the room's default.
-    pub payload_size_cap: Option<usize>,
+    /// How returned payloads are cut; a cap given here replaces the room's
+    /// default.
+    pub payload_size_cap: PayloadCap,
 }
 
 impl Query {
@@ -68,9 +100,15 @@ impl Query {
         self
     }
 
-    /// Set the read's payload cap.
+    /// Set the read's payload cap (`None`: the room's default).
     pub fn payload_size_cap(mut self, cap: Option<usize>) -> Self {
-        self.payload_size_cap = cap;
+        self.payload_size_cap = cap.into();
+        self
+    }
+
+    /// Return whole payloads, whatever the room's default cap.
+    pub fn whole_payloads(mut self) -> Self {
+        self.payload_size_cap = PayloadCap::Unlimited;
         self
     }
 }

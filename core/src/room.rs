@@ -231,7 +231,7 @@ impl Room {
             }
             picked.push((lo + i as u64, e));
         }
-        let cap = q.payload_size_cap.or(self.config.payload_size_cap);
+        let cap = q.payload_size_cap.resolve(self.config.payload_size_cap);
         let out = picked
             .into_iter()
             .rev()

@@ -7,22 +7,27 @@
 //!
 //! Lock order: shard map → room → ledger. The budget evictor takes a room
 //! lock with nothing else held, after the recorder has released all of its.
+//! Every change to a room settles its bookkeeping through
+//! [`RoomSlot::change`] (see `slot.rs`).
 
-use crate::budget::{Budget, Ledger};
+use crate::budget::{Accounts, Budget, Ledger};
 use crate::clock::{Clock, SystemClock};
 use crate::config::RoomConfig;
 use crate::error::{HistoryError, Result};
 use crate::payload::Payload;
 use crate::query::{HistoryEntry, Page, Query};
 use crate::room::{disabled_page, RecordOutcome, Room};
+use crate::slot::RoomSlot;
 use crate::stats::RoomStats;
-use parking_lot::{Mutex, RwLock};
+use parking_lot::RwLock;
 use std::collections::HashMap;
 use std::hash::{BuildHasher, BuildHasherDefault, Hasher};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
 const SHARDS: usize = 32;
+/// `hash >> SHARD_SHIFT` is below `SHARDS`.
+const SHARD_SHIFT: u32 = u64::BITS - SHARDS.trailing_zeros();
 
 /// The namespace used when none is given.
 pub const DEFAULT_NAMESPACE: &str = "/";
@@ -45,22 +50,22 @@ impl Hasher for PreHashed {
 
 type RoomMap = HashMap<u64, Vec<Arc<RoomSlot>>, BuildHasherDefault<PreHashed>>;
 
-/// A room's place in a shard. Outlives its room's lifetime when the budget
-/// ledger still points at it; its atomics let the ledger tell stale items.
-pub(crate) struct RoomSlot {
-    namespace: Box<str>,
-    name: Box<str>,
-    room: Mutex<Option<Room>>,
-    /// The lifetime this slot holds (0 once disabled).
-    pub generation: AtomicU64,
-    /// Mirror of the room's head seq.
-    pub head_seq: AtomicU64,
-}
-
 #[derive(Default)]
 struct Shard {
     rooms: RwLock<RoomMap>,
     ledger: Ledger,
+}
+
+impl Shard {
+    /// The slot of `(namespace, room)` in a bucket of this shard's map.
+    fn find<'m>(
+        map: &'m RoomMap,
+        hash: u64,
+        namespace: &str,
+        room: &str,
+    ) -> Option<&'m Arc<RoomSlot>> {
+        map.get(&hash)?.iter().find(|s| s.is(namespace, room))
+    }
 }
 
 /// Options for [`HistoryStore::builder`].
@@ -158,9 +163,7 @@ impl HistoryStore {
 
     /// Bytes charged against the budget now (0 without a budget).
     pub fn total_bytes(&self) -> usize {
-        self.budget
-            .as_ref()
-            .map_or(0, |b| b.used.load(Ordering::Acquire))
+        self.budget.as_ref().map_or(0, Budget::used)
     }
 
     fn locate(&self, namespace: &str, room: &str) -> (u64, &Shard) {
@@ -169,15 +172,25 @@ impl HistoryStore {
         h.write_u8(0xff); // not valid UTF-8: keeps ("a","bc") apart from ("ab","c")
         h.write(room.as_bytes());
         let hash = h.finish();
-        (hash, &self.shards[(hash % SHARDS as u64) as usize])
+        // The shard comes from the hash's top bits: the shard's map places
+        // keys by the low bits, which would otherwise be the same for every
+        // key of one shard.
+        (hash, &self.shards[(hash >> SHARD_SHIFT) as usize])
+    }
+
+    fn accounts<'a>(&'a self, shard: &'a Shard) -> Accounts<'a> {
+        Accounts {
+            budget: self.budget.as_ref(),
+            ledger: &shard.ledger,
+        }
     }
 
     fn now_nanos(&self) -> u64 {
         nanos(self.clock.monotonic())
     }
 
-    /// Run `f` on an enabled room under its lock, then bring the budget, the
-    /// ledger and the slot's mirrors up to date. `None` if not enabled.
+    /// Run `f` on an enabled room under its lock (its bookkeeping settled
+    /// after). `None` if not enabled.
     fn with_room<R>(
         &self,
         namespace: &str,
@@ -186,24 +199,8 @@ impl HistoryStore {
     ) -> Option<R> {
         let (hash, shard) = self.locate(namespace, room);
         let map = shard.rooms.read();
-        let slot = map
-            .get(&hash)?
-            .iter()
-            .find(|s| &*s.namespace == namespace && &*s.name == room)?;
-        let mut guard = slot.room.lock();
-        let r = guard.as_mut()?;
-        let (cost, len, last) = (r.cost(), r.len(), r.last_seq());
-        let out = f(r);
-        slot.head_seq.store(r.head_seq(), Ordering::Release);
-        if let Some(budget) = &self.budget {
-            budget.apply(cost, r.cost());
-            apply_len(&shard.ledger, len, r.len());
-            if r.last_seq() > last {
-                let generation = slot.generation.load(Ordering::Acquire);
-                shard.ledger.push(budget, slot, generation, r.last_seq());
-            }
-        }
-        Some(out)
+        let slot = Shard::find(&map, hash, namespace, room)?;
+        slot.change(&self.accounts(shard), |r| r.as_mut().map(f))
     }
 
     /// Enable history for a room, or reconfigure it in place if enabled:
@@ -212,28 +209,22 @@ impl HistoryStore {
     pub fn enable(&self, namespace: &str, room: &str, config: RoomConfig) -> Result<()> {
         let config = config.normalized()?;
         let now = self.now_nanos();
-        let reconfigured = self.with_room(namespace, room, |r| r.reconfigure(config.clone(), now));
-        if reconfigured.is_none() {
+        let reconfigure = |r: &mut Room| r.reconfigure(config.clone(), now);
+        if self.with_room(namespace, room, reconfigure).is_none() {
+            #[cfg(test)]
+            tests::between_looks();
             let (hash, shard) = self.locate(namespace, room);
             let mut map = shard.rooms.write();
-            let bucket = map.entry(hash).or_default();
-            match bucket
-                .iter()
-                .find(|s| &*s.namespace == namespace && &*s.name == room)
-            {
+            match Shard::find(&map, hash, namespace, room) {
                 // Enabled by another thread between our two looks.
                 Some(slot) => {
-                    if let Some(r) = slot.room.lock().as_mut() {
-                        r.reconfigure(config, now);
-                    }
+                    slot.change(&self.accounts(shard), |r| r.as_mut().map(reconfigure));
                 }
-                None => bucket.push(Arc::new(RoomSlot {
-                    namespace: namespace.into(),
-                    name: room.into(),
-                    room: Mutex::new(Some(Room::new(config))),
-                    generation: AtomicU64::new(self.generations.fetch_add(1, Ordering::AcqRel)),
-                    head_seq: AtomicU64::new(1),
-                })),
+                None => {
+                    let generation = self.generations.fetch_add(1, Ordering::AcqRel);
+                    let slot = RoomSlot::new(namespace, room, Room::new(config), generation);
+                    map.entry(hash).or_default().push(Arc::new(slot));
+                }
             }
         }
         self.enforce_budget();
@@ -249,30 +240,23 @@ impl HistoryStore {
         let Some(bucket) = map.get_mut(&hash) else {
             return false;
         };
-        let Some(i) = bucket
-            .iter()
-            .position(|s| &*s.namespace == namespace && &*s.name == room)
-        else {
+        let Some(i) = bucket.iter().position(|s| s.is(namespace, room)) else {
             return false;
         };
         let slot = bucket.swap_remove(i);
         if bucket.is_empty() {
             map.remove(&hash);
         }
-        let old = slot.room.lock().take();
-        slot.generation.store(0, Ordering::Release);
-        if let (Some(budget), Some(r)) = (&self.budget, &old) {
-            budget.apply(r.cost(), 0);
-            apply_len(&shard.ledger, r.len(), 0);
-        }
-        old.is_some()
+        slot.change(&self.accounts(shard), |r| r.take()).is_some()
     }
 
     /// Whether history is enabled for a room.
     pub fn is_enabled(&self, namespace: &str, room: &str) -> bool {
-        self.with_room(namespace, room, |_| ()).is_some()
+        let (hash, shard) = self.locate(namespace, room);
+        // A slot in the map always holds its room: disabling removes the
+        // slot under the same write lock that empties it.
+        Shard::find(&shard.rooms.read(), hash, namespace, room).is_some()
     }
-
     /// Record one emit at the current wall-clock time. Recording into a room
     /// without history is not an error: the outcome says what happened.
     pub fn record(
@@ -375,48 +359,24 @@ impl HistoryStore {
         .unwrap_or_else(RoomStats::disabled)
     }
 
-    /// Every `(namespace, room)` with history enabled, in no particular order.
+    /// Every `(namespace, room)` with history enabled, sorted by namespace,
+    /// then room.
     pub fn rooms(&self) -> Vec<(String, String)> {
         let mut out = Vec::new();
         for shard in self.shards.iter() {
             for slot in shard.rooms.read().values().flatten() {
-                out.push((slot.namespace.to_string(), slot.name.to_string()));
+                out.push((slot.namespace().to_owned(), slot.name().to_owned()));
             }
         }
+        out.sort_unstable();
         out
     }
 
     /// Evict the store's oldest entries until the budget holds. Called with
     /// no lock held.
     fn enforce_budget(&self) {
-        let Some(budget) = &self.budget else { return };
-        if !budget.over() {
-            return;
-        }
-        let _one_evictor = budget.evicting.lock();
-        while budget.over() {
-            let Some(shard) = self
-                .shards
-                .iter()
-                .filter(|s| s.ledger.front_stamp() != u64::MAX)
-                .min_by_key(|s| s.ledger.front_stamp())
-            else {
-                return;
-            };
-            let Some(item) = shard.ledger.pop() else {
-                continue;
-            };
-            let mut guard = item.slot.room.lock();
-            let Some(r) = guard.as_mut() else { continue };
-            if item.slot.generation.load(Ordering::Acquire) != item.generation {
-                continue;
-            }
-            let (cost, len) = (r.cost(), r.len());
-            if r.evict_for_budget(item.seq) {
-                item.slot.head_seq.store(r.head_seq(), Ordering::Release);
-                budget.apply(cost, r.cost());
-                apply_len(&shard.ledger, len, r.len());
-            }
+        if let Some(budget) = &self.budget {
+            budget.enforce(self.shards.iter().map(|s| &s.ledger));
         }
     }
 }
@@ -428,10 +388,64 @@ fn nanos(d: std::time::Duration) -> u64 {
         .saturating_add(u64::from(d.subsec_nanos()))
 }
 
-fn apply_len(ledger: &Ledger, before: usize, after: usize) {
-    if after >= before {
-        ledger.live.fetch_add(after - before, Ordering::AcqRel);
-    } else {
-        ledger.live.fetch_sub(before - after, Ordering::AcqRel);
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::cell::RefCell;
+
+    thread_local! {
+        /// Runs once in `enable` between its two looks at the map, on the
+        /// enabling thread, with no lock held: lets a test interleave another
+        /// "thread" deterministically.
+        static BETWEEN_LOOKS: RefCell<Option<Box<dyn FnOnce()>>> = RefCell::new(None);
+    }
+
+    pub(super) fn between_looks() {
+        if let Some(f) = BETWEEN_LOOKS.with(|h| h.borrow_mut().take()) {
+            f();
+        }
+    }
+
+    /// The race of two threads enabling one room: the second finds the room
+    /// enabled by the first only once it holds the write lock, and
+    /// reconfigures it there. That path must settle the budget like every
+    /// other (it once left evicted bytes charged forever).
+    #[test]
+    fn enabling_a_room_another_thread_just_enabled_keeps_the_budget_exact() {
+        let store = Arc::new(
+            HistoryStore::builder()
+                .max_total_bytes(Some(1 << 20))
+                .build()
+                .unwrap(),
+        );
+        let other = store.clone();
+        BETWEEN_LOOKS.with(|h| {
+            *h.borrow_mut() = Some(Box::new(move || {
+                other.enable("/", "r", RoomConfig::default()).unwrap();
+                for i in 0..5 {
+                    other.record("/", "r", "e", Payload::text(format!("m{i}")));
+                }
+            }))
+        });
+        // Reconfigured on the second look: 3 of the 5 entries are evicted.
+        store
+            .enable("/", "r", RoomConfig::default().max_entries(2))
+            .unwrap();
+        assert!(BETWEEN_LOOKS.with(|h| h.borrow().is_none()), "the seam ran");
+        let held: usize = store
+            .fetch("/", "r", &Query::new())
+            .iter()
+            .map(|e| HistoryStore::budget_cost(e.payload.size(), &e.event))
+            .sum();
+        assert_eq!(store.stats("/", "r").entries_count, 2);
+        assert_eq!(store.total_bytes(), held);
+        assert!(store.disable("/", "r"));
+        assert_eq!(store.total_bytes(), 0);
+    }
+
+    #[test]
+    fn shards_and_map_buckets_use_different_hash_bits() {
+        const { assert!(SHARDS.is_power_of_two()) };
+        assert_eq!(u64::MAX >> SHARD_SHIFT, SHARDS as u64 - 1);
     }
 }

@@ -7,7 +7,7 @@ mod model;
 
 use model::{run, EpochChoice, Op, EVENTS, ROOMS};
 use proptest::prelude::*;
-use socketio_history_core::{HistoryStore, Payload, Query, RoomConfig};
+use socketio_history_core::{HistoryStore, Payload, PayloadCap, Query, RoomConfig};
 use std::time::Duration;
 
 fn config() -> impl Strategy<Value = RoomConfig> {
@@ -54,7 +54,11 @@ fn query() -> impl Strategy<Value = Query> {
         prop_oneof![Just(None), (0u64..14).prop_map(Some)],
         events(),
         events(),
-        prop_oneof![Just(None), (0usize..12).prop_map(Some)],
+        prop_oneof![
+            Just(PayloadCap::RoomDefault),
+            Just(PayloadCap::Unlimited),
+            (0usize..12).prop_map(PayloadCap::Bytes)
+        ],
     )
         .prop_map(|(limit, since, before, inc, exc, cap)| Query {
             limit,

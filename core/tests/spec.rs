@@ -539,6 +539,10 @@ fn fetch_time_cap_overrides_enable_time_cap_both_ways() {
         texts(&s, &Query::new().payload_size_cap(Some(100))),
         ["abcdef"]
     );
+    // "No cap" is a read option of its own, not a large number.
+    let whole = s.fetch(NS, "r", &Query::new().whole_payloads());
+    assert_eq!(whole[0].payload.as_text(), Some("abcdef"));
+    assert!(!whole[0].truncated);
 }
 
 #[test]
@@ -726,15 +730,21 @@ fn invalid_config_names_the_parameter_and_changes_nothing() {
 // ---- rooms and payloads ----
 
 #[test]
-fn rooms_lists_the_enabled_rooms() {
+fn rooms_lists_the_enabled_rooms_sorted() {
     let (s, _) = store();
-    s.enable("/", "a", RoomConfig::default()).unwrap();
-    s.enable("/x", "b", RoomConfig::default()).unwrap();
-    s.enable("/", "c", RoomConfig::default()).unwrap();
+    for (ns, room) in [("/x", "b"), ("/", "z"), ("/", "c"), ("/", "a"), ("/a", "a")] {
+        s.enable(ns, room, RoomConfig::default()).unwrap();
+    }
     s.disable("/", "c");
-    let mut rooms = s.rooms();
-    rooms.sort();
-    assert_eq!(rooms, [("/".into(), "a".into()), ("/x".into(), "b".into())]);
+    let pairs = |v: &[(&str, &str)]| -> Vec<(String, String)> {
+        v.iter()
+            .map(|(n, r)| (n.to_string(), r.to_string()))
+            .collect()
+    };
+    assert_eq!(
+        s.rooms(),
+        pairs(&[("/", "a"), ("/", "z"), ("/a", "a"), ("/x", "b")])
+    );
 }
 
 #[test]

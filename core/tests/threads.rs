@@ -154,3 +154,49 @@ fn assert_ordered_seqs(entries: &[HistoryEntry]) {
         assert_eq!(pair[1].seq, pair[0].seq + 1);
     }
 }
+
+/// Threads enabling (with changing bounds) and disabling the same few rooms
+/// while others record into them: however they interleave, once every room
+/// is disabled nothing is charged against the budget. (Two threads enabling
+/// one room at once used to leave evicted bytes charged forever.)
+#[test]
+fn racing_enables_leave_nothing_charged() {
+    const ROOMS: [&str; 4] = ["a", "b", "c", "d"];
+    let store = Arc::new(
+        HistoryStore::builder()
+            .max_total_bytes(Some(1 << 30))
+            .build()
+            .unwrap(),
+    );
+    let enablers = (0..3).map(|t| {
+        let store = store.clone();
+        thread::spawn(move || {
+            for i in 0..20_000usize {
+                let room = ROOMS[(i + t) % ROOMS.len()];
+                if i % 5 == 0 {
+                    store.disable("/", room);
+                } else {
+                    let config = RoomConfig::default().max_entries(1 + (i * 7 + t) % 8);
+                    store.enable("/", room, config).unwrap();
+                }
+            }
+        })
+    });
+    let recorders = (0..3).map(|t| {
+        let store = store.clone();
+        thread::spawn(move || {
+            for i in 0..20_000usize {
+                let room = ROOMS[(i * 3 + t) % ROOMS.len()];
+                store.record("/", room, "e", Payload::text("0123456789abcdef"));
+            }
+        })
+    });
+    let threads: Vec<_> = enablers.chain(recorders).collect();
+    for t in threads {
+        t.join().unwrap();
+    }
+    for room in ROOMS {
+        store.disable("/", room);
+    }
+    assert_eq!(store.total_bytes(), 0);
+}

@@ -52,7 +52,7 @@ fn query(u: &mut Unstructured) -> Result<Query> {
         before_seq: opt(u, |u| u.int_in_range(0..=14))?,
         include_events: events(u)?,
         exclude_events: events(u)?,
-        payload_size_cap: opt(u, |u| u.int_in_range(0..=12))?,
+        payload_size_cap: opt(u, |u| u.int_in_range(0..=12))?.into(),
     })
 }
 

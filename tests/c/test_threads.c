@@ -77,7 +77,58 @@ static void *reconfigurer(void *arg) {
     return NULL;
 }
 
+/* The budget under racing enables: three threads enable (with changing
+ * bounds) and disable four rooms while three others record into them. Once
+ * every room is disabled, nothing may stay charged against the budget. */
+static sioh_store *budgeted;
+static const char *const budget_rooms[] = {"a", "b", "c", "d"};
+#define RACE_OPS 4000
+
+static void *enabler(void *arg) {
+    size_t t = (size_t)(intptr_t)arg;
+    sioh_room_config cfg;
+    for (size_t i = 0; i < RACE_OPS; i++) {
+        const char *room = budget_rooms[(i + t) % 4];
+        if (i % 5 == 0) {
+            sioh_room_disable(budgeted, NULL, 0, room, 1, NULL);
+            continue;
+        }
+        sioh_room_config_init(&cfg);
+        cfg.max_entries = 1 + (i * 7 + t) % 8;
+        if (sioh_room_enable(budgeted, NULL, 0, room, 1, &cfg) != SIOH_STATUS_OK)
+            atomic_fetch_add(&violations, 1);
+    }
+    return NULL;
+}
+
+static void *recorder(void *arg) {
+    size_t t = (size_t)(intptr_t)arg;
+    const uint8_t text[] = "0123456789abcdef";
+    for (size_t i = 0; i < RACE_OPS; i++) {
+        sioh_status s = sioh_room_record(budgeted, NULL, 0, budget_rooms[(i * 3 + t) % 4], 1,
+                                         S("e"), SIOH_PAYLOAD_KIND_TEXT, text, 16, NULL, NULL);
+        if (s != SIOH_STATUS_OK && s != SIOH_STATUS_NOT_ENABLED) atomic_fetch_add(&violations, 1);
+    }
+    return NULL;
+}
+
+static void test_racing_enables_keep_the_budget(void) {
+    CHECK_OK(sioh_store_new((size_t)1 << 30, &budgeted));
+    pthread_t threads[6];
+    for (int t = 0; t < 3; t++) {
+        CHECK(pthread_create(&threads[t], NULL, enabler, (void *)(intptr_t)t) == 0);
+        CHECK(pthread_create(&threads[3 + t], NULL, recorder, (void *)(intptr_t)t) == 0);
+    }
+    for (int t = 0; t < 6; t++) pthread_join(threads[t], NULL);
+    CHECK(atomic_load(&violations) == 0);
+    for (int r = 0; r < 4; r++) sioh_room_disable(budgeted, NULL, 0, budget_rooms[r], 1, NULL);
+    CHECK(sioh_store_total_bytes(budgeted) == 0);
+    sioh_store_free(budgeted);
+}
+
 int main(void) {
+    test_racing_enables_keep_the_budget();
+
     CHECK_OK(sioh_store_new(0, &store));
     sioh_room_config big;
     sioh_room_config_init(&big);

@@ -7,8 +7,8 @@
 //! target, so both check against the same model.
 
 use socketio_history_core::{
-    Epoch, HistoryEntry, HistoryStore, ManualClock, Page, Payload, Query, RecordOutcome,
-    RoomConfig, RoomStats,
+    Epoch, HistoryEntry, HistoryStore, ManualClock, Page, Payload, PayloadCap, Query,
+    RecordOutcome, RoomConfig, RoomStats,
 };
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -121,7 +121,11 @@ impl MRoom {
             .collect();
         let keep = q.limit.unwrap_or(usize::MAX).min(sel.len());
         let has_more = sel.len() > keep;
-        let cap = q.payload_size_cap.or(self.cfg.payload_size_cap);
+        let cap = match q.payload_size_cap {
+            PayloadCap::RoomDefault => self.cfg.payload_size_cap,
+            PayloadCap::Unlimited => None,
+            PayloadCap::Bytes(n) => Some(n),
+        };
         let out = sel[sel.len() - keep..]
             .iter()
             .map(|e| {
@@ -347,15 +351,19 @@ pub fn run(ops: Vec<Op>, budget: Option<usize>) -> Result<(), String> {
                 }
             }
         }
-        if budget.is_some() {
-            let total: usize = m
-                .rooms
-                .values()
-                .flat_map(|r| &r.entries)
-                .map(Model::cost)
-                .sum();
-            ensure_eq!(store.total_bytes(), total);
-        }
+        // The store-wide byte count is the sum of what the rooms hold (and
+        // nothing is counted without a budget).
+        let held: usize = m
+            .rooms
+            .values()
+            .flat_map(|r| &r.entries)
+            .map(Model::cost)
+            .sum();
+        ensure_eq!(
+            store.total_bytes(),
+            if budget.is_some() { held } else { 0 },
+            "total_bytes"
+        );
     }
     let distinct: std::collections::HashSet<_> = epochs.values().collect();
     ensure_eq!(
