@@ -127,6 +127,33 @@ typedef struct sioh_rooms sioh_rooms;
 typedef struct sioh_store sioh_store;
 
 /**
+ * A room's retention settings. Initialise with `sioh_room_config_init`
+ * (fields may be added at the end in later versions).
+ */
+typedef struct sioh_room_config {
+  /**
+   * Most entries kept, at least 1 (default 100).
+   */
+  size_t max_entries;
+  /**
+   * Oldest age kept in seconds; 0 keeps entries forever (default 0).
+   */
+  double retention_seconds;
+  /**
+   * Most payload bytes kept; 0 for no byte bound (default 0).
+   */
+  size_t max_bytes;
+  /**
+   * Whether `payload_size_cap` applies (default false).
+   */
+  bool has_payload_size_cap;
+  /**
+   * Default payload cap of reads, in bytes.
+   */
+  size_t payload_size_cap;
+} sioh_room_config;
+
+/**
  * A borrowed UTF-8 string: pointer and length in bytes (no NUL needed).
  */
 typedef struct sioh_str {
@@ -202,7 +229,8 @@ typedef struct sioh_query {
    */
   bool has_payload_size_cap;
   /**
-   * Cut returned payloads larger than this many bytes.
+   * Cut returned payloads larger than this many bytes (`SIZE_MAX`: whole
+   * payloads, whatever the room's default).
    */
   size_t payload_size_cap;
 } sioh_query;
@@ -278,33 +306,6 @@ typedef struct sioh_entry {
    */
   bool truncated;
 } sioh_entry;
-
-/**
- * A room's retention settings. Initialise with `sioh_room_config_init`
- * (fields may be added at the end in later versions).
- */
-typedef struct sioh_room_config {
-  /**
-   * Most entries kept, at least 1 (default 100).
-   */
-  size_t max_entries;
-  /**
-   * Oldest age kept in seconds; 0 keeps entries forever (default 0).
-   */
-  double retention_seconds;
-  /**
-   * Most payload bytes kept; 0 for no byte bound (default 0).
-   */
-  size_t max_bytes;
-  /**
-   * Whether `payload_size_cap` applies (default false).
-   */
-  bool has_payload_size_cap;
-  /**
-   * Default payload cap of reads, in bytes.
-   */
-  size_t payload_size_cap;
-} sioh_room_config;
 
 /**
  * One room's counters, sizes and configuration.
@@ -393,9 +394,10 @@ const char *sioh_status_message(uint32_t status);
 const char *sioh_last_error_message(void);
 
 /**
- * Set `query` to select everything with no cap. NULL is a no-op.
+ * Set `config` to the defaults (the core's: 100 entries, no age limit, no
+ * byte bound, no payload cap). Does nothing if `config` is NULL.
  */
-void sioh_query_init(struct sioh_query *query);
+void sioh_room_config_init(struct sioh_room_config *config);
 
 /**
  * Read a room's history (`query` NULL: everything). On success
@@ -448,31 +450,45 @@ sioh_status sioh_entries_get(const struct sioh_entries *entries,
 void sioh_entries_free(struct sioh_entries *entries);
 
 /**
- * Set `config` to the defaults: 100 entries, no age limit, no byte bound,
- * no payload cap. Does nothing if `config` is NULL.
+ * Set `query` to select everything with no cap. NULL is a no-op.
  */
-void sioh_room_config_init(struct sioh_room_config *config);
+void sioh_query_init(struct sioh_query *query);
 
 /**
- * Create a store. `max_total_bytes` is a budget across all its rooms (0
- * for none): when exceeded, the oldest entries of the whole store are
- * evicted. On success `*store_out` owns the new store.
+ * Record one emit into a room. `kind` is a `sioh_payload_kind` saying how
+ * to read `payload` (`payload_len` bytes; NULL only if 0). `timestamp`
+ * (optional) overrides the wall-clock time in Unix seconds, e.g. when
+ * replaying a log; age-based retention still counts from now.
  *
- * Thread safety: any thread.
+ * Returns `SIOH_STATUS_NOT_ENABLED` if the room has no history and
+ * `SIOH_STATUS_PAYLOAD_TOO_LARGE` if the payload alone exceeds its byte
+ * bound (counted in `rejected_oversize`). On success `*seq_out` (optional)
+ * receives the entry's seq.
+ *
+ * Thread safety: any thread; records to one room are ordered by its lock.
  */
-sioh_status sioh_store_new(size_t max_total_bytes,
-                           struct sioh_store **store_out);
+sioh_status sioh_room_record(const struct sioh_store *store,
+                             const char *ns,
+                             size_t ns_len,
+                             const char *room,
+                             size_t room_len,
+                             const char *event,
+                             size_t event_len,
+                             uint32_t kind,
+                             const uint8_t *payload,
+                             size_t payload_len,
+                             const double *timestamp,
+                             uint64_t *seq_out);
 
 /**
- * Free a store and everything it holds. NULL is a no-op. No other call may
- * use the store at the same time or afterwards.
+ * Count a record the application failed to make (e.g. it could not
+ * serialise a payload) in the room's `record_errors`.
  */
-void sioh_store_free(struct sioh_store *store);
-
-/**
- * Bytes charged against the store's budget now (0 without a budget or for NULL).
- */
-size_t sioh_store_total_bytes(const struct sioh_store *store);
+sioh_status sioh_room_note_record_error(const struct sioh_store *store,
+                                        const char *ns,
+                                        size_t ns_len,
+                                        const char *room,
+                                        size_t room_len);
 
 /**
  * Enable history for a room, or reconfigure it in place if it is enabled
@@ -512,54 +528,6 @@ sioh_status sioh_room_clear(const struct sioh_store *store,
                             size_t *cleared);
 
 /**
- * Record one emit into a room. `kind` is a `sioh_payload_kind` saying how
- * to read `payload` (`payload_len` bytes; NULL only if 0). `timestamp`
- * (optional) overrides the wall-clock time in Unix seconds, e.g. when
- * replaying a log; age-based retention still counts from now.
- *
- * Returns `SIOH_STATUS_NOT_ENABLED` if the room has no history and
- * `SIOH_STATUS_PAYLOAD_TOO_LARGE` if the payload alone exceeds its byte
- * bound (counted in `rejected_oversize`). On success `*seq_out` (optional)
- * receives the entry's seq.
- *
- * Thread safety: any thread; records to one room are ordered by its lock.
- */
-sioh_status sioh_room_record(const struct sioh_store *store,
-                             const char *ns,
-                             size_t ns_len,
-                             const char *room,
-                             size_t room_len,
-                             const char *event,
-                             size_t event_len,
-                             uint32_t kind,
-                             const uint8_t *payload,
-                             size_t payload_len,
-                             const double *timestamp,
-                             uint64_t *seq_out);
-
-/**
- * Count a record the application failed to make (e.g. it could not
- * serialise a payload) in the room's `record_errors`.
- */
-sioh_status sioh_room_note_record_error(const struct sioh_store *store,
-                                        const char *ns,
-                                        size_t ns_len,
-                                        const char *room,
-                                        size_t room_len);
-
-/**
- * Fill `*stats_out` with the room's counters and configuration (zeros and
- * `enabled = false` for a room without history). Expired entries are
- * dropped first.
- */
-sioh_status sioh_room_stats(const struct sioh_store *store,
-                            const char *ns,
-                            size_t ns_len,
-                            const char *room,
-                            size_t room_len,
-                            struct sioh_stats *stats_out);
-
-/**
  * List every `(namespace, room)` with history enabled, sorted. On success
  * `*rooms_out` owns the list; free it with `sioh_rooms_free`.
  */
@@ -584,6 +552,39 @@ sioh_status sioh_rooms_get(const struct sioh_rooms *rooms,
  * Free a room list. NULL is a no-op.
  */
 void sioh_rooms_free(struct sioh_rooms *rooms);
+
+/**
+ * Fill `*stats_out` with the room's counters and configuration (zeros and
+ * `enabled = false` for a room without history). Expired entries are
+ * dropped first.
+ */
+sioh_status sioh_room_stats(const struct sioh_store *store,
+                            const char *ns,
+                            size_t ns_len,
+                            const char *room,
+                            size_t room_len,
+                            struct sioh_stats *stats_out);
+
+/**
+ * Create a store. `max_total_bytes` is a budget across all its rooms (0
+ * for none): when exceeded, the oldest entries of the whole store are
+ * evicted. On success `*store_out` owns the new store.
+ *
+ * Thread safety: any thread.
+ */
+sioh_status sioh_store_new(size_t max_total_bytes,
+                           struct sioh_store **store_out);
+
+/**
+ * Free a store and everything it holds. NULL is a no-op. No other call may
+ * use the store at the same time or afterwards.
+ */
+void sioh_store_free(struct sioh_store *store);
+
+/**
+ * Bytes charged against the store's budget now (0 without a budget or for NULL).
+ */
+size_t sioh_store_total_bytes(const struct sioh_store *store);
 
 #ifdef __cplusplus
 }  // extern "C"

@@ -1,51 +1,15 @@
-//! Reads: the query, `sioh_room_fetch`, `sioh_room_page`, and the entries
-//! handle they return.
+//! Reads: `sioh_room_fetch`, `sioh_room_page`, and the entries handle they
+//! return.
 
-use crate::input::{self, put, sioh_str};
-use crate::status::{boundary, done, fail, sioh_status, Checked};
-use crate::store::{epoch_field, key, sioh_payload_kind, sioh_store};
-use socketio_history_core::{HistoryEntry, PayloadKind, Query};
+use crate::boundary::boundary;
+use crate::input::{self, put};
+use crate::query::{sioh_query, to_query};
+use crate::record::sioh_payload_kind;
+use crate::stats::epoch_field;
+use crate::status::{done, fail, sioh_status};
+use crate::store::{key, sioh_store};
+use socketio_history_core::{HistoryEntry, PayloadKind};
 use std::ffi::c_char;
-
-/// What a read selects. Initialise with `sioh_query_init` (everything off:
-/// all entries, no cap), then set the fields you need together with their
-/// `has_` flag. Applied in this order: expired entries dropped; `since_seq`
-/// < seq < `before_seq`; `include_events` kept; `exclude_events` dropped;
-/// the newest `limit` kept; returned oldest to newest; payloads cut to the
-/// cap (which replaces the room's default).
-#[allow(non_camel_case_types)]
-#[repr(C)]
-#[derive(Debug, Clone, Copy)]
-pub struct sioh_query {
-    /// Whether `limit` applies.
-    pub has_limit: bool,
-    /// Keep at most this many (the newest); 0 returns none.
-    pub limit: usize,
-    /// Whether `since_seq` applies.
-    pub has_since_seq: bool,
-    /// Exclusive lower bound on seq.
-    pub since_seq: u64,
-    /// Whether `before_seq` applies.
-    pub has_before_seq: bool,
-    /// Exclusive upper bound on seq.
-    pub before_seq: u64,
-    /// Whether `include_events` applies (an empty list selects nothing).
-    pub has_include_events: bool,
-    /// Event names to keep: `include_events_len` strings.
-    pub include_events: *const sioh_str,
-    /// Length of `include_events`.
-    pub include_events_len: usize,
-    /// Whether `exclude_events` applies (an empty list drops nothing).
-    pub has_exclude_events: bool,
-    /// Event names to drop: `exclude_events_len` strings.
-    pub exclude_events: *const sioh_str,
-    /// Length of `exclude_events`.
-    pub exclude_events_len: usize,
-    /// Whether `payload_size_cap` applies.
-    pub has_payload_size_cap: bool,
-    /// Cut returned payloads larger than this many bytes.
-    pub payload_size_cap: usize,
-}
 
 /// The resync signals of a page read.
 #[allow(non_camel_case_types)]
@@ -146,61 +110,6 @@ fn item(e: &HistoryEntry) -> Item {
     }
 }
 
-/// Set `query` to select everything with no cap. NULL is a no-op.
-#[no_mangle]
-pub extern "C" fn sioh_query_init(query: *mut sioh_query) {
-    let all = sioh_query {
-        has_limit: false,
-        limit: 0,
-        has_since_seq: false,
-        since_seq: 0,
-        has_before_seq: false,
-        before_seq: 0,
-        has_include_events: false,
-        include_events: std::ptr::null(),
-        include_events_len: 0,
-        has_exclude_events: false,
-        exclude_events: std::ptr::null(),
-        exclude_events_len: 0,
-        has_payload_size_cap: false,
-        payload_size_cap: 0,
-    };
-    // SAFETY: NULL checked by `put`.
-    unsafe { put(query, all) };
-}
-
-/// # Safety
-/// `q` must be NULL or a valid `sioh_query` whose lists are valid.
-unsafe fn to_query(q: *const sioh_query) -> Checked<Query> {
-    let Some(q) = q.as_ref() else {
-        return Ok(Query::new());
-    };
-    Ok(Query {
-        limit: q.has_limit.then_some(q.limit),
-        since_seq: q.has_since_seq.then_some(q.since_seq),
-        before_seq: q.has_before_seq.then_some(q.before_seq),
-        include_events: if q.has_include_events {
-            Some(input::text_list(
-                "include_events",
-                q.include_events,
-                q.include_events_len,
-            )?)
-        } else {
-            None
-        },
-        exclude_events: if q.has_exclude_events {
-            Some(input::text_list(
-                "exclude_events",
-                q.exclude_events,
-                q.exclude_events_len,
-            )?)
-        } else {
-            None
-        },
-        payload_size_cap: q.has_payload_size_cap.then_some(q.payload_size_cap),
-    })
-}
-
 fn hand_out(entries: &[HistoryEntry], out: *mut *mut sioh_entries) {
     let list = Box::into_raw(Box::new(sioh_entries {
         items: entries.iter().map(item).collect(),
@@ -289,7 +198,7 @@ pub extern "C" fn sioh_room_page(
 #[no_mangle]
 pub extern "C" fn sioh_entries_len(entries: *const sioh_entries) -> usize {
     // SAFETY: NULL checked; otherwise a live result.
-    unsafe { entries.as_ref() }.map_or(0, |e| e.items.len())
+    boundary! { unsafe { entries.as_ref() }.map_or(0, |e| e.items.len()) }
 }
 
 /// A view of the `index`th entry (oldest first) in `*entry_out`.
@@ -333,5 +242,5 @@ pub extern "C" fn sioh_entries_get(
 #[no_mangle]
 pub extern "C" fn sioh_entries_free(entries: *mut sioh_entries) {
     // SAFETY: from `sioh_room_fetch`/`sioh_room_page`, freed once.
-    unsafe { crate::free_box(entries) }
+    boundary! { unsafe { crate::free_box(entries) } }
 }

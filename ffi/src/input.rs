@@ -82,6 +82,11 @@ pub(crate) unsafe fn text_list(
             return Err(fail(sioh_status::NullPointer, format!("{param} is NULL")));
         }
         &[]
+    } else if len > isize::MAX as usize / std::mem::size_of::<sioh_str>() {
+        return Err(fail(
+            sioh_status::InvalidArgument,
+            format!("{param}_len is too large"),
+        ));
     } else {
         std::slice::from_raw_parts(ptr, len)
     };

@@ -7,7 +7,9 @@
 //!   namespace means `"/"`;
 //! * what the library allocates is freed with its own `_free` function, and
 //!   `_free(NULL)` is a no-op;
-//! * no panic crosses the boundary: it becomes `SIOH_STATUS_INTERNAL_ERROR`;
+//! * no panic crosses the boundary: every export's body runs inside
+//!   `boundary!` (see `boundary.rs`), and a status-returning call answers a
+//!   panic with `SIOH_STATUS_INTERNAL_ERROR`;
 //! * `sioh_last_error_message()` explains the last failure on this thread.
 //!
 //! This crate translates types and errors only; history logic lives in the
@@ -17,38 +19,51 @@
 // pointer is checked for NULL before it is read (see `input.rs`).
 #![allow(clippy::not_unsafe_ptr_arg_deref)]
 
+mod boundary;
+mod config;
 mod entries;
 mod input;
+mod query;
+mod record;
+mod room;
+mod rooms;
+mod stats;
 mod status;
 mod store;
 
+pub use config::{sioh_room_config, sioh_room_config_init};
 pub use entries::{
     sioh_entries, sioh_entries_free, sioh_entries_get, sioh_entries_len, sioh_entry,
-    sioh_page_info, sioh_query, sioh_query_init, sioh_room_fetch, sioh_room_page,
+    sioh_page_info, sioh_room_fetch, sioh_room_page,
 };
 pub use input::sioh_str;
+pub use query::{sioh_query, sioh_query_init};
+pub use record::{sioh_payload_kind, sioh_room_note_record_error, sioh_room_record};
+pub use room::{sioh_room_clear, sioh_room_disable, sioh_room_enable};
+pub use rooms::{sioh_rooms, sioh_rooms_free, sioh_rooms_get, sioh_rooms_len, sioh_store_rooms};
+pub use stats::{sioh_room_stats, sioh_stats};
 pub use status::sioh_status;
-pub use store::{
-    sioh_payload_kind, sioh_room_clear, sioh_room_config, sioh_room_config_init, sioh_room_disable,
-    sioh_room_enable, sioh_room_note_record_error, sioh_room_record, sioh_room_stats, sioh_rooms,
-    sioh_rooms_free, sioh_rooms_get, sioh_rooms_len, sioh_stats, sioh_store, sioh_store_free,
-    sioh_store_new, sioh_store_rooms, sioh_store_total_bytes,
-};
+pub use store::{sioh_store, sioh_store_free, sioh_store_new, sioh_store_total_bytes};
 
+use boundary::boundary;
 use std::ffi::c_char;
 
 /// The library's version, e.g. `"0.1.0"` (static; never freed). Compare it
 /// with `SIOH_VERSION_STRING` to check that the header matches the library.
 #[no_mangle]
 pub extern "C" fn sioh_version() -> *const c_char {
-    concat!(env!("CARGO_PKG_VERSION"), "\0").as_ptr().cast()
+    boundary! { concat!(env!("CARGO_PKG_VERSION"), "\0").as_ptr().cast() }
 }
 
 /// The fixed description of a status code (static; never freed). Unknown
 /// codes get "unknown status code".
 #[no_mangle]
 pub extern "C" fn sioh_status_message(status: u32) -> *const c_char {
-    sioh_status::text(status).as_ptr().cast()
+    boundary! {
+        sioh_status::from_code(status)
+            .map_or(status::UNKNOWN_STATUS, sioh_status::text)
+            .as_ptr()
+    }
 }
 
 /// A description of the last failure on the calling thread, naming the
@@ -57,17 +72,16 @@ pub extern "C" fn sioh_status_message(status: u32) -> *const c_char {
 /// pointer is valid until the next failing call on this thread.
 #[no_mangle]
 pub extern "C" fn sioh_last_error_message() -> *const c_char {
-    status::last_error_ptr()
+    boundary! { status::last_error_ptr() }
 }
 
-/// Free a box handed out to C. NULL is a no-op; a panic in a destructor is
-/// contained.
+/// Free a box handed out to C. NULL is a no-op. (Called inside an export's
+/// boundary, which contains a panic in a destructor.)
 ///
 /// # Safety
 /// `ptr` must be NULL or come from `Box::into_raw` and not be freed before.
 pub(crate) unsafe fn free_box<T>(ptr: *mut T) {
     if !ptr.is_null() {
-        let owned = Box::from_raw(ptr);
-        let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(move || drop(owned)));
+        drop(Box::from_raw(ptr));
     }
 }

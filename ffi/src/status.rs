@@ -1,8 +1,9 @@
-//! Status codes, error text, and the panic boundary around every export.
+//! Status codes and error text: the fixed text of each code, and the
+//! per-thread last error message.
 
 use socketio_history_core::HistoryError;
 use std::cell::RefCell;
-use std::ffi::{c_char, CString};
+use std::ffi::{c_char, CStr, CString};
 
 /// What a call did. Every function that can fail returns one. The values are
 /// part of the ABI: they never change and are never reused.
@@ -32,22 +33,44 @@ pub enum sioh_status {
 }
 
 impl sioh_status {
-    /// Fixed text for a status code.
-    pub(crate) fn text(code: u32) -> &'static str {
-        match code {
-            0 => "ok\0",
-            1 => "a required pointer was NULL\0",
-            2 => "a string was not valid UTF-8\0",
-            3 => "a payload was not valid JSON\0",
-            4 => "an argument was out of range\0",
-            5 => "history is not enabled for this room\0",
-            6 => "the payload is larger than the room's byte bound\0",
-            7 => "the payload could not be recorded\0",
-            8 => "internal error\0",
-            _ => "unknown status code\0",
+    /// Every status, for mapping a C integer back to one. A test checks it
+    /// against the generated header, which lists every variant.
+    pub(crate) const ALL: [sioh_status; 9] = [
+        sioh_status::Ok,
+        sioh_status::NullPointer,
+        sioh_status::InvalidUtf8,
+        sioh_status::InvalidJson,
+        sioh_status::InvalidArgument,
+        sioh_status::NotEnabled,
+        sioh_status::PayloadTooLarge,
+        sioh_status::InvalidPayload,
+        sioh_status::InternalError,
+    ];
+
+    /// The status a C integer stands for, if any.
+    pub(crate) fn from_code(code: u32) -> Option<Self> {
+        Self::ALL.into_iter().find(|s| *s as u32 == code)
+    }
+
+    /// The fixed text of a status. Exhaustive: a new status cannot be added
+    /// without its text.
+    pub(crate) fn text(self) -> &'static CStr {
+        match self {
+            sioh_status::Ok => c"ok",
+            sioh_status::NullPointer => c"a required pointer was NULL",
+            sioh_status::InvalidUtf8 => c"a string was not valid UTF-8",
+            sioh_status::InvalidJson => c"a payload was not valid JSON",
+            sioh_status::InvalidArgument => c"an argument was out of range",
+            sioh_status::NotEnabled => c"history is not enabled for this room",
+            sioh_status::PayloadTooLarge => c"the payload is larger than the room's byte bound",
+            sioh_status::InvalidPayload => c"the payload could not be recorded",
+            sioh_status::InternalError => c"internal error",
         }
     }
 }
+
+/// The text `sioh_status_message` gives a code that is no status.
+pub(crate) const UNKNOWN_STATUS: &CStr = c"unknown status code";
 
 thread_local! {
     static LAST_ERROR: RefCell<CString> = RefCell::new(CString::default());
@@ -77,27 +100,11 @@ pub(crate) fn core_error(e: HistoryError) -> sioh_status {
 /// A pointer to this thread's last error message (empty if none). Valid
 /// until the next failing call on this thread.
 pub(crate) fn last_error_ptr() -> *const c_char {
-    // Never panics (this is called from C outside any boundary): during
-    // thread teardown it answers "".
+    // During thread teardown the slot may be gone: then "".
     LAST_ERROR
         .try_with(|e| e.borrow().as_ptr())
-        .unwrap_or(b"\0".as_ptr().cast())
+        .unwrap_or(c"".as_ptr())
 }
-
-/// Run an export's body; a panic becomes `InternalError` instead of
-/// unwinding into C (which would be undefined behaviour).
-macro_rules! boundary {
-    ($body:expr) => {{
-        match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| $body)) {
-            Ok(status) => status,
-            Err(_) => $crate::status::fail(
-                $crate::status::sioh_status::InternalError,
-                "internal error: a panic was caught at the C boundary",
-            ),
-        }
-    }};
-}
-pub(crate) use boundary;
 
 /// `Err(status)` early-returns it: lets bodies use `?` on checks.
 pub(crate) type Checked<T> = Result<T, sioh_status>;
@@ -115,31 +122,20 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_panic_becomes_internal_error_with_a_message() {
-        let status = boundary!({
-            if std::hint::black_box(true) {
-                panic!("boom");
-            }
-            sioh_status::Ok
-        });
-        assert_eq!(status, sioh_status::InternalError);
-        // SAFETY: the pointer is this thread's NUL-terminated last error.
-        let msg = unsafe { std::ffi::CStr::from_ptr(last_error_ptr()) };
-        assert!(msg.to_str().unwrap().contains("panic"));
-    }
-
-    #[test]
     fn messages_never_contain_interior_nuls() {
         fail(sioh_status::InvalidArgument, "a\0b");
-        // SAFETY: as above.
-        let msg = unsafe { std::ffi::CStr::from_ptr(last_error_ptr()) };
+        // SAFETY: the pointer is this thread's NUL-terminated last error.
+        let msg = unsafe { CStr::from_ptr(last_error_ptr()) };
         assert_eq!(msg.to_str().unwrap(), "ab");
     }
 
     #[test]
-    fn every_code_has_a_nul_terminated_text() {
-        for code in 0..=9 {
-            assert!(sioh_status::text(code).ends_with('\0'));
+    fn codes_map_back_to_their_status() {
+        for s in sioh_status::ALL {
+            assert_eq!(sioh_status::from_code(s as u32), Some(s));
+            assert_ne!(s.text(), UNKNOWN_STATUS);
         }
+        assert_eq!(sioh_status::from_code(9), None);
+        assert_eq!(sioh_status::from_code(u32::MAX), None);
     }
 }

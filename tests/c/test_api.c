@@ -321,6 +321,11 @@ static void test_truncation(void) {
     t = entry_at(e, 0), j = entry_at(e, 1);
     CHECK(!t.truncated && t.payload_len == 6 && !j.truncated && j.kind == SIOH_PAYLOAD_KIND_JSON);
     sioh_entries_free(e);
+    q.payload_size_cap = SIZE_MAX; /* whole payloads, whatever the room's default */
+    e = fetch(store, "r", &q);
+    t = entry_at(e, 0), j = entry_at(e, 1);
+    CHECK(!t.truncated && t.payload_len == 6 && !j.truncated);
+    sioh_entries_free(e);
     sioh_store_free(store);
 }
 
@@ -428,10 +433,13 @@ static void test_bad_input_is_refused_and_changes_nothing(void) {
     /* 200,000 levels of nesting: refused, no stack overflow */
     static char deep[2 * 200000];
     for (int i = 0; i < 200000; i++) deep[i] = '[', deep[200000 + i] = ']';
-    CHECK(sioh_room_record(store, NULL, 0, S("r"), S("e"), SIOH_PAYLOAD_KIND_JSON,
-                           (const uint8_t *)deep, sizeof deep, NULL, NULL) != SIOH_STATUS_OK);
-    CHECK(sioh_room_record(store, NULL, 0, S("r"), S("e"), SIOH_PAYLOAD_KIND_JSON_ARGS,
-                           (const uint8_t *)deep, sizeof deep, NULL, NULL) != SIOH_STATUS_OK);
+    CHECK_STATUS(sioh_room_record(store, NULL, 0, S("r"), S("e"), SIOH_PAYLOAD_KIND_JSON,
+                                  (const uint8_t *)deep, sizeof deep, NULL, NULL),
+                 SIOH_STATUS_INVALID_JSON);
+    CHECK(strstr(sioh_last_error_message(), "recursion limit") != NULL);
+    CHECK_STATUS(sioh_room_record(store, NULL, 0, S("r"), S("e"), SIOH_PAYLOAD_KIND_JSON_ARGS,
+                                  (const uint8_t *)deep, sizeof deep, NULL, NULL),
+                 SIOH_STATUS_INVALID_JSON);
 
     /* Out-of-range arguments name the parameter */
     sioh_room_config_init(&cfg);
