@@ -2,12 +2,12 @@
 
 import importlib
 import inspect
-import math
 import time
 
 import pytest
 import socketio
 import socketio_history
+from bad_input import bad_enable, bad_read
 from conftest import HISTORY_METHODS
 from socketio_history import HistoryStore
 
@@ -49,6 +49,23 @@ def test_room_and_limit_are_explicit_named_parameters(cls):
         assert not any(p.kind is p.VAR_KEYWORD for p in params.values()), name
     params = inspect.signature(cls.get_history).parameters
     assert list(params)[:4] == ["self", "room", "limit", "namespace"]
+
+
+def test_async_twins_have_the_sync_signatures_and_docs():
+    for name in METHODS:
+        sync, twin = getattr(socketio.Server, name), getattr(socketio.AsyncServer, name)
+        assert inspect.signature(twin) == inspect.signature(sync), name
+        assert twin.__name__ == name
+        assert twin.__doc__.startswith(sync.__doc__), name
+        assert "coroutine" in twin.__doc__
+
+
+def test_the_default_max_entries_is_the_cores():
+    default = inspect.signature(socketio.Server.enable_history).parameters["max_entries"].default
+    assert default == socketio_history.DEFAULT_MAX_ENTRIES == 100
+    store = HistoryStore()
+    store.enable("r")
+    assert store.stats("r")["max_entries"] == default
 
 
 def test_room_and_limit_work_by_keyword(server):
@@ -373,28 +390,8 @@ def test_clear_drops_entries_and_keeps_the_lifetime(server):
 
 # ---- validation: a clear error naming the parameter, and nothing changes ----
 
-BAD_ENABLE = [
-    ({"room": 1}, TypeError, "room"),
-    ({"room": None}, TypeError, "room"),
-    ({"namespace": 5}, TypeError, "namespace"),
-    ({"max_entries": 0}, ValueError, "max_entries"),
-    ({"max_entries": -1}, ValueError, "max_entries"),
-    ({"max_entries": True}, TypeError, "max_entries"),
-    ({"max_entries": 1.5}, TypeError, "max_entries"),
-    ({"max_entries": "10"}, TypeError, "max_entries"),
-    ({"retention_seconds": -1}, ValueError, "retention_seconds"),
-    ({"retention_seconds": math.nan}, ValueError, "retention_seconds"),
-    ({"retention_seconds": math.inf}, ValueError, "retention_seconds"),
-    ({"retention_seconds": False}, TypeError, "retention_seconds"),
-    ({"retention_seconds": "1"}, TypeError, "retention_seconds"),
-    ({"payload_size_cap": -1}, ValueError, "payload_size_cap"),
-    ({"payload_size_cap": True}, TypeError, "payload_size_cap"),
-    ({"max_bytes": 0}, ValueError, "max_bytes"),
-    ({"max_bytes": 2.0}, TypeError, "max_bytes"),
-]
 
-
-@pytest.mark.parametrize(("kwargs", "error", "param"), BAD_ENABLE)
+@pytest.mark.parametrize(("kwargs", "error", "param"), bad_enable())
 def test_bad_enable_arguments_fail_clearly_and_change_nothing(server, kwargs, error, param):
     server.enable_history("r", max_entries=7)
     server.emit("e", "x", to="r")
@@ -405,22 +402,7 @@ def test_bad_enable_arguments_fail_clearly_and_change_nothing(server, kwargs, er
     assert server.get_history_stats("r") == before
 
 
-BAD_READ = [
-    ({"room": 3}, TypeError, "room"),
-    ({"limit": -1}, ValueError, "limit"),
-    ({"limit": True}, TypeError, "limit"),
-    ({"limit": "2"}, TypeError, "limit"),
-    ({"since_seq": -5}, ValueError, "since_seq"),
-    ({"before_seq": 1.0}, TypeError, "before_seq"),
-    ({"payload_size_cap": -1}, ValueError, "payload_size_cap"),
-    ({"include_events": 5}, TypeError, "include_events"),
-    ({"include_events": [1]}, TypeError, "include_events"),
-    ({"exclude_events": [b"a"]}, TypeError, "exclude_events"),
-    ({"namespace": ["/"]}, TypeError, "namespace"),
-]
-
-
-@pytest.mark.parametrize(("kwargs", "error", "param"), BAD_READ)
+@pytest.mark.parametrize(("kwargs", "error", "param"), bad_read())
 def test_bad_read_arguments_fail_clearly(server, kwargs, error, param):
     server.enable_history("r")
     call = {"room": "r", **kwargs}

@@ -223,3 +223,35 @@ def test_client_on_node_b_replays_what_node_a_emitted(redis_url, nodes_factory):
         ]
     finally:
         client.disconnect()
+
+
+def test_a_failed_listener_start_changes_nothing_and_is_tried_again(redis_url):
+    manager = socketio.RedisManager(redis_url)
+    sio = socketio.Server(client_manager=manager)
+    start = manager.initialize
+    attempts = []
+
+    def flaky_start():  # the broker is not reachable yet, the first time
+        attempts.append(1)
+        if len(attempts) == 1:
+            raise ConnectionError("broker not reachable yet")
+        start()
+
+    manager.initialize = flaky_start
+    with pytest.raises(ConnectionError, match="not reachable"):
+        sio.enable_history("a")
+    assert sio.manager_initialized is False, "python-socketio would try again"
+    assert sio.get_history_stats("a")["enabled"] is False, "nothing changed"
+
+    sio.enable_history("a")
+    assert sio.manager_initialized is True
+    assert len(attempts) == 2
+    sio.enable_history("a", max_entries=10)
+    assert len(attempts) == 2, "started once"
+
+    writer = socketio.RedisManager(redis_url, write_only=True)
+    deadline = time.monotonic() + 15
+    while not sio.get_history("a") and time.monotonic() < deadline:
+        writer.emit("probe", "from another node", room="a")
+        time.sleep(0.1)
+    assert sio.get_history("a")[0]["data"] == "from another node"

@@ -2,6 +2,8 @@
 every payload its default serializer can send. No clients are connected
 here (python-socketio's own emit returns early then; history must not)."""
 
+import enum
+import json
 import logging
 import math
 
@@ -144,6 +146,27 @@ def test_dict_keys_are_stored_as_json_writes_them(server):
         {"1": "int", "2.5": "float", "null": "none", "s": "str"},
         {"true": "yes", "false": "no"},
     ]
+
+
+def test_subclass_dict_keys_and_values_are_stored_as_json_dumps_writes_them(server):
+    class Color(int, enum.Enum):  # str() is "Color.RED"; json.dumps writes 1
+        RED = 1
+
+    class Loud(int):
+        def __str__(self):
+            return "loud"
+
+        __repr__ = __str__
+
+    class Shy(float):
+        def __repr__(self):
+            return "shy"
+
+    big = Loud(2**70)
+    payload = {Color.RED: 1, Loud(7): 2, Shy(0.5): 3, big: big, "c": Color.RED}
+    server.enable_history("r")
+    server.emit("e", payload, to="r")
+    assert datas(server) == [json.loads(json.dumps(payload))]
 
 
 def test_str_and_int_subclasses_are_taken_as_their_base(server):

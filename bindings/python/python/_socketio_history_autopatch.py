@@ -6,18 +6,31 @@ is imported right after it and the servers gain their history methods. Set
 ``SOCKETIO_HISTORY_AUTOPATCH=0`` to turn it off.
 """
 
+from __future__ import annotations
+
 import os
 import sys
 
+# Type names only (mypy takes this flag as true): this module runs at every
+# interpreter start, where importing `typing` or `importlib.abc` costs
+# milliseconds.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+    from importlib.abc import Loader
+    from importlib.machinery import ModuleSpec
+    from types import ModuleType
+    from typing import Any
+
 
 class _Loader:
-    def __init__(self, loader):
+    def __init__(self, loader: Loader) -> None:
         self._loader = loader
 
-    def create_module(self, spec):
+    def create_module(self, spec: ModuleSpec) -> ModuleType | None:
         return self._loader.create_module(spec)
 
-    def exec_module(self, module):
+    def exec_module(self, module: ModuleType) -> None:
         self._loader.exec_module(module)
         try:
             import socketio_history  # noqa: F401, PLC0415  (patches socketio)
@@ -26,12 +39,17 @@ class _Loader:
 
             warnings.warn(f"socketio-history could not patch socketio: {e!r}", stacklevel=2)
 
-    def __getattr__(self, name):
+    def __getattr__(self, name: str) -> Any:
         return getattr(self._loader, name)
 
 
 class _Finder:
-    def find_spec(self, name, path=None, target=None):
+    def find_spec(
+        self,
+        name: str,
+        path: Sequence[str] | None = None,
+        target: ModuleType | None = None,
+    ) -> ModuleSpec | None:
         if name != "socketio":
             return None
         sys.meta_path.remove(self)  # one shot; also avoids finding ourselves
@@ -39,11 +57,12 @@ class _Finder:
 
         spec = importlib.util.find_spec(name)
         if spec is not None and spec.loader is not None:
-            spec.loader = _Loader(spec.loader)
+            # Duck-typed: subclassing importlib.abc.Loader would import it.
+            spec.loader = _Loader(spec.loader)  # type: ignore[assignment]
         return spec
 
 
-def install():
+def install() -> None:
     if os.environ.get("SOCKETIO_HISTORY_AUTOPATCH", "1").strip().lower() in (
         "0",
         "false",

@@ -9,6 +9,7 @@
 
 use crate::args::core_error;
 use pyo3::exceptions::{PyTypeError, PyValueError};
+use pyo3::intern;
 use pyo3::prelude::*;
 use pyo3::types::{PyBool, PyBytes, PyDict, PyFloat, PyInt, PyList, PyString, PyTuple};
 use socketio_history_core::{Payload, PayloadKind, Token, ValueWriter};
@@ -79,7 +80,7 @@ fn write(w: &mut ValueWriter, obj: &Bound<'_, PyAny>) -> PyResult<()> {
     } else if obj.is_instance_of::<PyInt>() {
         match obj.extract::<i64>() {
             Ok(v) => w.int(v),
-            Err(_) => w.big_int(&obj.str()?.to_cow()?),
+            Err(_) => w.big_int(&int_text(obj)?),
         }
     } else if let Ok(f) = obj.cast::<PyFloat>() {
         w.float(f.value())
@@ -106,7 +107,7 @@ fn key(w: &mut ValueWriter, k: &Bound<'_, PyAny>) -> PyResult<()> {
     } else if let Ok(b) = k.cast::<PyBool>() {
         w.key(if b.is_true() { "true" } else { "false" })
     } else if k.is_instance_of::<PyInt>() {
-        w.key(&k.str()?.to_cow()?)
+        w.key(&int_text(k)?)
     } else if let Ok(f) = k.cast::<PyFloat>() {
         let v = f.value();
         let s = if v.is_nan() {
@@ -114,7 +115,12 @@ fn key(w: &mut ValueWriter, k: &Bound<'_, PyAny>) -> PyResult<()> {
         } else if v.is_infinite() {
             (if v > 0.0 { "Infinity" } else { "-Infinity" }).to_owned()
         } else {
-            k.repr()?.to_cow()?.into_owned()
+            // `float.__repr__`, as `json.dumps` calls it: a subclass's own
+            // `__repr__` does not count.
+            let py = k.py();
+            py.get_type::<PyFloat>()
+                .call_method1(intern!(py, "__repr__"), (k,))?
+                .extract::<String>()?
         };
         w.key(&s)
     } else {
@@ -124,6 +130,15 @@ fn key(w: &mut ValueWriter, k: &Bound<'_, PyAny>) -> PyResult<()> {
         )));
     };
     r.map_err(core_error)
+}
+
+/// An int's decimal text as `json.dumps` writes it: `int.__repr__`, so an
+/// `IntEnum` (or any subclass with its own `__str__`) is its number.
+fn int_text(obj: &Bound<'_, PyAny>) -> PyResult<String> {
+    let py = obj.py();
+    py.get_type::<PyInt>()
+        .call_method1(intern!(py, "__repr__"), (obj,))?
+        .extract()
 }
 
 /// Build the Python object for a stored payload.

@@ -78,7 +78,8 @@ impl ReadArgs {
                 before_seq: args::count("before_seq", before_seq, 0)?,
                 include_events: args::events("include_events", include_events)?,
                 exclude_events: args::events("exclude_events", exclude_events)?,
-                payload_size_cap: to_usize(args::count("payload_size_cap", payload_size_cap, 0)?),
+                payload_size_cap: to_usize(args::count("payload_size_cap", payload_size_cap, 0)?)
+                    .into(),
             },
         })
     }
@@ -216,11 +217,12 @@ impl HistoryStore {
     ) -> PyResult<()> {
         let room = args::string("room", room)?;
         let ns = args::namespace(namespace)?;
-        // `max_entries=None` means the default; 0 is refused by the core.
-        let max_entries = to_usize(args::count("max_entries", max_entries, 0)?)
-            .unwrap_or(core::DEFAULT_MAX_ENTRIES);
-        let config = RoomConfig::default()
-            .max_entries(max_entries)
+        // `max_entries=None` means the core's default; 0 is refused by the core.
+        let mut config = RoomConfig::default();
+        if let Some(n) = to_usize(args::count("max_entries", max_entries, 0)?) {
+            config = config.max_entries(n);
+        }
+        let config = config
             .retention_seconds(args::seconds("retention_seconds", retention_seconds)?)
             .map_err(core_error)?
             .payload_size_cap(to_usize(args::count(
@@ -304,6 +306,28 @@ impl HistoryStore {
         )?;
         // Large reads copy many entries: let other threads run meanwhile.
         let entries = py.detach(|| self.inner.fetch(&ns, &room, &a.query));
+        entries_list(py, &entries)
+    }
+
+    /// What ``replay_history`` sends: like :meth:`fetch`, with whole
+    /// payloads whatever the room's default cap.
+    #[pyo3(signature = (room, limit=None, namespace=None, include_events=None, exclude_events=None, since_seq=None))]
+    #[allow(clippy::too_many_arguments)]
+    fn _replay_entries<'py>(
+        &self,
+        py: Python<'py>,
+        room: &Bound<'py, PyAny>,
+        limit: Option<&Bound<'py, PyAny>>,
+        namespace: Option<&Bound<'py, PyAny>>,
+        include_events: Option<&Bound<'py, PyAny>>,
+        exclude_events: Option<&Bound<'py, PyAny>>,
+        since_seq: Option<&Bound<'py, PyAny>>,
+    ) -> PyResult<Bound<'py, PyList>> {
+        let room = args::string("room", room)?;
+        let ns = args::namespace(namespace)?;
+        let a = ReadArgs::parse(limit, include_events, exclude_events, None, since_seq, None)?;
+        let query = a.query.whole_payloads();
+        let entries = py.detach(|| self.inner.fetch(&ns, &room, &query));
         entries_list(py, &entries)
     }
 
@@ -393,11 +417,9 @@ impl HistoryStore {
             .clear(&args::namespace(namespace)?, &args::string("room", room)?))
     }
 
-    /// Every ``(namespace, room)`` with history enabled.
+    /// Every ``(namespace, room)`` with history enabled, sorted.
     fn rooms(&self) -> Vec<(String, String)> {
-        let mut rooms = self.inner.rooms();
-        rooms.sort();
-        rooms
+        self.inner.rooms()
     }
 
     /// Count a failed record in the room's ``record_errors``.

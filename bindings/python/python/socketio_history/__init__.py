@@ -11,13 +11,14 @@ With the package installed, a plain ``import socketio`` does the same (set
 ``SOCKETIO_HISTORY_AUTOPATCH=0`` to turn that off).
 """
 
-from ._native import MAX_DEPTH, HistoryStore, ManualClock, __version__
+from ._native import DEFAULT_MAX_ENTRIES, MAX_DEPTH, HistoryStore, ManualClock, __version__
 from ._server import install
 from ._types import Entry, Page, Stats
 
 install()
 
 __all__ = [
+    "DEFAULT_MAX_ENTRIES",
     "MAX_DEPTH",
     "Entry",
     "HistoryStore",

@@ -5,10 +5,11 @@ from typing import Any, final
 
 from ._types import Entry, Page, Stats
 
-__all__ = ["MAX_DEPTH", "HistoryStore", "ManualClock", "__version__"]
+__all__ = ["DEFAULT_MAX_ENTRIES", "MAX_DEPTH", "HistoryStore", "ManualClock", "__version__"]
 
 __version__: str
 MAX_DEPTH: int
+DEFAULT_MAX_ENTRIES: int
 
 _Events = str | Iterable[str] | None
 
@@ -57,6 +58,15 @@ class HistoryStore:
         payload_size_cap: int | None = None,
         since_seq: int | None = None,
         before_seq: int | None = None,
+    ) -> list[Entry]: ...
+    def _replay_entries(
+        self,
+        room: str,
+        limit: int | None = None,
+        namespace: str | None = None,
+        include_events: _Events = None,
+        exclude_events: _Events = None,
+        since_seq: int | None = None,
     ) -> list[Entry]: ...
     def page(
         self,
