@@ -14,6 +14,10 @@ PROFILE ?= dev
 PROFILE_DIR := $(if $(filter dev,$(PROFILE)),debug,$(PROFILE))
 LIBDIR := target/$(PROFILE_DIR)
 VERSION := $(shell sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -n 1)
+# The declared minimum Rust (Cargo.toml) and the pinned development
+# toolchain (rust-toolchain.toml).
+MSRV := $(shell sed -n 's/^rust-version = "\(.*\)"/\1/p' Cargo.toml | head -n 1)
+TOOLCHAIN := $(shell sed -n 's/^channel = "\(.*\)"/\1/p' rust-toolchain.toml)
 # The shared library's SONAME (ffi/build.rs): major.minor until 1.0.
 SONAME := libsocketio_history.so.$(word 1,$(subst ., ,$(VERSION))).$(word 2,$(subst ., ,$(VERSION)))
 PREFIX ?= /usr/local
@@ -33,8 +37,16 @@ NATIVE_STATIC_LIBS := -lgcc_s -lutil -lrt -lpthread -lm -ldl -lc
 
 WHEEL_SOURCES := Cargo.toml Cargo.lock $(shell find core/src bindings/python/src bindings/python/python -type f -not -name '*.pyc') bindings/python/Cargo.toml bindings/python/pyproject.toml
 
-.PHONY: demo demo-core test test-rust test-python test-c lint fmt bench bench-core toolchain \
-	c-toolchain services venv wheel lib header check-header install fuzz clean
+.PHONY: help demo demo-core test check test-rust test-python test-c lint fmt bench bench-core \
+	toolchain msrv msrv-toolchain c-toolchain services venv wheel lib header check-header \
+	install fuzz clean
+
+## This list: every target with what it does.
+help:
+	@awk '/^## /{doc = doc substr($$0, 4) " "; next} \
+		/^[a-z][a-z-]*:/ && doc != "" {split($$0, t, ":"); sub(/[.] .*/, ".", doc); \
+			printf "  %-15s %s\n", t[1], doc} \
+		{doc = ""}' $(MAKEFILE_LIST)
 
 ## The demo: a python-socketio chat with a late joiner who gets the history.
 demo: wheel
@@ -45,11 +57,40 @@ demo-core:
 	$(CARGO) run --quiet -p socketio-history --example tour
 
 ## Every test and check; what CI runs.
-test: lint check-header test-rust test-c test-python fuzz
+test: lint check-header msrv test-rust test-c test-python fuzz
 
+## The inner loop: formatting, clippy, ruff, mypy and the Rust tests.
+check: lint test-rust
+
+## The pinned toolchain with rustfmt and clippy. Where rustup knows the
+## machine's stable toolchain but not under the pinned version's name, the
+## name is linked to it (nothing is downloaded).
 toolchain:
+	@if command -v rustup >/dev/null 2>&1 && ! rustup run $(TOOLCHAIN) rustc --version >/dev/null 2>&1; then \
+		if rustup run stable rustc --version 2>/dev/null | grep -q "^rustc $(TOOLCHAIN) "; then \
+			rustup toolchain link $(TOOLCHAIN) "$$(rustup run stable rustc --print sysroot)"; \
+		else echo "the pinned toolchain $(TOOLCHAIN) is missing: rustup toolchain install $(TOOLCHAIN)" >&2; exit 1; fi; \
+	fi
 	@$(CARGO) fmt --version >/dev/null 2>&1 || { echo "rustfmt is missing: rustup component add rustfmt" >&2; exit 1; }
 	@$(CARGO) clippy --version >/dev/null 2>&1 || { echo "clippy is missing: rustup component add clippy" >&2; exit 1; }
+
+## Debian's rustc of the declared minimum version (apt-get when root), for
+## `make msrv`. It goes to /usr/bin; rustup's toolchain stays the default.
+MSRV_RUSTC := /usr/bin/rustc
+msrv-toolchain:
+	@if ! $(MSRV_RUSTC) --version 2>/dev/null | grep -q "^rustc $(MSRV)\."; then \
+		if [ "$$(id -u)" != 0 ]; then echo "rustc $(MSRV) is missing at $(MSRV_RUSTC) (run as root to install it)" >&2; exit 1; fi; \
+		apt-get update -qq; \
+		v=$$(apt-cache madison rustc-web | awk -v m="$(MSRV)" '$$3 ~ "^" m "\\." {print $$3; exit}'); \
+		[ -n "$$v" ] || { echo "Debian has no rustc-web $(MSRV).x to check the MSRV with" >&2; exit 1; }; \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --allow-downgrades \
+			rustc-web=$$v libstd-rust-web-dev=$$v libstd-rust-web-$(MSRV)=$$v; \
+	fi
+
+## Build every crate with the declared minimum Rust (rust-version), from
+## the lockfile: the MSRV is a checked fact, not a guess.
+msrv: msrv-toolchain
+	RUSTC=$(MSRV_RUSTC) CARGO_TARGET_DIR=target/msrv $(CARGO) build --workspace --locked
 
 ## The project's own virtualenv with the pinned tools (re-made when
 ## requirements-dev.txt changes).
@@ -72,12 +113,15 @@ $(VENV)/.wheel-$(PROFILE): $(VENV)/.installed $(WHEEL_SOURCES)
 	rm -f $(VENV)/.wheel-*
 	touch $@
 
+## Formatting and static checks: rustfmt, clippy, ruff, mypy --strict.
 lint: toolchain venv
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --workspace --all-targets --locked -- -D warnings
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy bindings/python/python
 
+## The Rust tests: the core's unit, SPEC, model and thread tests; the C ABI's.
 test-rust:
 	$(CARGO) test --workspace --exclude socketio-history-python --locked
 
@@ -167,6 +211,7 @@ install:
 test-python: wheel services
 	PYTHONMALLOC=debug $(VPY) -m pytest
 
+## Format the Rust and Python sources.
 fmt: venv
 	$(CARGO) fmt --all
 	$(VENV)/bin/ruff format .
@@ -187,6 +232,7 @@ bench: services
 bench-core:
 	$(CARGO) bench -p socketio-history --bench core --locked
 
+## Remove build output and the virtualenv.
 clean:
 	$(CARGO) clean
 	rm -rf $(VENV)

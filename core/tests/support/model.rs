@@ -106,12 +106,12 @@ impl MRoom {
         let sel: Vec<&MEntry> = self
             .entries
             .iter()
-            .filter(|e| q.since_seq.map_or(true, |s| e.seq > s))
-            .filter(|e| q.before_seq.map_or(true, |b| e.seq < b))
+            .filter(|e| q.since_seq.is_none_or(|s| e.seq > s))
+            .filter(|e| q.before_seq.is_none_or(|b| e.seq < b))
             .filter(|e| {
                 q.include_events
                     .as_ref()
-                    .map_or(true, |i| i.contains(&e.event))
+                    .is_none_or(|i| i.contains(&e.event))
             })
             .filter(|e| {
                 !q.exclude_events
