@@ -114,3 +114,12 @@ def test_the_package_type_checks(tmp_path):
         check=False,
     )
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_the_wheel_declares_and_carries_its_licenses():
+    from importlib import metadata  # noqa: PLC0415
+
+    meta = metadata.metadata("socketio-history")
+    assert meta["License-Expression"] == "MIT OR Apache-2.0"
+    files = {f.name for f in metadata.files("socketio-history") or []}
+    assert {"LICENSE-MIT", "LICENSE-APACHE"} <= files
