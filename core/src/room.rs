@@ -180,13 +180,11 @@ impl Room {
     }
 
     /// Evict the oldest entry for the store's budget if it is still `seq`.
-    pub fn evict_for_budget(&mut self, seq: u64) -> bool {
-        if self.entries.is_empty() || self.head_seq() != seq {
-            return false;
+    pub fn evict_for_budget(&mut self, seq: u64) {
+        if !self.entries.is_empty() && self.head_seq() == seq {
+            self.pop_front();
+            self.counters.evictions_bytes += 1;
         }
-        self.pop_front();
-        self.counters.evictions_bytes += 1;
-        true
     }
 
     /// Drop every entry; the lifetime (seq, epoch, counters) goes on.

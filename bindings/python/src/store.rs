@@ -105,6 +105,21 @@ fn entries_list<'py>(py: Python<'py>, entries: &[HistoryEntry]) -> PyResult<Boun
 }
 
 impl HistoryStore {
+    /// A read as a list of entry dicts.
+    fn fetch_list<'py>(
+        &self,
+        py: Python<'py>,
+        room: &Bound<'py, PyAny>,
+        namespace: Option<&Bound<'py, PyAny>>,
+        query: &Query,
+    ) -> PyResult<Bound<'py, PyList>> {
+        let room = args::string("room", room)?;
+        let ns = args::namespace(namespace)?;
+        // Large reads copy many entries: let other threads run meanwhile.
+        let entries = py.detach(|| self.inner.fetch(&ns, &room, query));
+        entries_list(py, &entries)
+    }
+
     /// Convert once, record into each room; a conversion error is counted in
     /// every room's `record_errors` and returned.
     fn record_into(
@@ -294,8 +309,6 @@ impl HistoryStore {
         since_seq: Option<&Bound<'py, PyAny>>,
         before_seq: Option<&Bound<'py, PyAny>>,
     ) -> PyResult<Bound<'py, PyList>> {
-        let room = args::string("room", room)?;
-        let ns = args::namespace(namespace)?;
         let a = ReadArgs::parse(
             limit,
             include_events,
@@ -304,9 +317,7 @@ impl HistoryStore {
             since_seq,
             before_seq,
         )?;
-        // Large reads copy many entries: let other threads run meanwhile.
-        let entries = py.detach(|| self.inner.fetch(&ns, &room, &a.query));
-        entries_list(py, &entries)
+        self.fetch_list(py, room, namespace, &a.query)
     }
 
     /// What ``replay_history`` sends: like :meth:`fetch`, with whole
@@ -323,12 +334,8 @@ impl HistoryStore {
         exclude_events: Option<&Bound<'py, PyAny>>,
         since_seq: Option<&Bound<'py, PyAny>>,
     ) -> PyResult<Bound<'py, PyList>> {
-        let room = args::string("room", room)?;
-        let ns = args::namespace(namespace)?;
         let a = ReadArgs::parse(limit, include_events, exclude_events, None, since_seq, None)?;
-        let query = a.query.whole_payloads();
-        let entries = py.detach(|| self.inner.fetch(&ns, &room, &query));
-        entries_list(py, &entries)
+        self.fetch_list(py, room, namespace, &a.query.whole_payloads())
     }
 
     /// A windowed read with ``gap`` and ``has_more`` (see ``get_history_page``).
