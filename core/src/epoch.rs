@@ -34,6 +34,15 @@ impl Epoch {
         Epoch(out)
     }
 
+    /// An epoch's text back, if it is one (12 characters of the alphabet).
+    pub fn parse(text: &str) -> Option<Epoch> {
+        let bytes: [u8; LEN] = text.as_bytes().try_into().ok()?;
+        bytes
+            .iter()
+            .all(|b| ALPHABET.contains(b))
+            .then_some(Epoch(bytes))
+    }
+
     /// The epoch as text.
     pub fn as_str(&self) -> &str {
         // Only ALPHABET's ASCII bytes are ever stored.
@@ -69,5 +78,9 @@ mod tests {
         let b = Epoch::generate();
         assert_eq!(a.as_str().len(), 12);
         assert_ne!(a, b);
+        assert_eq!(Epoch::parse(a.as_str()), Some(a));
+        assert_eq!(Epoch::parse("ABCDEFGHJKMN"), None);
+        assert_eq!(Epoch::parse("0123456789a"), None);
+        assert_eq!(Epoch::parse("0123456789ai"), None); // no i in the alphabet
     }
 }

@@ -27,11 +27,13 @@
 mod budget;
 mod clock;
 mod config;
+mod delivery;
 mod epoch;
 mod error;
 mod names;
 mod payload;
 mod query;
+mod recovery;
 mod room;
 mod slot;
 mod stats;
@@ -40,10 +42,14 @@ pub mod value;
 
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use config::{retention_from_seconds, RoomConfig, DEFAULT_MAX_ENTRIES};
+pub use delivery::Delivery;
 pub use epoch::Epoch;
 pub use error::{HistoryError, Result};
 pub use payload::{Payload, PayloadKind};
 pub use query::{HistoryEntry, Page, PayloadCap, Query};
+pub use recovery::{
+    log_config, NotResumable, Offset, ResumePoint, DEFAULT_LOG_BYTES, LOG_MAX_ENTRIES,
+};
 pub use room::RecordOutcome;
 pub use stats::RoomStats;
 pub use store::{HistoryStore, StoreBuilder, DEFAULT_NAMESPACE};

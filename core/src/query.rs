@@ -36,9 +36,9 @@ impl From<Option<usize>> for PayloadCap {
 }
 
 /// A read of one room. Applied in this order: drop expired entries; select by
-/// cursor (`since_seq` < seq < `before_seq`); keep `include_events`; drop
-/// `exclude_events`; keep the newest `limit`; return oldest to newest; cut
-/// payloads of the returned copies to the cap.
+/// cursor (`since_seq` < seq < `before_seq`); keep what reaches `for_client`;
+/// keep `include_events`; drop `exclude_events`; keep the newest `limit`;
+/// return oldest to newest; cut payloads of the returned copies to the cap.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Query {
     /// Keep at most this many (the newest); `None` for all, `Some(0)` for none.
@@ -54,6 +54,10 @@ pub struct Query {
     /// How returned payloads are cut; a cap given here replaces the room's
     /// default.
     pub payload_size_cap: PayloadCap,
+    /// Only entries that were addressed to a client in these rooms (its sid
+    /// among them): the delivery metadata a replay re-applies. Entries
+    /// recorded without metadata reach every client.
+    pub for_client: Option<Vec<String>>,
 }
 
 impl Query {
@@ -103,6 +107,17 @@ impl Query {
     /// Set the read's payload cap (`None`: the room's default).
     pub fn payload_size_cap(mut self, cap: Option<usize>) -> Self {
         self.payload_size_cap = cap.into();
+        self
+    }
+
+    /// Keep only what was addressed to a client in `rooms` (its sid among
+    /// them).
+    pub fn for_client<I, S>(mut self, rooms: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.for_client = Some(rooms.into_iter().map(Into::into).collect());
         self
     }
 

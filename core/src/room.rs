@@ -7,6 +7,7 @@
 //! it is `head_seq + index`, and cursors become index arithmetic.
 
 use crate::config::RoomConfig;
+use crate::delivery::Delivery;
 use crate::epoch::Epoch;
 use crate::names::EventNames;
 use crate::payload::Payload;
@@ -57,10 +58,15 @@ pub(crate) struct Room {
     config: RoomConfig,
     epoch: Epoch,
     entries: VecDeque<Entry>,
+    /// Delivery metadata of the entries that have any, by seq (ascending).
+    /// Kept beside the entries, not in them: most emits address a room as a
+    /// whole, and an entry's size is what the store is judged by.
+    deliveries: VecDeque<(u64, Box<Delivery>)>,
     names: EventNames,
     last_seq: u64,
     bytes: usize,
     event_bytes: usize,
+    delivery_bytes: usize,
     counters: Counters,
 }
 
@@ -70,10 +76,12 @@ impl Room {
             config,
             epoch: Epoch::generate(),
             entries: VecDeque::new(),
+            deliveries: VecDeque::new(),
             names: EventNames::default(),
             last_seq: 0,
             bytes: 0,
             event_bytes: 0,
+            delivery_bytes: 0,
             counters: Counters::default(),
         }
     }
@@ -84,7 +92,12 @@ impl Room {
 
     /// Budget bytes held: the sum of [`entry_cost`] over the entries.
     pub fn cost(&self) -> usize {
-        self.bytes + self.event_bytes + self.entries.len() * ENTRY_OVERHEAD
+        self.bytes + self.event_bytes + self.delivery_bytes + self.entries.len() * ENTRY_OVERHEAD
+    }
+
+    /// The epoch of this lifetime.
+    pub fn epoch(&self) -> Epoch {
+        self.epoch
     }
 
     pub fn last_seq(&self) -> u64 {
@@ -100,14 +113,29 @@ impl Room {
         let e = self.entries.pop_front()?;
         self.bytes -= e.payload.size();
         self.event_bytes -= e.event_len as usize;
+        let head = self.head_seq();
+        while self.deliveries.front().is_some_and(|(seq, _)| *seq < head) {
+            if let Some((_, d)) = self.deliveries.pop_front() {
+                self.delivery_bytes -= d.cost();
+            }
+        }
         if self.entries.is_empty() {
             // An emptied room (expired, or evicted by the store's budget) gives
             // its buffers back: with many rooms, kept capacity would add up
             // to more than the entries ever held. A full ring never gets here.
             self.entries = VecDeque::new();
+            self.deliveries = VecDeque::new();
             self.names.clear();
         }
         Some(e)
+    }
+
+    /// The delivery metadata of the entry `seq`, if it has any.
+    fn delivery(&self, seq: u64) -> Option<&Delivery> {
+        self.deliveries
+            .binary_search_by_key(&seq, |(s, _)| *s)
+            .ok()
+            .map(|i| &*self.deliveries[i].1)
     }
 
     /// Drop entries whose age reached the retention.
@@ -149,6 +177,7 @@ impl Room {
         &mut self,
         event: &str,
         payload: Payload,
+        delivery: Option<Delivery>,
         wall: f64,
         now: u64,
         max_cost: Option<usize>,
@@ -175,6 +204,10 @@ impl Room {
         self.last_seq += 1;
         self.bytes += size;
         self.event_bytes += event_len as usize;
+        if let Some(d) = delivery.filter(|d| !d.is_everyone()) {
+            self.delivery_bytes += d.cost();
+            self.deliveries.push_back((self.last_seq, Box::new(d)));
+        }
         self.enforce_bounds();
         RecordOutcome::Recorded(self.last_seq)
     }
@@ -191,9 +224,11 @@ impl Room {
     pub fn clear(&mut self) -> usize {
         let n = self.entries.len();
         self.entries = VecDeque::new();
+        self.deliveries = VecDeque::new();
         self.names.clear();
         self.bytes = 0;
         self.event_bytes = 0;
+        self.delivery_bytes = 0;
         n
     }
 
@@ -222,6 +257,12 @@ impl Room {
         for (i, e) in window.enumerate().rev() {
             if allowed.as_ref().is_some_and(|m| !m[e.event as usize]) {
                 continue;
+            }
+            if let Some(client) = &q.for_client {
+                let seq = lo + i as u64;
+                if self.delivery(seq).is_some_and(|d| !d.reaches(client)) {
+                    continue;
+                }
             }
             if picked.len() == wanted {
                 has_more = true;

@@ -43,11 +43,21 @@ pub(crate) trait Settle {
     fn settle(&self, slot: &Arc<RoomSlot>, generation: u64, before: Mark, after: Mark);
 }
 
+/// What a slot holds: a room's history, or a namespace's log (every emit to
+/// the namespace with its delivery metadata: the connection state recovery
+/// buffer). The log is not a room: no room name can reach it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Key<'a> {
+    Room(&'a str),
+    Log,
+}
+
 /// A room's place in a shard. Outlives its room's lifetime when the budget
 /// ledger still points at it; its atomics let the ledger tell stale items.
 pub(crate) struct RoomSlot {
     namespace: Box<str>,
-    name: Box<str>,
+    /// The room's name; `None` for the namespace log.
+    name: Option<Box<str>>,
     room: Mutex<Option<Room>>,
     /// The lifetime this slot holds (0 once disabled). Never reused.
     generation: AtomicU64,
@@ -56,26 +66,34 @@ pub(crate) struct RoomSlot {
 }
 
 impl RoomSlot {
-    pub fn new(namespace: &str, name: &str, room: Room, generation: u64) -> Self {
+    pub fn new(namespace: &str, key: Key<'_>, room: Room, generation: u64) -> Self {
         RoomSlot {
             namespace: namespace.into(),
-            name: name.into(),
+            name: match key {
+                Key::Room(name) => Some(name.into()),
+                Key::Log => None,
+            },
             head_seq: AtomicU64::new(room.head_seq()),
             room: Mutex::new(Some(room)),
             generation: AtomicU64::new(generation),
         }
     }
 
-    pub fn is(&self, namespace: &str, name: &str) -> bool {
-        &*self.namespace == namespace && &*self.name == name
+    pub fn is(&self, namespace: &str, key: Key<'_>) -> bool {
+        &*self.namespace == namespace
+            && match key {
+                Key::Room(name) => self.name.as_deref() == Some(name),
+                Key::Log => self.name.is_none(),
+            }
     }
 
     pub fn namespace(&self) -> &str {
         &self.namespace
     }
 
-    pub fn name(&self) -> &str {
-        &self.name
+    /// The room's name (`None` for a namespace log).
+    pub fn name(&self) -> Option<&str> {
+        self.name.as_deref()
     }
 
     /// The lifetime held now (0 once disabled).

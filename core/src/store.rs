@@ -13,11 +13,12 @@
 use crate::budget::{Accounts, Budget, Ledger};
 use crate::clock::{Clock, SystemClock};
 use crate::config::RoomConfig;
+use crate::delivery::Delivery;
 use crate::error::{HistoryError, Result};
 use crate::payload::Payload;
 use crate::query::{HistoryEntry, Page, Query};
 use crate::room::{disabled_page, RecordOutcome, Room};
-use crate::slot::RoomSlot;
+use crate::slot::{Key, RoomSlot};
 use crate::stats::RoomStats;
 use parking_lot::RwLock;
 use std::collections::HashMap;
@@ -62,9 +63,9 @@ impl Shard {
         map: &'m RoomMap,
         hash: u64,
         namespace: &str,
-        room: &str,
+        key: Key<'_>,
     ) -> Option<&'m Arc<RoomSlot>> {
-        map.get(&hash)?.iter().find(|s| s.is(namespace, room))
+        map.get(&hash)?.iter().find(|s| s.is(namespace, key))
     }
 }
 
@@ -166,11 +167,18 @@ impl HistoryStore {
         self.budget.as_ref().map_or(0, Budget::used)
     }
 
-    fn locate(&self, namespace: &str, room: &str) -> (u64, &Shard) {
+    fn locate(&self, namespace: &str, key: Key<'_>) -> (u64, &Shard) {
         let mut h = self.hasher.build_hasher();
         h.write(namespace.as_bytes());
-        h.write_u8(0xff); // not valid UTF-8: keeps ("a","bc") apart from ("ab","c")
-        h.write(room.as_bytes());
+        match key {
+            // Neither byte is valid UTF-8: keeps ("a","bc") apart from
+            // ("ab","c"), and every room apart from the log.
+            Key::Room(room) => {
+                h.write_u8(0xff);
+                h.write(room.as_bytes());
+            }
+            Key::Log => h.write_u8(0xfe),
+        }
         let hash = h.finish();
         // The shard comes from the hash's top bits: the shard's map places
         // keys by the low bits, which would otherwise be the same for every
@@ -185,21 +193,21 @@ impl HistoryStore {
         }
     }
 
-    fn now_nanos(&self) -> u64 {
+    pub(crate) fn now_nanos(&self) -> u64 {
         nanos(self.clock.monotonic())
     }
 
-    /// Run `f` on an enabled room under its lock (its bookkeeping settled
-    /// after). `None` if not enabled.
-    fn with_room<R>(
+    /// Run `f` on an enabled room (or log) under its lock (its bookkeeping
+    /// settled after). `None` if not enabled.
+    pub(crate) fn with_room<R>(
         &self,
         namespace: &str,
-        room: &str,
+        key: Key<'_>,
         f: impl FnOnce(&mut Room) -> R,
     ) -> Option<R> {
-        let (hash, shard) = self.locate(namespace, room);
+        let (hash, shard) = self.locate(namespace, key);
         let map = shard.rooms.read();
-        let slot = Shard::find(&map, hash, namespace, room)?;
+        let slot = Shard::find(&map, hash, namespace, key)?;
         slot.change(&self.accounts(shard), |r| r.as_mut().map(f))
     }
 
@@ -207,22 +215,31 @@ impl HistoryStore {
     /// entries and seq stay, tighter bounds evict the oldest at once, a new
     /// retention applies to the entries already held.
     pub fn enable(&self, namespace: &str, room: &str, config: RoomConfig) -> Result<()> {
+        self.enable_key(namespace, Key::Room(room), config)
+    }
+
+    pub(crate) fn enable_key(
+        &self,
+        namespace: &str,
+        key: Key<'_>,
+        config: RoomConfig,
+    ) -> Result<()> {
         let config = config.normalized()?;
         let now = self.now_nanos();
         let reconfigure = |r: &mut Room| r.reconfigure(config.clone(), now);
-        if self.with_room(namespace, room, reconfigure).is_none() {
+        if self.with_room(namespace, key, reconfigure).is_none() {
             #[cfg(test)]
             tests::between_looks();
-            let (hash, shard) = self.locate(namespace, room);
+            let (hash, shard) = self.locate(namespace, key);
             let mut map = shard.rooms.write();
-            match Shard::find(&map, hash, namespace, room) {
+            match Shard::find(&map, hash, namespace, key) {
                 // Enabled by another thread between our two looks.
                 Some(slot) => {
                     slot.change(&self.accounts(shard), |r| r.as_mut().map(reconfigure));
                 }
                 None => {
                     let generation = self.generations.fetch_add(1, Ordering::AcqRel);
-                    let slot = RoomSlot::new(namespace, room, Room::new(config), generation);
+                    let slot = RoomSlot::new(namespace, key, Room::new(config), generation);
                     map.entry(hash).or_default().push(Arc::new(slot));
                 }
             }
@@ -235,12 +252,16 @@ impl HistoryStore {
     /// freed. Returns whether it was enabled. Enabling again starts a new
     /// lifetime (seq from 1, counters at zero, a new epoch).
     pub fn disable(&self, namespace: &str, room: &str) -> bool {
-        let (hash, shard) = self.locate(namespace, room);
+        self.disable_key(namespace, Key::Room(room))
+    }
+
+    pub(crate) fn disable_key(&self, namespace: &str, key: Key<'_>) -> bool {
+        let (hash, shard) = self.locate(namespace, key);
         let mut map = shard.rooms.write();
         let Some(bucket) = map.get_mut(&hash) else {
             return false;
         };
-        let Some(i) = bucket.iter().position(|s| s.is(namespace, room)) else {
+        let Some(i) = bucket.iter().position(|s| s.is(namespace, key)) else {
             return false;
         };
         let slot = bucket.swap_remove(i);
@@ -252,11 +273,13 @@ impl HistoryStore {
 
     /// Whether history is enabled for a room.
     pub fn is_enabled(&self, namespace: &str, room: &str) -> bool {
-        let (hash, shard) = self.locate(namespace, room);
+        let key = Key::Room(room);
+        let (hash, shard) = self.locate(namespace, key);
         // A slot in the map always holds its room: disabling removes the
         // slot under the same write lock that empties it.
-        Shard::find(&shard.rooms.read(), hash, namespace, room).is_some()
+        Shard::find(&shard.rooms.read(), hash, namespace, key).is_some()
     }
+
     /// Record one emit at the current wall-clock time. Recording into a room
     /// without history is not an error: the outcome says what happened.
     pub fn record(
@@ -266,7 +289,27 @@ impl HistoryStore {
         event: &str,
         payload: Payload,
     ) -> RecordOutcome {
-        self.record_inner(namespace, room, event, payload, None)
+        self.record_key(namespace, Key::Room(room), event, payload, None, None)
+    }
+
+    /// Record one emit with who it was addressed to (see [`Delivery`]):
+    /// reads with [`Query::for_client`] re-apply it.
+    pub fn record_delivery(
+        &self,
+        namespace: &str,
+        room: &str,
+        event: &str,
+        payload: Payload,
+        delivery: Delivery,
+    ) -> RecordOutcome {
+        self.record_key(
+            namespace,
+            Key::Room(room),
+            event,
+            payload,
+            Some(delivery),
+            None,
+        )
     }
 
     /// Record one emit with an explicit wall-clock timestamp (Unix seconds),
@@ -285,30 +328,76 @@ impl HistoryStore {
                 format!("must be a finite number of Unix seconds, got {timestamp}"),
             ));
         }
-        Ok(self.record_inner(namespace, room, event, payload, Some(timestamp)))
+        Ok(self.record_key(
+            namespace,
+            Key::Room(room),
+            event,
+            payload,
+            None,
+            Some(timestamp),
+        ))
     }
 
+    pub(crate) fn record_key(
+        &self,
+        namespace: &str,
+        key: Key<'_>,
+        event: &str,
+        payload: Payload,
+        delivery: Option<Delivery>,
+        timestamp: Option<f64>,
+    ) -> RecordOutcome {
+        self.record_inner(namespace, key, event, payload, delivery, timestamp, |_| {})
+    }
+
+    /// Record into a log, letting `inspect` see the room under the same lock.
+    pub(crate) fn record_key_with(
+        &self,
+        namespace: &str,
+        key: Key<'_>,
+        event: &str,
+        payload: Payload,
+        delivery: Delivery,
+        inspect: impl FnOnce(&Room),
+    ) -> RecordOutcome {
+        self.record_inner(
+            namespace,
+            key,
+            event,
+            payload,
+            Some(delivery),
+            None,
+            inspect,
+        )
+    }
+
+    #[allow(clippy::too_many_arguments)]
     fn record_inner(
         &self,
         namespace: &str,
-        room: &str,
+        key: Key<'_>,
         event: &str,
         payload: Payload,
+        delivery: Option<Delivery>,
         timestamp: Option<f64>,
+        inspect: impl FnOnce(&Room),
     ) -> RecordOutcome {
         let max_cost = self.max_total_bytes();
         let outcome = self
-            .with_room(namespace, room, |r| {
+            .with_room(namespace, key, |r| {
                 // Read the clocks under the room lock so that seq order is
                 // also time order (expiry walks from the front).
                 let (mono, wall) = self.clock.now();
-                r.record(
+                let outcome = r.record(
                     event,
                     payload,
+                    delivery,
                     timestamp.unwrap_or(wall),
                     nanos(mono),
                     max_cost,
-                )
+                );
+                inspect(r);
+                outcome
             })
             .unwrap_or(RecordOutcome::NotEnabled);
         self.enforce_budget();
@@ -318,20 +407,21 @@ impl HistoryStore {
     /// Count an emit that a binding failed to turn into a payload, in the
     /// room's `record_errors` (if its history is enabled).
     pub fn note_record_error(&self, namespace: &str, room: &str) {
-        self.with_room(namespace, room, Room::note_record_error);
+        self.with_room(namespace, Key::Room(room), Room::note_record_error);
     }
 
     /// Drop a room's entries; it stays enabled, its seq goes on. Returns how
     /// many were dropped (0 if not enabled).
     pub fn clear(&self, namespace: &str, room: &str) -> usize {
-        self.with_room(namespace, room, Room::clear).unwrap_or(0)
+        self.with_room(namespace, Key::Room(room), Room::clear)
+            .unwrap_or(0)
     }
 
     /// Read a room's history (see [`Query`] for the order of operations).
     /// Empty when history is disabled.
     pub fn fetch(&self, namespace: &str, room: &str, query: &Query) -> Vec<HistoryEntry> {
         let now = self.now_nanos();
-        self.with_room(namespace, room, |r| {
+        self.with_room(namespace, Key::Room(room), |r| {
             r.expire(now);
             r.fetch(query)
         })
@@ -341,8 +431,18 @@ impl HistoryStore {
     /// A windowed read for a reconnecting client, with `gap` and `has_more`.
     /// `epoch` is the epoch the client's cursor came from, if it has one.
     pub fn page(&self, namespace: &str, room: &str, query: &Query, epoch: Option<&str>) -> Page {
+        self.page_key(namespace, Key::Room(room), query, epoch)
+    }
+
+    pub(crate) fn page_key(
+        &self,
+        namespace: &str,
+        key: Key<'_>,
+        query: &Query,
+        epoch: Option<&str>,
+    ) -> Page {
         let now = self.now_nanos();
-        self.with_room(namespace, room, |r| {
+        self.with_room(namespace, key, |r| {
             r.expire(now);
             r.page(query, epoch)
         })
@@ -351,8 +451,12 @@ impl HistoryStore {
 
     /// A snapshot of a room's counters and configuration.
     pub fn stats(&self, namespace: &str, room: &str) -> RoomStats {
+        self.stats_key(namespace, Key::Room(room))
+    }
+
+    pub(crate) fn stats_key(&self, namespace: &str, key: Key<'_>) -> RoomStats {
         let now = self.now_nanos();
-        self.with_room(namespace, room, |r| {
+        self.with_room(namespace, key, |r| {
             r.expire(now);
             r.stats()
         })
@@ -365,7 +469,9 @@ impl HistoryStore {
         let mut out = Vec::new();
         for shard in self.shards.iter() {
             for slot in shard.rooms.read().values().flatten() {
-                out.push((slot.namespace().to_owned(), slot.name().to_owned()));
+                if let Some(name) = slot.name() {
+                    out.push((slot.namespace().to_owned(), name.to_owned()));
+                }
             }
         }
         out.sort_unstable();

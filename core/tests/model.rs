@@ -5,7 +5,7 @@
 #[path = "support/model.rs"]
 mod model;
 
-use model::{run, EpochChoice, Op, EVENTS, ROOMS};
+use model::{run, EpochChoice, Op, Target, CLIENT_ROOMS, EVENTS, ROOMS};
 use proptest::prelude::*;
 use socketio_history_core::{HistoryStore, Payload, PayloadCap, Query, RoomConfig};
 use std::time::Duration;
@@ -47,6 +47,18 @@ fn events() -> impl Strategy<Value = Option<Vec<String>>> {
     ]
 }
 
+fn rooms_subset() -> impl Strategy<Value = Vec<String>> {
+    proptest::sample::subsequence(CLIENT_ROOMS.to_vec(), 0..=3)
+        .prop_map(|v| v.into_iter().map(String::from).collect())
+}
+
+fn target() -> impl Strategy<Value = Option<Target>> {
+    prop_oneof![
+        2 => Just(None),
+        1 => (prop_oneof![Just(None), rooms_subset().prop_map(Some)], rooms_subset()).prop_map(Some),
+    ]
+}
+
 fn query() -> impl Strategy<Value = Query> {
     (
         prop_oneof![Just(None), (0usize..5).prop_map(Some)],
@@ -59,14 +71,16 @@ fn query() -> impl Strategy<Value = Query> {
             Just(PayloadCap::Unlimited),
             (0usize..12).prop_map(PayloadCap::Bytes)
         ],
+        prop_oneof![Just(None), rooms_subset().prop_map(Some)],
     )
-        .prop_map(|(limit, since, before, inc, exc, cap)| Query {
+        .prop_map(|(limit, since, before, inc, exc, cap, client)| Query {
             limit,
             since_seq: since,
             before_seq: before,
             include_events: inc,
             exclude_events: exc,
             payload_size_cap: cap,
+            for_client: client,
         })
 }
 
@@ -76,7 +90,7 @@ fn op() -> impl Strategy<Value = Op> {
         2 => (room.clone(), config()).prop_map(|(r, c)| Op::Enable(r, c)),
         1 => room.clone().prop_map(Op::Disable),
         1 => room.clone().prop_map(Op::Clear),
-        8 => (room.clone(), 0..EVENTS.len(), payload()).prop_map(|(r, e, p)| Op::Record(r, e, p)),
+        8 => (room.clone(), 0..EVENTS.len(), payload(), target()).prop_map(|(r, e, p, t)| Op::Record(r, e, p, t)),
         3 => (room.clone(), query()).prop_map(|(r, q)| Op::Fetch(r, q)),
         2 => (room, query(), prop_oneof![Just(EpochChoice::None), Just(EpochChoice::Current), Just(EpochChoice::Other)])
             .prop_map(|(r, q, e)| Op::Page(r, q, e)),

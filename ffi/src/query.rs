@@ -103,5 +103,7 @@ pub(crate) unsafe fn to_query(q: *const sioh_query) -> Checked<Query> {
             None
         },
         payload_size_cap: q.has_payload_size_cap.then_some(q.payload_size_cap).into(),
+        // Delivery metadata is not recorded from C (yet): nothing to filter.
+        for_client: None,
     })
 }

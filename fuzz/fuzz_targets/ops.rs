@@ -53,6 +53,7 @@ fn query(u: &mut Unstructured) -> Result<Query> {
         include_events: events(u)?,
         exclude_events: events(u)?,
         payload_size_cap: opt(u, |u| u.int_in_range(0..=12))?.into(),
+        for_client: None,
     })
 }
 
@@ -62,7 +63,7 @@ fn op(u: &mut Unstructured) -> Result<Op> {
         0 | 1 => Op::Enable(room, config(u)?),
         2 => Op::Disable(room),
         3 => Op::Clear(room),
-        4..=7 => Op::Record(room, u.choose_index(EVENTS.len())?, payload(u)?),
+        4..=7 => Op::Record(room, u.choose_index(EVENTS.len())?, payload(u)?, None),
         8 => Op::Fetch(room, query(u)?),
         9 => {
             let choice = *u.choose(&[EpochChoice::None, EpochChoice::Current, EpochChoice::Other])?;

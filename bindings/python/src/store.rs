@@ -80,6 +80,7 @@ impl ReadArgs {
                 exclude_events: args::events("exclude_events", exclude_events)?,
                 payload_size_cap: to_usize(args::count("payload_size_cap", payload_size_cap, 0)?)
                     .into(),
+                for_client: None,
             },
         })
     }

@@ -7,7 +7,7 @@
 //! target, so both check against the same model.
 
 use socketio_history_core::{
-    Epoch, HistoryEntry, HistoryStore, ManualClock, Page, Payload, PayloadCap, Query,
+    Delivery, Epoch, HistoryEntry, HistoryStore, ManualClock, Page, Payload, PayloadCap, Query,
     RecordOutcome, RoomConfig, RoomStats,
 };
 use std::collections::HashMap;
@@ -38,11 +38,18 @@ pub enum Op {
     Enable(usize, RoomConfig),
     Disable(usize),
     Clear(usize),
-    Record(usize, usize, Payload),
+    Record(usize, usize, Payload, Option<Target>),
     Fetch(usize, Query),
     Page(usize, Query, EpochChoice),
     Advance(u64),
 }
+
+/// Who a record is addressed to: target rooms (`None`: everyone) and
+/// exclusions, checked by the model on its own terms.
+pub type Target = (Option<Vec<String>>, Vec<String>);
+
+/// The rooms and clients targets and readers pick from.
+pub const CLIENT_ROOMS: [&str; 4] = ["a", "b", "s1", "s2"];
 
 /// Which epoch a page read passes.
 #[derive(Debug, Clone, Copy)]
@@ -60,6 +67,17 @@ struct MEntry {
     mono: u64,
     seq: u64,
     stamp: u64,
+    target: Option<Target>,
+}
+
+impl MEntry {
+    fn reaches(&self, client: &[String]) -> bool {
+        let Some((rooms, except)) = &self.target else {
+            return true;
+        };
+        let member = |r: &String| client.contains(r);
+        rooms.as_ref().is_none_or(|rs| rs.iter().any(member)) && !except.iter().any(member)
+    }
 }
 
 #[derive(Debug, Default, Clone)]
@@ -108,6 +126,7 @@ impl MRoom {
             .iter()
             .filter(|e| q.since_seq.is_none_or(|s| e.seq > s))
             .filter(|e| q.before_seq.is_none_or(|b| e.seq < b))
+            .filter(|e| q.for_client.as_ref().is_none_or(|c| e.reaches(c)))
             .filter(|e| {
                 q.include_events
                     .as_ref()
@@ -153,7 +172,16 @@ struct Model {
 }
 
 impl Model {
+    /// What an entry is charged: its own cost plus its delivery metadata's.
     fn cost(e: &MEntry) -> usize {
+        Self::entry_cost(e)
+            + e.target.as_ref().map_or(0, |(rooms, except)| {
+                Delivery::new(rooms.clone(), except).budget_cost()
+            })
+    }
+
+    /// The part a record is refused for when alone over the budget.
+    fn entry_cost(e: &MEntry) -> usize {
         HistoryStore::budget_cost(e.payload.size(), &e.event)
     }
 
@@ -252,9 +280,18 @@ pub fn run(ops: Vec<Op>, budget: Option<usize>) -> Result<(), String> {
                     .map_or(0, |r| std::mem::take(&mut r.entries).len());
                 ensure_eq!(store.clear(ns, room), want);
             }
-            Op::Record(i, e, payload) => {
+            Op::Record(i, e, payload, target) => {
                 let (ns, room) = ROOMS[i];
-                let got = store.record(ns, room, EVENTS[e], payload.clone());
+                let got = match &target {
+                    None => store.record(ns, room, EVENTS[e], payload.clone()),
+                    Some((rooms, except)) => store.record_delivery(
+                        ns,
+                        room,
+                        EVENTS[e],
+                        payload.clone(),
+                        Delivery::new(rooms.clone(), except),
+                    ),
+                };
                 let (now, wall) = (m.now, m.wall);
                 let want = match m.rooms.get_mut(&i) {
                     None => RecordOutcome::NotEnabled,
@@ -267,9 +304,10 @@ pub fn run(ops: Vec<Op>, budget: Option<usize>) -> Result<(), String> {
                             mono: now,
                             seq: r.last_seq + 1,
                             stamp: m.stamp,
+                            target,
                         };
                         if r.cfg.max_bytes.is_some_and(|mb| entry.payload.size() > mb)
-                            || budget.is_some_and(|b| Model::cost(&entry) > b)
+                            || budget.is_some_and(|b| Model::entry_cost(&entry) > b)
                         {
                             r.rejected += 1;
                             RecordOutcome::RejectedOversize

@@ -1,0 +1,249 @@
+//! Connection state recovery, its history side: each namespace's log of
+//! every emit with its delivery metadata (the buffer of missed events), the
+//! offsets clients resume from, and the decision whether a dropped
+//! connection can be resumed whole.
+//!
+//! The log is a room of its own kind in the store (it shares the retention
+//! machinery and the store's byte budget) that no room name can reach. An
+//! offset names the log's lifetime and an entry's seq: `"<epoch>-<seq>"`.
+
+use crate::config::RoomConfig;
+use crate::delivery::Delivery;
+use crate::epoch::Epoch;
+use crate::error::Result;
+use crate::payload::Payload;
+use crate::query::{HistoryEntry, Query};
+use crate::room::RecordOutcome;
+use crate::slot::Key;
+use crate::stats::RoomStats;
+use crate::store::HistoryStore;
+use std::time::Duration;
+
+/// Most entries a namespace log keeps (its age and byte bounds come first in
+/// practice).
+pub const LOG_MAX_ENTRIES: usize = 1_000_000;
+
+/// The byte bound of a namespace log when none is given: 64 MiB.
+pub const DEFAULT_LOG_BYTES: usize = 64 << 20;
+
+/// Where an event stands in its namespace's log. Its text, `"<epoch>-<seq>"`,
+/// is what clients receive and send back; it increases strictly within a
+/// log's lifetime.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Offset {
+    epoch: Epoch,
+    seq: u64,
+}
+
+impl Offset {
+    /// The log lifetime it belongs to.
+    pub fn epoch(&self) -> Epoch {
+        self.epoch
+    }
+
+    /// The entry's seq in that lifetime.
+    pub fn seq(&self) -> u64 {
+        self.seq
+    }
+
+    /// Read an offset's text; `None` unless it is exactly
+    /// `"<epoch>-<decimal seq>"` (no sign, no leading zeros, at most 20 digits).
+    pub fn parse(text: &str) -> Option<Offset> {
+        let (epoch, seq) = text.split_once('-')?;
+        let epoch = Epoch::parse(epoch)?;
+        let canonical = !seq.is_empty()
+            && seq.len() <= 20
+            && seq.bytes().all(|b| b.is_ascii_digit())
+            && (seq == "0" || !seq.starts_with('0'));
+        if !canonical {
+            return None;
+        }
+        Some(Offset {
+            epoch,
+            seq: seq.parse().ok()?,
+        })
+    }
+}
+
+impl std::fmt::Display for Offset {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}-{}", self.epoch, self.seq)
+    }
+}
+
+/// Where a connection stood in its namespace's log when it dropped: what
+/// [`HistoryStore::resume`] needs to tell what the client missed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ResumePoint {
+    /// The log lifetime the connection lived in.
+    pub epoch: Epoch,
+    /// The log's last seq when the connection (first) began.
+    pub connect_seq: u64,
+    /// The seq of the last logged event sent to the connection, if any.
+    pub last_sent: Option<u64>,
+    /// The log's last seq when the connection dropped.
+    pub disconnect_seq: u64,
+}
+
+/// Why a dropped connection cannot be resumed whole (it starts afresh).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum NotResumable {
+    /// The namespace has no log (recovery is off).
+    #[error("the namespace has no recovery log")]
+    NoLog,
+    /// The log was restarted since the connection dropped, or the client's
+    /// offset is from another lifetime.
+    #[error("the offset is from another lifetime of the log")]
+    OtherLifetime,
+    /// The client's offset is not an offset.
+    #[error("the offset is malformed")]
+    BadOffset,
+    /// The client's offset is ahead of what the server sent it.
+    #[error("the offset is ahead of what was sent")]
+    OffsetAhead,
+    /// An event the client needs is no longer held.
+    #[error("an event the client missed is no longer held")]
+    Evicted,
+}
+
+/// A namespace log's configuration: retention `max_age`, at most
+/// `max_bytes` of payloads (`None`: [`DEFAULT_LOG_BYTES`]).
+pub fn log_config(max_age: Duration, max_bytes: Option<usize>) -> RoomConfig {
+    RoomConfig::default()
+        .max_entries(LOG_MAX_ENTRIES)
+        .retention(Some(max_age))
+        .max_bytes(Some(max_bytes.unwrap_or(DEFAULT_LOG_BYTES)))
+}
+
+impl HistoryStore {
+    /// Keep a log of every emit to `namespace` (see [`log_config`]), or
+    /// reconfigure it in place.
+    pub fn enable_log(&self, namespace: &str, config: RoomConfig) -> Result<()> {
+        self.enable_key(namespace, Key::Log, config)
+    }
+
+    /// Drop a namespace's log; returns whether there was one.
+    pub fn disable_log(&self, namespace: &str) -> bool {
+        self.disable_key(namespace, Key::Log)
+    }
+
+    /// Log one emit to the namespace with who it was addressed to. Returns
+    /// its offset; `None` when the namespace has no log or the payload alone
+    /// is larger than the log's byte bound.
+    pub fn record_log(
+        &self,
+        namespace: &str,
+        event: &str,
+        payload: Payload,
+        delivery: Delivery,
+    ) -> Option<Offset> {
+        // The epoch is read under the same lock that assigns the seq.
+        let mut epoch = None;
+        let outcome = self.record_key_with(namespace, Key::Log, event, payload, delivery, |r| {
+            epoch = Some(r.epoch());
+        });
+        match (outcome, epoch) {
+            (RecordOutcome::Recorded(seq), Some(epoch)) => Some(Offset { epoch, seq }),
+            _ => None,
+        }
+    }
+
+    /// The log's lifetime and its last seq (0 when none), if it has one.
+    pub fn log_position(&self, namespace: &str) -> Option<(Epoch, u64)> {
+        self.with_room(namespace, Key::Log, |r| (r.epoch(), r.last_seq()))
+    }
+
+    /// The log's counters and configuration.
+    pub fn log_stats(&self, namespace: &str) -> RoomStats {
+        self.stats_key(namespace, Key::Log)
+    }
+
+    /// What a dropped connection missed, in order with their seqs: every
+    /// logged event after the client's offset that was addressed to a client
+    /// in `member_of` (its rooms when it dropped, its sid among them). An
+    /// error when that cannot be told whole: the log restarted, the offset
+    /// is malformed or ahead of what was sent, or an event the client needs
+    /// was evicted. `client_offset` is `None` when the client has received
+    /// no event.
+    ///
+    /// The client has everything sent to it up to its offset (events reach
+    /// a client in seq order). So it needs the events after its offset that
+    /// reach it; if it got the last one sent to it before the drop, only
+    /// events logged after the drop can be among them — which is why a quiet
+    /// client whose offset left the log long ago still resumes.
+    pub fn resume<S: AsRef<str>>(
+        &self,
+        namespace: &str,
+        point: &ResumePoint,
+        client_offset: Option<&str>,
+        member_of: &[S],
+    ) -> std::result::Result<Vec<HistoryEntry>, NotResumable> {
+        let now = self.now_nanos();
+        self.with_room(namespace, Key::Log, |r| {
+            r.expire(now);
+            if r.epoch() != point.epoch {
+                return Err(NotResumable::OtherLifetime);
+            }
+            let client = match client_offset {
+                None => None,
+                Some(text) => {
+                    let o = Offset::parse(text).ok_or(NotResumable::BadOffset)?;
+                    if o.epoch != point.epoch {
+                        return Err(NotResumable::OtherLifetime);
+                    }
+                    let sent_up_to = point.last_sent.unwrap_or(0).max(point.connect_seq);
+                    if o.seq > sent_up_to {
+                        return Err(NotResumable::OffsetAhead);
+                    }
+                    Some(o.seq)
+                }
+            };
+            // Offsets from before this connection began tell nothing more.
+            let after = client.unwrap_or(0).max(point.connect_seq);
+            let needed_from = if point.last_sent.is_some_and(|s| s > after) {
+                after
+            } else {
+                point.disconnect_seq.max(after)
+            };
+            if r.head_seq() > needed_from.saturating_add(1) {
+                return Err(NotResumable::Evicted);
+            }
+            let query = Query::new()
+                .since_seq(Some(after))
+                .for_client(member_of.iter().map(|m| m.as_ref().to_owned()))
+                .whole_payloads();
+            Ok(r.fetch(&query))
+        })
+        .unwrap_or(Err(NotResumable::NoLog))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn offsets_round_trip_and_reject_anything_else() {
+        let epoch = Epoch::generate();
+        let o = Offset { epoch, seq: 42 };
+        assert_eq!(Offset::parse(&o.to_string()), Some(o));
+        let e = epoch.as_str();
+        for bad in [
+            String::new(),
+            "42".into(),
+            format!("{e}-"),
+            format!("{e}-+4"),
+            format!("{e}-04"),
+            format!("{e}- 4"),
+            format!("{e}-4x"),
+            format!("{e}-123456789012345678901"),
+            format!("{e}-99999999999999999999"), // > u64::MAX
+            format!("x{e}-4"),
+            format!("{}-4", e.to_uppercase()),
+        ] {
+            assert_eq!(Offset::parse(&bad), None, "{bad:?}");
+        }
+        assert_eq!(Offset::parse(&format!("{e}-0")).map(|o| o.seq()), Some(0));
+    }
+}
