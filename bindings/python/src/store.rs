@@ -7,7 +7,7 @@ use pyo3::intern;
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList, PyString, PyTuple};
 use socketio_history_core as core;
-use socketio_history_core::{HistoryEntry, Query, RecordOutcome, RoomConfig};
+use socketio_history_core::{Delivery, HistoryEntry, Payload, Query, RecordOutcome, RoomConfig};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -121,15 +121,20 @@ impl HistoryStore {
         entries_list(py, &entries)
     }
 
-    /// Convert once, record into each room; a conversion error is counted in
-    /// every room's `record_errors` and returned.
+    /// Convert once, record into each room (with `except`, the clients the
+    /// emit skipped, as delivery metadata), and into the namespace log with
+    /// `log` (the emit's target; `None` for a broadcast). A conversion error
+    /// is counted in every room's `record_errors` and returned. Returns the
+    /// log offset, if the emit was logged.
     fn record_into(
         &self,
         ns: &str,
         rooms: &[&str],
         event: &Bound<'_, PyAny>,
         data: &Bound<'_, PyAny>,
-    ) -> PyResult<()> {
+        except: Vec<String>,
+        log: Option<Option<Vec<String>>>,
+    ) -> PyResult<Option<String>> {
         let converted = args::string("event", event).and_then(|e| Ok((e, to_payload(data)?)));
         let (event, payload) = match converted {
             Ok(v) => v,
@@ -140,14 +145,52 @@ impl HistoryStore {
                 return Err(e);
             }
         };
-        if let Some((last, rest)) = rooms.split_last() {
-            for r in rest {
-                self.inner.record(ns, r, &event, payload.clone());
+        let record = |room: &str, payload: Payload| {
+            if except.is_empty() {
+                self.inner.record(ns, room, &event, payload);
+            } else {
+                let d = Delivery::new(None::<[&str; 0]>, &except);
+                self.inner.record_delivery(ns, room, &event, payload, d);
             }
-            self.inner.record(ns, last, &event, payload);
+        };
+        for r in rooms {
+            record(r, payload.clone());
         }
-        Ok(())
+        Ok(log.and_then(|target| {
+            let delivery = Delivery::new(target, &except);
+            self.inner
+                .record_log(ns, &event, payload, delivery)
+                .map(|o| o.to_string())
+        }))
     }
+
+    /// The enabled rooms of an emit's target.
+    fn enabled_rooms<'a>(&self, ns: &str, rooms: &'a [String]) -> Vec<&'a str> {
+        rooms
+            .iter()
+            .map(String::as_str)
+            .filter(|r| self.inner.is_enabled(ns, r))
+            .collect()
+    }
+}
+
+/// The clients an emit skipped: `None`, one sid, or a list of them.
+fn skipped(skip_sid: Option<&Bound<'_, PyAny>>) -> Vec<String> {
+    let Some(obj) = skip_sid.filter(|o| !o.is_none()) else {
+        return Vec::new();
+    };
+    if let Ok(s) = obj.cast::<PyString>() {
+        return s.to_str().map(|s| vec![s.to_owned()]).unwrap_or_default();
+    }
+    addressed_rooms(obj)
+}
+
+fn namespace_str<'a>(namespace: &'a Bound<'_, PyAny>) -> PyResult<&'a str> {
+    namespace
+        .cast::<PyString>()
+        .ok()
+        .and_then(|s| s.to_str().ok())
+        .ok_or_else(|| args::type_error("namespace", "a str", namespace))
 }
 
 /// The rooms an emit addresses: one `str`, or a list/tuple of them (each
@@ -323,7 +366,9 @@ impl HistoryStore {
 
     /// What ``replay_history`` sends: like :meth:`fetch`, with whole
     /// payloads whatever the room's default cap.
-    #[pyo3(signature = (room, limit=None, namespace=None, include_events=None, exclude_events=None, since_seq=None))]
+    /// ``member_of`` (the client's rooms, its sid among them) re-applies
+    /// each entry's delivery metadata: what skipped the client is left out.
+    #[pyo3(signature = (room, limit=None, namespace=None, include_events=None, exclude_events=None, since_seq=None, member_of=None))]
     #[allow(clippy::too_many_arguments)]
     fn _replay_entries<'py>(
         &self,
@@ -334,9 +379,12 @@ impl HistoryStore {
         include_events: Option<&Bound<'py, PyAny>>,
         exclude_events: Option<&Bound<'py, PyAny>>,
         since_seq: Option<&Bound<'py, PyAny>>,
+        member_of: Option<Vec<String>>,
     ) -> PyResult<Bound<'py, PyList>> {
         let a = ReadArgs::parse(limit, include_events, exclude_events, None, since_seq, None)?;
-        self.fetch_list(py, room, namespace, &a.query.whole_payloads())
+        let mut query = a.query.whole_payloads();
+        query.for_client = member_of;
+        self.fetch_list(py, room, namespace, &query)
     }
 
     /// A windowed read with ``gap`` and ``has_more`` (see ``get_history_page``).
@@ -443,23 +491,20 @@ impl HistoryStore {
     }
 
     /// The emit hook: record ``data`` once into each history-enabled room
-    /// that ``to`` addresses. The payload is converted only if some room has
-    /// history. If it cannot be, each such room counts a record error and
-    /// the error is raised for the caller to log.
+    /// that ``to`` addresses (with ``skip_sid`` kept as delivery metadata).
+    /// The payload is converted only if some room has history. If it cannot
+    /// be, each such room counts a record error and the error is raised for
+    /// the caller to log.
+    #[pyo3(signature = (namespace, to, event, data, skip_sid=None))]
     fn _record_emit(
         &self,
         namespace: &Bound<'_, PyAny>,
         to: &Bound<'_, PyAny>,
         event: &Bound<'_, PyAny>,
         data: &Bound<'_, PyAny>,
+        skip_sid: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<()> {
-        let ns_obj = namespace.cast::<PyString>();
-        let ns = match &ns_obj {
-            Ok(s) => s
-                .to_str()
-                .map_err(|_| args::type_error("namespace", "a str", namespace))?,
-            Err(_) => return Err(args::type_error("namespace", "a str", namespace)),
-        };
+        let ns = namespace_str(namespace)?;
         // One room (the common case): borrowed, no allocation.
         if let Ok(room) = to.cast::<PyString>() {
             let Ok(room) = room.to_str() else {
@@ -468,18 +513,131 @@ impl HistoryStore {
             if !self.inner.is_enabled(ns, room) {
                 return Ok(());
             }
-            return self.record_into(ns, &[room], event, data);
-        }
-        let rooms = addressed_rooms(to);
-        let enabled: Vec<&str> = rooms
-            .iter()
-            .map(String::as_str)
-            .filter(|r| self.inner.is_enabled(ns, r))
-            .collect();
-        if enabled.is_empty() {
+            self.record_into(ns, &[room], event, data, skipped(skip_sid), None)?;
             return Ok(());
         }
-        self.record_into(ns, &enabled, event, data)
+        let rooms = addressed_rooms(to);
+        let enabled = self.enabled_rooms(ns, &rooms);
+        if !enabled.is_empty() {
+            self.record_into(ns, &enabled, event, data, skipped(skip_sid), None)?;
+        }
+        Ok(())
+    }
+
+    /// The emit hook with connection state recovery on: record into the
+    /// enabled rooms ``to`` addresses and into the namespace's log, and
+    /// return the emit's offset (``None`` if the namespace has no log or the
+    /// payload cannot be held: then the emit goes out without one).
+    #[pyo3(signature = (namespace, to, event, data, skip_sid=None))]
+    fn _record_emit_logged(
+        &self,
+        namespace: &Bound<'_, PyAny>,
+        to: &Bound<'_, PyAny>,
+        event: &Bound<'_, PyAny>,
+        data: &Bound<'_, PyAny>,
+        skip_sid: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<Option<String>> {
+        let ns = namespace_str(namespace)?;
+        let target = (!to.is_none()).then(|| addressed_rooms(to));
+        let enabled = target
+            .as_deref()
+            .map_or_else(Vec::new, |rooms| self.enabled_rooms(ns, rooms));
+        self.record_into(
+            ns,
+            &enabled,
+            event,
+            data,
+            skipped(skip_sid),
+            Some(target.clone()),
+        )
+    }
+
+    /// Keep a recovery log of every emit to ``namespace``: events younger
+    /// than ``max_age`` seconds, at most ``max_bytes`` of payloads (``None``:
+    /// the core's default). Reconfigures an existing log in place.
+    #[pyo3(signature = (namespace, max_age, max_bytes=None))]
+    fn _enable_log(
+        &self,
+        namespace: &Bound<'_, PyAny>,
+        max_age: &Bound<'_, PyAny>,
+        max_bytes: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<()> {
+        let ns = namespace_str(namespace)?;
+        let age = core::retention_from_seconds(args::seconds(
+            "max_disconnection_duration",
+            Some(max_age),
+        )?)
+        .map_err(core_error)?
+        .ok_or_else(|| {
+            pyo3::exceptions::PyValueError::new_err(
+                "max_disconnection_duration must be greater than 0",
+            )
+        })?;
+        let bytes = to_usize(args::count("max_buffer_bytes", max_bytes, 1)?);
+        self.inner
+            .enable_log(ns, core::log_config(age, bytes))
+            .map_err(core_error)
+    }
+
+    /// Drop ``namespace``'s recovery log; returns whether it had one.
+    fn _disable_log(&self, namespace: &Bound<'_, PyAny>) -> PyResult<bool> {
+        Ok(self.inner.disable_log(namespace_str(namespace)?))
+    }
+
+    /// ``(epoch, last seq)`` of ``namespace``'s log, or ``None``.
+    fn _log_position(&self, namespace: &Bound<'_, PyAny>) -> PyResult<Option<(String, u64)>> {
+        Ok(self
+            .inner
+            .log_position(namespace_str(namespace)?)
+            .map(|(e, seq)| (e.to_string(), seq)))
+    }
+
+    /// What a dropped connection missed, as ``(event, data, offset)``
+    /// tuples in order, or the reason (a str) it cannot be resumed whole.
+    /// ``last_sent`` is the offset of the last event sent to it, if any;
+    /// ``offset`` the client's (anything: it is checked here).
+    #[pyo3(signature = (namespace, epoch, connect_seq, last_sent, disconnect_seq, offset, member_of))]
+    #[allow(clippy::too_many_arguments)]
+    fn _resume<'py>(
+        &self,
+        py: Python<'py>,
+        namespace: &Bound<'py, PyAny>,
+        epoch: &str,
+        connect_seq: u64,
+        last_sent: Option<&str>,
+        disconnect_seq: u64,
+        offset: Option<&Bound<'py, PyAny>>,
+        member_of: Vec<String>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let ns = namespace_str(namespace)?;
+        let reason = |r: core::NotResumable| Ok(PyString::new(py, &r.to_string()).into_any());
+        let Some(epoch) = core::Epoch::parse(epoch) else {
+            return reason(core::NotResumable::OtherLifetime);
+        };
+        let point = core::ResumePoint {
+            epoch,
+            connect_seq,
+            last_sent: last_sent.and_then(core::Offset::parse).map(|o| o.seq()),
+            disconnect_seq,
+        };
+        // A client's offset that is no str is as good as a malformed one.
+        let client = match offset.filter(|o| !o.is_none()) {
+            None => None,
+            Some(o) => match o.cast::<PyString>().ok().and_then(|s| s.to_str().ok()) {
+                Some(text) => Some(text),
+                None => return reason(core::NotResumable::BadOffset),
+            },
+        };
+        let entries = match self.inner.resume(ns, &point, client, &member_of) {
+            Ok(entries) => entries,
+            Err(r) => return reason(r),
+        };
+        let out = PyList::empty(py);
+        for e in &entries {
+            let offset = core::Offset::new(epoch, e.seq).to_string();
+            out.append((&*e.event, to_python(py, &e.payload)?, offset))?;
+        }
+        Ok(out.into_any())
     }
 
     fn __repr__(&self) -> String {

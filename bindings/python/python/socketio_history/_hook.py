@@ -11,6 +11,7 @@ when nobody is connected to the namespace yet.
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import logging
 import threading
@@ -29,17 +30,42 @@ logger = logging.getLogger("socketio_history")
 # (installed once any server uses history) then costs one dict lookup.
 _STORE = "_socketio_history_store"
 _PATCHED = "_socketio_history_patched"
+# The server's delivery lock (see `delivery_lock`) and its recovery state
+# (see `_recovery.py`), kept on the server and its manager alike.
+_LOCK = "_socketio_history_lock"
+_RECOVERY = "_socketio_history_recovery"
+# Guards installing the hook and attaching stores.
+_hook_lock = threading.Lock()
 
 
 def store_of(server: Any) -> HistoryStore:
     """The server's store, created (and the emit hook installed) on first use."""
     store: HistoryStore | None = server.__dict__.get(_STORE)
-    if store is None:
-        _hook_emit()
-        # setdefault keeps one store if two threads get here at once.
-        store = server.__dict__.setdefault(_STORE, HistoryStore())
-        server.manager.__dict__[_STORE] = store
-    return store
+    return store if store is not None else _attach(server, None)
+
+
+def delivery_lock(server: Any) -> Any:
+    """The lock a history server's emits hold from recording to delivery, so
+    a replay (or a restore) taking it meets live traffic at an exact
+    boundary, and offsets reach every client in order. A ``threading.RLock``
+    for ``socketio.Server``, an ``asyncio.Lock`` for ``AsyncServer``."""
+    store_of(server)
+    return server.__dict__[_LOCK]
+
+
+def _attach(server: Any, store: HistoryStore | None) -> HistoryStore:
+    """Give ``server`` (and its manager) ``store``, or its existing store or
+    a new one for ``None``; install the emit hook."""
+    _hook_emit()
+    with _hook_lock:
+        if _LOCK not in server.__dict__:
+            is_async = isinstance(server, socketio.AsyncServer)
+            lock = asyncio.Lock() if is_async else threading.RLock()
+            server.__dict__[_LOCK] = server.manager.__dict__[_LOCK] = lock
+        if store is None:
+            store = server.__dict__.get(_STORE) or HistoryStore()
+        server.__dict__[_STORE] = server.manager.__dict__[_STORE] = store
+        return store
 
 
 def _set_store(server: Any, store: HistoryStore) -> None:
@@ -47,9 +73,7 @@ def _set_store(server: Any, store: HistoryStore) -> None:
         raise TypeError(
             f"history must be a socketio_history.HistoryStore, not {type(store).__name__}"
         )
-    _hook_emit()
-    server.__dict__[_STORE] = store
-    server.manager.__dict__[_STORE] = store
+    _attach(server, store)
 
 
 history_property = property(
@@ -105,14 +129,30 @@ def _wrap_sync_emit(original: Any) -> Any:
         **kwargs: Any,
     ) -> Any:
         store = self.__dict__.get(_STORE)
-        if store is not None and (to or room) is not None:
+        if store is None:
+            if to is None:
+                return original(self, event, data, namespace, room, skip_sid, callback, **kwargs)
+            return original(self, event, data, namespace, room, skip_sid, callback, to=to, **kwargs)
+        with self.__dict__[_LOCK]:
+            rec = self.__dict__.get(_RECOVERY)
+            if rec is not None and callback is None:
+                data = rec.record(namespace or "/", to or room, event, data, skip_sid)
+            elif (to or room) is not None:
+                try:
+                    store._record_emit(namespace or "/", to or room, event, data, skip_sid)
+                except BaseException as e:
+                    _record_failed(e, event, to or room, namespace)
             try:
-                store._record_emit(namespace or "/", to or room, event, data)
-            except BaseException as e:
-                _record_failed(e, event, to or room, namespace)
-        if to is None:
-            return original(self, event, data, namespace, room, skip_sid, callback, **kwargs)
-        return original(self, event, data, namespace, room, skip_sid, callback, to=to, **kwargs)
+                if to is None:
+                    return original(
+                        self, event, data, namespace, room, skip_sid, callback, **kwargs
+                    )
+                return original(
+                    self, event, data, namespace, room, skip_sid, callback, to=to, **kwargs
+                )
+            finally:
+                if rec is not None:
+                    rec.current = None
 
     emit.__dict__[_PATCHED] = True
     return emit
@@ -132,22 +172,37 @@ def _wrap_async_emit(original: Any) -> Any:
         **kwargs: Any,
     ) -> Any:
         store = self.__dict__.get(_STORE)
-        if store is not None and (to or room) is not None:
+        if store is None:
+            if to is None:
+                return await original(
+                    self, event, data, namespace, room, skip_sid, callback, **kwargs
+                )
+            return await original(
+                self, event, data, namespace, room, skip_sid, callback, to=to, **kwargs
+            )
+        async with self.__dict__[_LOCK]:
+            rec = self.__dict__.get(_RECOVERY)
+            if rec is not None and callback is None:
+                data = rec.record(namespace or "/", to or room, event, data, skip_sid)
+            elif (to or room) is not None:
+                try:
+                    store._record_emit(namespace or "/", to or room, event, data, skip_sid)
+                except BaseException as e:
+                    _record_failed(e, event, to or room, namespace)
             try:
-                store._record_emit(namespace or "/", to or room, event, data)
-            except BaseException as e:
-                _record_failed(e, event, to or room, namespace)
-        if to is None:
-            return await original(self, event, data, namespace, room, skip_sid, callback, **kwargs)
-        return await original(
-            self, event, data, namespace, room, skip_sid, callback, to=to, **kwargs
-        )
+                if to is None:
+                    return await original(
+                        self, event, data, namespace, room, skip_sid, callback, **kwargs
+                    )
+                return await original(
+                    self, event, data, namespace, room, skip_sid, callback, to=to, **kwargs
+                )
+            finally:
+                if rec is not None:
+                    rec.current = None
 
     emit.__dict__[_PATCHED] = True
     return emit
-
-
-_hook_lock = threading.Lock()
 
 
 def _hook_emit() -> None:

@@ -13,8 +13,10 @@ from collections.abc import Callable, Coroutine, Iterable
 from typing import Any, Concatenate, ParamSpec, TypeVar
 
 import socketio
+from socketio import packet
 
-from ._hook import history_property, listen_to_the_queue, store_of
+from . import _recovery
+from ._hook import delivery_lock, history_property, listen_to_the_queue, store_of
 from ._native import DEFAULT_MAX_ENTRIES
 from ._types import Entry, Page, Stats
 
@@ -167,11 +169,32 @@ def _replay_entries(
     since_seq: int | None,
     include_events: Events,
     exclude_events: Events,
-) -> list[Entry]:
+) -> tuple[str | None, list[Entry]]:
+    """The connection to replay to (``None``: not connected) and what it is
+    sent: the selected entries addressed to it (``skip_sid`` re-applied).
+    Called with the delivery lock held."""
     _check_sid(sid)
-    return store_of(self)._replay_entries(
-        room, limit, namespace, include_events, exclude_events, since_seq
+    ns = namespace or "/"
+    eio_sid = self.manager.eio_sid_from_sid(sid, ns)
+    member_of = [r for r in self.manager.get_rooms(sid, ns) if isinstance(r, str)]
+    entries = store_of(self)._replay_entries(
+        room, limit, namespace, include_events, exclude_events, since_seq, [*member_of, sid]
     )
+    return eio_sid, entries
+
+
+def _replay_packets(self: Any, sid: str, namespace: str | None, entries: list[Entry]) -> Any:
+    """The EVENT packets of a replay, each with an offset when recovery is
+    on (then it is logged like any emit to ``sid``)."""
+    ns = namespace or "/"
+    rec = _recovery.state(self)
+    for e in entries:
+        data: Any = e["data"]
+        if rec is not None:
+            data = rec.record(ns, sid, e["event"], data, None)
+        yield self.packet_class(
+            packet.EVENT, namespace=ns, data=[e["event"], *_recovery.emit_args(data)]
+        )
 
 
 def replay_history(
@@ -184,15 +207,62 @@ def replay_history(
     include_events: Events = None,
     exclude_events: Events = None,
 ) -> int:
-    """Re-emit the room's selected entries to one client, in order, as the
-    original events with their original arguments (whole payloads, whatever
-    the room's read cap). Returns how many were sent."""
-    entries = _replay_entries(
-        self, sid, room, limit, namespace, since_seq, include_events, exclude_events
-    )
-    for e in entries:
-        self.emit(e["event"], e["data"], to=sid, namespace=namespace or "/")
+    """Re-emit the room's selected entries to one connected client, in order,
+    as the original events with their original arguments (whole payloads,
+    whatever the room's read cap); entries whose emit skipped the client are
+    left out. Returns how many were sent (0 when ``sid`` is not connected).
+
+    The replay is exact at its boundary with live traffic: an emit made
+    while it runs reaches the client after the replayed entries, once."""
+    with delivery_lock(self):
+        eio_sid, entries = _replay_entries(
+            self, sid, room, limit, namespace, since_seq, include_events, exclude_events
+        )
+        if eio_sid is None:
+            return 0
+        rec = _recovery.state(self)
+        for pkt in _replay_packets(self, sid, namespace, entries):
+            if rec is not None:
+                rec.note_sent(eio_sid)
+            self._send_packet(eio_sid, pkt)
+        if rec is not None:
+            rec.current = None
     return len(entries)
+
+
+def enable_connection_state_recovery(
+    self: Any, max_disconnection_duration: float = 120.0, max_buffer_bytes: int | None = None
+) -> None:
+    """Turn on Socket.IO's connection state recovery: a client that drops
+    (and reconnects within ``max_disconnection_duration`` seconds) gets its
+    sid, rooms and user session back, and every event it missed, in order,
+    before its ``connect`` — stock Socket.IO clients (4.6+) need no code.
+
+    Every event sent without an ack then carries an offset as its last
+    argument (clients that do not speak the protocol see it as an extra
+    argument). What dropped clients missed is kept in the server's history
+    store, one log per namespace: younger than ``max_disconnection_duration``
+    and at most ``max_buffer_bytes`` of payloads (``None``: 64 MiB), within
+    the store's ``max_total_bytes``. Calling it again changes the bounds.
+    Raises ``TypeError``/``ValueError`` on bad arguments, changing nothing.
+    """
+    duration = _recovery.check_settings(max_disconnection_duration, max_buffer_bytes)
+    _recovery.enable(self, duration, max_buffer_bytes)
+
+
+def disable_connection_state_recovery(self: Any) -> None:
+    """Turn connection state recovery off: no more offsets, and the saved
+    sessions and the missed-event logs are dropped."""
+    _recovery.disable(self)
+
+
+def is_recovered(self: Any, sid: str, namespace: str | None = "/") -> bool:
+    """Whether the connection ``sid`` was restored by connection state
+    recovery (its own sid, rooms and session, and the events it missed)
+    rather than started afresh. Not a coroutine, on either server."""
+    _check_sid(sid)
+    rec = _recovery.state(self)
+    return rec is not None and (namespace or "/", sid) in rec.recovered
 
 
 # ---- socketio.AsyncServer ----------------------------------------------
@@ -226,11 +296,19 @@ async def replay_history_async(
     include_events: Events = None,
     exclude_events: Events = None,
 ) -> int:
-    entries = _replay_entries(
-        self, sid, room, limit, namespace, since_seq, include_events, exclude_events
-    )
-    for e in entries:
-        await self.emit(e["event"], e["data"], to=sid, namespace=namespace or "/")
+    async with delivery_lock(self):
+        eio_sid, entries = _replay_entries(
+            self, sid, room, limit, namespace, since_seq, include_events, exclude_events
+        )
+        if eio_sid is None:
+            return 0
+        rec = _recovery.state(self)
+        for pkt in _replay_packets(self, sid, namespace, entries):
+            if rec is not None:
+                rec.note_sent(eio_sid)
+            await self._send_packet(eio_sid, pkt)
+        if rec is not None:
+            rec.current = None
     return len(entries)
 
 
@@ -245,11 +323,19 @@ _SYNC: dict[str, Callable[..., Any]] = {
     "get_history_stats": get_history_stats,
     "clear_history": clear_history,
     "replay_history": replay_history,
+    "enable_connection_state_recovery": enable_connection_state_recovery,
+    "disable_connection_state_recovery": disable_connection_state_recovery,
+    "is_recovered": is_recovered,
 }
 
 _ASYNC: dict[str, Callable[..., Any]] = {
-    **{name: _coroutine(fn) for name, fn in _SYNC.items() if fn is not replay_history},
+    **{
+        name: _coroutine(fn)
+        for name, fn in _SYNC.items()
+        if fn not in (replay_history, is_recovered)
+    },
     "replay_history": replay_history_async,
+    "is_recovered": is_recovered,
 }
 
 

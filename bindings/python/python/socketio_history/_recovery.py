@@ -1,0 +1,378 @@
+"""Connection state recovery for python-socketio servers (the Socket.IO
+protocol's own resume: ``pid`` in the CONNECT reply, an offset on every
+event, ``pid`` and ``offset`` back in the reconnect's auth).
+
+What a dropped client missed is kept in the history core: one log per
+namespace, every emit with its delivery metadata (``_record_emit_logged``),
+and the core decides what a resuming client needs (``_resume``). This module
+keeps python-socketio's side: the sessions of dropped connections (sid, pid,
+rooms, user session, where they stood), the pid in CONNECT replies, which
+packets were sent to whom, and the restore itself.
+
+Hooks (installed on ``socketio.Server``/``AsyncServer`` once a server turns
+recovery on; servers without it run python-socketio's own code):
+
+* ``_handle_connect``: takes ``pid``/``offset`` out of the auth; restores a
+  known session, or lets python-socketio connect a fresh one.
+* ``_send_packet``: puts a new ``pid`` into a fresh connection's CONNECT
+  reply.
+* ``_send_eio_packet``: notes the offset of the event sent to each client.
+* ``_handle_eio_disconnect`` marks the transport as lost, and
+  ``_handle_disconnect`` then saves the session. A client's own
+  ``disconnect()`` (a DISCONNECT packet) and ``sio.disconnect(sid)`` take
+  other paths, so they keep nothing: decided by the code path, not by
+  python-engineio's reason text (``engine.close()`` on polling reports
+  "client disconnect").
+
+Emits take the server's recovery lock around recording and delivery, so
+every client receives offsets in increasing order and a restore (under the
+same lock) meets live traffic exactly at its boundary.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import re
+import secrets
+import threading
+import time
+from collections import OrderedDict
+from contextvars import ContextVar
+from dataclasses import dataclass
+from typing import Any
+
+import socketio
+
+from ._hook import _RECOVERY, _record_failed, delivery_lock, store_of
+
+logger = logging.getLogger("socketio_history")
+
+
+# Set while python-socketio handles a lost Engine.IO transport (and a
+# takeover): the only path on which a session is kept.
+_TRANSPORT_LOST: ContextVar[bool] = ContextVar("socketio_history_transport_lost", default=False)
+
+# A pid is 128 random bits, URL-safe; what clients send back is checked
+# against this shape before anything is looked up.
+_PID = re.compile(r"[A-Za-z0-9_-]{16,64}\Z")
+_MAX_OFFSET_LEN = 64
+
+DEFAULT_MAX_SESSIONS = 10_000
+DEFAULT_MAX_SESSION_BYTES = 64 * 2**20
+
+
+@dataclass
+class _Live:
+    """A connected socket of a recovery-enabled server."""
+
+    pid: str
+    epoch: str
+    connect_seq: int
+
+
+@dataclass
+class _Session:
+    """A dropped connection, kept for ``max_disconnection_duration``."""
+
+    sid: str
+    pid: str
+    rooms: list[str]
+    user_session: Any
+    epoch: str
+    connect_seq: int
+    last_sent: str | None
+    disconnect_seq: int
+    expires: float
+    cost: int
+
+
+def split_auth(data: Any) -> tuple[Any, Any, Any]:
+    """``(pid, offset, auth)``: the recovery keys taken out of a CONNECT
+    payload; ``auth`` is ``None`` when nothing else is left. Anything that
+    is not a dict is the application's auth, untouched."""
+    if not isinstance(data, dict) or ("pid" not in data and "offset" not in data):
+        return None, None, data
+    rest = {k: v for k, v in data.items() if k not in ("pid", "offset")}
+    return data.get("pid"), data.get("offset"), rest or None
+
+
+def emit_args(data: Any) -> list[Any]:
+    """An emit's data as python-socketio sends it: a tuple is several
+    arguments, ``None`` none."""
+    if isinstance(data, tuple):
+        return list(data)
+    return [] if data is None else [data]
+
+
+def _with_offset(data: Any, offset: str) -> tuple[Any, ...]:
+    return (*emit_args(data), offset)
+
+
+def _cost(value: Any, depth: int = 0) -> int:
+    """A rough size in bytes of what a session keeps (for its byte bound)."""
+    if depth > 16:
+        return 64
+    if isinstance(value, (str, bytes)):
+        return 48 + len(value)
+    if isinstance(value, dict):
+        return 64 + sum(_cost(k, depth + 1) + _cost(v, depth + 1) for k, v in value.items())
+    if isinstance(value, (list, tuple, set, frozenset)):
+        return 56 + sum(_cost(v, depth + 1) for v in value)
+    return 32
+
+
+def _eio_session(server: Any, eio_sid: str) -> dict[str, Any] | None:
+    """The Engine.IO session dict of a socket (still there while its
+    disconnect is handled); ``None`` once it is gone."""
+    sock = server.eio.sockets.get(eio_sid)
+    return None if sock is None else sock.session
+
+
+def check_settings(max_disconnection_duration: Any, max_buffer_bytes: Any) -> float:
+    if isinstance(max_disconnection_duration, bool) or not isinstance(
+        max_disconnection_duration, (int, float)
+    ):
+        raise TypeError(
+            "max_disconnection_duration must be a number of seconds, not "
+            f"{type(max_disconnection_duration).__name__}"
+        )
+    duration = float(max_disconnection_duration)
+    if not math.isfinite(duration) or duration <= 0:
+        raise ValueError(f"max_disconnection_duration must be a finite number > 0, got {duration}")
+    if max_buffer_bytes is not None and (
+        isinstance(max_buffer_bytes, bool) or not isinstance(max_buffer_bytes, int)
+    ):
+        raise TypeError(
+            f"max_buffer_bytes must be an int or None, not {type(max_buffer_bytes).__name__}"
+        )
+    if max_buffer_bytes is not None and max_buffer_bytes < 1:
+        raise ValueError(f"max_buffer_bytes must be at least 1, got {max_buffer_bytes}")
+    return duration
+
+
+class Recovery:
+    """One server's recovery state. Its maps are touched under ``lock``."""
+
+    def __init__(
+        self,
+        server: Any,
+        duration: float,
+        max_buffer_bytes: int | None,
+        lock: Any,
+        max_sessions: int = DEFAULT_MAX_SESSIONS,
+        max_session_bytes: int = DEFAULT_MAX_SESSION_BYTES,
+    ) -> None:
+        self.store = store_of(server)
+        self.duration = duration
+        self.max_buffer_bytes = max_buffer_bytes
+        self.max_sessions = max_sessions
+        self.max_session_bytes = max_session_bytes
+        self.lock = lock
+        self.logs: set[str] = set()
+        self.sessions: OrderedDict[tuple[str, str], _Session] = OrderedDict()
+        self.session_bytes = 0
+        self.live: dict[tuple[str, str], _Live] = {}
+        self.by_pid: dict[tuple[str, str], str] = {}
+        self.last_sent: dict[tuple[str, str], str] = {}
+        self.recovered: set[tuple[str, str]] = set()
+        # (namespace, offset) of the logged emit being delivered now.
+        self.current: tuple[str, str] | None = None
+
+    # ---- the log -------------------------------------------------------
+
+    def configure(self, duration: float, max_buffer_bytes: int | None) -> None:
+        self.duration = duration
+        self.max_buffer_bytes = max_buffer_bytes
+        for ns in self.logs:
+            self.store._enable_log(ns, duration, max_buffer_bytes)
+
+    def ensure_log(self, namespace: str) -> None:
+        if namespace not in self.logs:
+            self.store._enable_log(namespace, self.duration, self.max_buffer_bytes)
+            self.logs.add(namespace)
+
+    def close(self) -> None:
+        for ns in self.logs:
+            self.store._disable_log(ns)
+        self.logs.clear()
+        self.sessions.clear()
+        self.session_bytes = 0
+        self.live.clear()
+        self.by_pid.clear()
+        self.last_sent.clear()
+        self.recovered.clear()
+
+    def record(self, namespace: str, target: Any, event: Any, data: Any, skip_sid: Any) -> Any:
+        """Log an emit (and record it in its rooms); the data to send, with
+        the offset as its last argument when it was logged."""
+        self.ensure_log(namespace)
+        try:
+            offset = self.store._record_emit_logged(namespace, target, event, data, skip_sid)
+        except BaseException as e:
+            _record_failed(e, event, target, namespace)
+            offset = None
+        if offset is None:
+            self.current = None
+            return data
+        self.current = (namespace, offset)
+        return _with_offset(data, offset)
+
+    def note_sent(self, eio_sid: str) -> None:
+        if self.current is not None:
+            ns, offset = self.current
+            self.last_sent[(ns, eio_sid)] = offset
+
+    # ---- connections ---------------------------------------------------
+
+    def connected(self, namespace: str, sid: str, eio_sid: str, pid: str | None = None) -> str:
+        """Register a connected socket (its CONNECT reply is going out now);
+        returns its pid."""
+        self.ensure_log(namespace)
+        pid = pid or secrets.token_urlsafe(16)
+        epoch, seq = self.store._log_position(namespace) or ("", 0)
+        self.live[(namespace, sid)] = _Live(pid, epoch, seq)
+        self.by_pid[(namespace, pid)] = sid
+        return pid
+
+    def forget(self, namespace: str, sid: str | None, eio_sid: str) -> None:
+        self.last_sent.pop((namespace, eio_sid), None)
+        if sid is None:
+            return
+        live = self.live.pop((namespace, sid), None)
+        if live is not None and self.by_pid.get((namespace, live.pid)) == sid:
+            del self.by_pid[(namespace, live.pid)]
+        self.recovered.discard((namespace, sid))
+
+    def save(self, server: Any, eio_sid: str, namespace: str, sid: str) -> None:
+        """Keep a socket whose transport was lost, before python-socketio
+        takes it out of its rooms."""
+        live = self.live.get((namespace, sid))
+        if live is None:  # connected before recovery was turned on
+            return
+        position = self.store._log_position(namespace)
+        if position is None or position[0] != live.epoch:
+            return
+        rooms = [r for r in server.manager.get_rooms(sid, namespace) if isinstance(r, str)]
+        if sid not in rooms:
+            rooms.append(sid)
+        user_session = (_eio_session(server, eio_sid) or {}).get(namespace)
+        session = _Session(
+            sid=sid,
+            pid=live.pid,
+            rooms=rooms,
+            user_session=user_session,
+            epoch=live.epoch,
+            connect_seq=live.connect_seq,
+            last_sent=self.last_sent.get((namespace, eio_sid)),
+            disconnect_seq=position[1],
+            expires=time.monotonic() + self.duration,
+            cost=_cost(rooms) + _cost(user_session) + 256,
+        )
+        key = (namespace, live.pid)
+        old = self.sessions.pop(key, None)
+        if old is not None:
+            self.session_bytes -= old.cost
+        self.sessions[key] = session
+        self.session_bytes += session.cost
+        self._bound_sessions()
+
+    def _bound_sessions(self) -> None:
+        now = time.monotonic()
+        while self.sessions:
+            key, oldest = next(iter(self.sessions.items()))
+            over = (
+                len(self.sessions) > self.max_sessions
+                or self.session_bytes > self.max_session_bytes
+            )
+            if not over and oldest.expires > now:
+                return
+            del self.sessions[key]
+            self.session_bytes -= oldest.cost
+
+    def take(self, namespace: str, pid: Any) -> _Session | None:
+        """The saved session of ``pid``, removed (a session is used once);
+        ``None`` for anything unknown, expired or malformed."""
+        self._bound_sessions()
+        if not isinstance(pid, str) or not _PID.match(pid):
+            return None
+        session = self.sessions.pop((namespace, pid), None)
+        if session is not None:
+            self.session_bytes -= session.cost
+        return session
+
+    def live_sid(self, namespace: str, pid: Any) -> str | None:
+        if not isinstance(pid, str) or not _PID.match(pid):
+            return None
+        return self.by_pid.get((namespace, pid))
+
+    def missed(self, namespace: str, session: _Session, offset: Any) -> list[Any] | None:
+        """What the session missed, as ``(event, data, offset)``; ``None``
+        when it cannot be resumed whole."""
+        if offset is not None and (not isinstance(offset, str) or len(offset) > _MAX_OFFSET_LEN):
+            return None
+        result = self.store._resume(
+            namespace,
+            session.epoch,
+            session.connect_seq,
+            session.last_sent,
+            session.disconnect_seq,
+            offset,
+            session.rooms,
+        )
+        if isinstance(result, str):
+            logger.info("connection state not recovered for %s: %s", session.sid, result)
+            return None
+        return list(result)
+
+    def restored(self, namespace: str, session: _Session, eio_sid: str, missed: list[Any]) -> None:
+        """Bookkeeping of a restored socket."""
+        self.live[(namespace, session.sid)] = _Live(session.pid, session.epoch, session.connect_seq)
+        self.by_pid[(namespace, session.pid)] = session.sid
+        last = missed[-1][2] if missed else session.last_sent
+        if last is not None:
+            self.last_sent[(namespace, eio_sid)] = last
+        self.recovered.add((namespace, session.sid))
+
+
+_patch_lock = threading.Lock()
+
+
+def _patch_servers() -> None:
+    """Hook both server classes once per process."""
+    from ._recovery_hooks import _PATCHED, patch_async, patch_sync  # noqa: PLC0415
+
+    with _patch_lock:
+        if not getattr(socketio.Server._handle_connect, _PATCHED, False):
+            patch_sync(socketio.Server)
+        if not getattr(socketio.AsyncServer._handle_connect, _PATCHED, False):
+            patch_async(socketio.AsyncServer)
+
+
+def enable(server: Any, duration: float, max_buffer_bytes: int | None) -> Recovery:
+    """Turn recovery on for ``server`` (or reconfigure it)."""
+    rec: Recovery | None = server.__dict__.get(_RECOVERY)
+    if rec is not None:
+        rec.configure(duration, max_buffer_bytes)
+        return rec
+    _patch_servers()
+    # python-engineio holds the bound method it was given at construction:
+    # hand it the hooked one.
+    server.eio.on("disconnect", server._handle_eio_disconnect)
+    rec = Recovery(server, duration, max_buffer_bytes, delivery_lock(server))
+    rec.ensure_log("/")  # validates the settings in the core too
+    server.__dict__[_RECOVERY] = rec
+    server.manager.__dict__[_RECOVERY] = rec
+    return rec
+
+
+def disable(server: Any) -> None:
+    rec: Recovery | None = server.__dict__.pop(_RECOVERY, None)
+    server.manager.__dict__.pop(_RECOVERY, None)
+    if rec is not None:
+        rec.close()
+
+
+def state(server: Any) -> Recovery | None:
+    rec: Recovery | None = server.__dict__.get(_RECOVERY)
+    return rec

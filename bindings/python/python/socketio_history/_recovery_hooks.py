@@ -1,0 +1,399 @@
+"""The python-socketio side of connection state recovery: the hooks on
+``socketio.Server`` and ``socketio.AsyncServer`` (twins, one per server kind)
+and the restore itself. See ``_recovery.py`` for the state they keep.
+"""
+
+from __future__ import annotations
+
+import functools
+from typing import Any
+
+from socketio import exceptions, packet
+
+from ._hook import _RECOVERY
+from ._recovery import (
+    _TRANSPORT_LOST,
+    Recovery,
+    _eio_session,
+    _Session,
+    emit_args,
+    split_auth,
+)
+
+_PATCHED = "_socketio_history_recovery_patched"
+
+
+def _refusal(exc: BaseException | None) -> Any:
+    if isinstance(exc, exceptions.ConnectionRefusedError):
+        return exc.error_args
+    if isinstance(exc, ConnectionRefusedError):
+        return {"message": "Connection refused by server"}
+    return exceptions.ConnectionRefusedError().error_args
+
+
+def _enter_rooms(manager: Any, session: _Session, namespace: str, eio_sid: str) -> None:
+    manager.basic_enter_room(session.sid, namespace, None, eio_sid=eio_sid)
+    for room in session.rooms:
+        manager.basic_enter_room(session.sid, namespace, room, eio_sid=eio_sid)
+
+
+def _restorable(server: Any, namespace: str, eio_sid: str, session: _Session) -> bool:
+    manager = server.manager
+    return not manager.is_connected(session.sid, namespace) and (
+        manager.sid_from_eio_sid(eio_sid, namespace) is None
+    )
+
+
+def _still_used(server: Any, eio_sid: str) -> bool:
+    """Whether any namespace still has a socket on this Engine.IO connection."""
+    manager = server.manager
+    return any(manager.sid_from_eio_sid(eio_sid, n) for n in manager.get_namespaces())
+
+
+def _replay_packets(server: Any, namespace: str, missed: list[Any]) -> list[Any]:
+    return [
+        server.packet_class(packet.EVENT, namespace=namespace, data=[event, *emit_args(data), off])
+        for event, data, off in missed
+    ]
+
+
+def _connect_reply(server: Any, namespace: str, session: _Session) -> Any:
+    return server.packet_class(
+        packet.CONNECT, {"sid": session.sid, "pid": session.pid}, namespace=namespace
+    )
+
+
+# ---- socketio.Server ---------------------------------------------------
+
+
+def _connect_handler_sync(server: Any, namespace: str, sid: str, eio_sid: str, auth: Any) -> Any:
+    """Run the connect handler as python-socketio does (the legacy
+    two-argument form when there is no auth); ``(success, reason)``."""
+    environ = server.environ.get(eio_sid, {})
+    try:
+        if auth:
+            return server._trigger_event("connect", namespace, sid, environ, auth), None
+        try:
+            return server._trigger_event("connect", namespace, sid, environ, None), None
+        except TypeError as first:
+            try:
+                return server._trigger_event("connect", namespace, sid, environ), None
+            except TypeError:
+                raise first from None
+    except (exceptions.ConnectionRefusedError, ConnectionRefusedError) as exc:
+        return False, exc
+
+
+def _takeover_sync(server: Any, rec: Recovery, namespace: str, pid: Any, eio_sid: str) -> None:
+    """A reconnect while the old connection still looks open (its drop went
+    unnoticed): end the old one as a lost transport, which keeps its
+    session, and close its Engine.IO socket once nothing else uses it."""
+    sid = rec.live_sid(namespace, pid)
+    if sid is None or not server.manager.is_connected(sid, namespace):
+        return
+    old_eio = server.manager.eio_sid_from_sid(sid, namespace)
+    if old_eio is None or old_eio == eio_sid:
+        return
+    token = _TRANSPORT_LOST.set(True)
+    try:
+        server._handle_disconnect(old_eio, namespace, server.reason.TRANSPORT_CLOSE)
+    finally:
+        _TRANSPORT_LOST.reset(token)
+    if not _still_used(server, old_eio):
+        server.eio.disconnect(old_eio)
+
+
+def _restore_sync(
+    server: Any, rec: Recovery, eio_sid: str, namespace: str, pid: Any, offset: Any, auth: Any
+) -> bool:
+    """Restore a dropped session onto this connection: its sid, rooms and
+    user session, the missed events, then the CONNECT reply, then the
+    connect handler. ``False`` (nothing changed but the session being used
+    up) when it cannot be restored whole."""
+    _takeover_sync(server, rec, namespace, pid, eio_sid)
+    with rec.lock:
+        session = rec.take(namespace, pid)
+        if session is None or not _restorable(server, namespace, eio_sid, session):
+            return False
+        missed = rec.missed(namespace, session, offset)
+        if missed is None:
+            return False
+        _enter_rooms(server.manager, session, namespace, eio_sid)
+        eio_session = _eio_session(server, eio_sid)
+        if eio_session is not None and session.user_session is not None:
+            eio_session[namespace] = session.user_session
+        for pkt in _replay_packets(server, namespace, missed):
+            server._send_packet(eio_sid, pkt)
+        server._send_packet(eio_sid, _connect_reply(server, namespace, session))
+        rec.restored(namespace, session, eio_sid, missed)
+    success, exc = _connect_handler_sync(server, namespace, session.sid, eio_sid, auth)
+    if success is False:
+        server._send_packet(
+            eio_sid, server.packet_class(packet.DISCONNECT, data=_refusal(exc), namespace=namespace)
+        )
+        server.manager.disconnect(session.sid, namespace, ignore_queue=True)
+        rec.forget(namespace, session.sid, eio_sid)
+    return True
+
+
+def _install(cls: Any, *fns: Any) -> None:
+    for fn in fns:
+        fn.__dict__[_PATCHED] = True
+        setattr(cls, fn.__name__, fn)
+
+
+def patch_sync(cls: Any) -> None:
+    """Hook ``socketio.Server``: connecting, and losing a connection."""
+    _patch_sync_connect(cls)
+    _patch_sync_disconnect(cls)
+
+
+def _patch_sync_connect(cls: Any) -> None:
+    handle_connect = cls._handle_connect
+    send_packet = cls._send_packet
+    send_eio_packet = cls._send_eio_packet
+
+    @functools.wraps(handle_connect)
+    def _handle_connect(self: Any, eio_sid: str, namespace: Any, data: Any) -> Any:
+        rec = self.__dict__.get(_RECOVERY)
+        if rec is None:
+            return handle_connect(self, eio_sid, namespace, data)
+        ns = namespace or "/"
+        pid, offset, auth = split_auth(data)
+        if pid is not None and _restore_sync(self, rec, eio_sid, ns, pid, offset, auth):
+            return None
+        result = handle_connect(self, eio_sid, namespace, auth)
+        sid = self.manager.sid_from_eio_sid(eio_sid, ns)
+        if sid is None or not self.manager.is_connected(sid, ns):
+            rec.forget(ns, sid, eio_sid)  # refused
+        return result
+
+    @functools.wraps(send_packet)
+    def _send_packet(self: Any, eio_sid: str, pkt: Any) -> Any:
+        rec = self.__dict__.get(_RECOVERY)
+        if (
+            rec is not None
+            and pkt.packet_type == packet.CONNECT
+            and isinstance(pkt.data, dict)
+            and "sid" in pkt.data
+            and "pid" not in pkt.data
+        ):
+            ns = pkt.namespace or "/"
+            pkt.data = {**pkt.data, "pid": rec.connected(ns, pkt.data["sid"], eio_sid)}
+        return send_packet(self, eio_sid, pkt)
+
+    @functools.wraps(send_eio_packet)
+    def _send_eio_packet(self: Any, eio_sid: str, eio_pkt: Any) -> Any:
+        rec = self.__dict__.get(_RECOVERY)
+        if rec is not None:
+            rec.note_sent(eio_sid)
+        return send_eio_packet(self, eio_sid, eio_pkt)
+
+    _install(cls, _handle_connect, _send_packet, _send_eio_packet)
+
+
+def _patch_sync_disconnect(cls: Any) -> None:
+    handle_disconnect = cls._handle_disconnect
+    handle_eio_disconnect = cls._handle_eio_disconnect
+    disconnect = cls.disconnect
+
+    @functools.wraps(handle_eio_disconnect)
+    def _handle_eio_disconnect(self: Any, eio_sid: str, reason: Any = None) -> Any:
+        # The server's own close of a transport is no loss to recover from.
+        token = _TRANSPORT_LOST.set(reason != self.reason.SERVER_DISCONNECT)
+        try:
+            return handle_eio_disconnect(self, eio_sid, reason)
+        finally:
+            _TRANSPORT_LOST.reset(token)
+
+    @functools.wraps(handle_disconnect)
+    def _handle_disconnect(self: Any, eio_sid: str, namespace: Any, reason: Any = None) -> Any:
+        rec = self.__dict__.get(_RECOVERY)
+        if rec is None:
+            return handle_disconnect(self, eio_sid, namespace, reason)
+        ns = namespace or "/"
+        sid = self.manager.sid_from_eio_sid(eio_sid, ns)
+        if sid is not None and _TRANSPORT_LOST.get() and self.manager.is_connected(sid, ns):
+            with rec.lock:
+                rec.save(self, eio_sid, ns, sid)
+        try:
+            return handle_disconnect(self, eio_sid, namespace, reason)
+        finally:
+            rec.forget(ns, sid, eio_sid)
+
+    @functools.wraps(disconnect)
+    def _disconnect(self: Any, sid: str, namespace: Any = None, ignore_queue: bool = False) -> Any:
+        rec = self.__dict__.get(_RECOVERY)
+        ns = namespace or "/"
+        eio_sid = self.manager.eio_sid_from_sid(sid, ns) if rec is not None else None
+        try:
+            return disconnect(self, sid, namespace, ignore_queue)
+        finally:
+            if rec is not None and eio_sid is not None:
+                rec.forget(ns, sid, eio_sid)
+
+    _install(cls, _handle_eio_disconnect, _handle_disconnect, _disconnect)
+
+
+# ---- socketio.AsyncServer ----------------------------------------------
+
+
+async def _connect_handler_async(
+    server: Any, namespace: str, sid: str, eio_sid: str, auth: Any
+) -> Any:
+    environ = server.environ.get(eio_sid, {})
+    try:
+        if auth:
+            return await server._trigger_event("connect", namespace, sid, environ, auth), None
+        try:
+            return await server._trigger_event("connect", namespace, sid, environ, None), None
+        except TypeError as first:
+            try:
+                return await server._trigger_event("connect", namespace, sid, environ), None
+            except TypeError:
+                raise first from None
+    except (exceptions.ConnectionRefusedError, ConnectionRefusedError) as exc:
+        return False, exc
+
+
+async def _takeover_async(
+    server: Any, rec: Recovery, namespace: str, pid: Any, eio_sid: str
+) -> None:
+    sid = rec.live_sid(namespace, pid)
+    if sid is None or not server.manager.is_connected(sid, namespace):
+        return
+    old_eio = server.manager.eio_sid_from_sid(sid, namespace)
+    if old_eio is None or old_eio == eio_sid:
+        return
+    token = _TRANSPORT_LOST.set(True)
+    try:
+        await server._handle_disconnect(old_eio, namespace, server.reason.TRANSPORT_CLOSE)
+    finally:
+        _TRANSPORT_LOST.reset(token)
+    if not _still_used(server, old_eio):
+        await server.eio.disconnect(old_eio)
+
+
+async def _restore_async(
+    server: Any, rec: Recovery, eio_sid: str, namespace: str, pid: Any, offset: Any, auth: Any
+) -> bool:
+    await _takeover_async(server, rec, namespace, pid, eio_sid)
+    async with rec.lock:
+        session = rec.take(namespace, pid)
+        if session is None or not _restorable(server, namespace, eio_sid, session):
+            return False
+        missed = rec.missed(namespace, session, offset)
+        if missed is None:
+            return False
+        _enter_rooms(server.manager, session, namespace, eio_sid)
+        eio_session = _eio_session(server, eio_sid)
+        if eio_session is not None and session.user_session is not None:
+            eio_session[namespace] = session.user_session
+        for pkt in _replay_packets(server, namespace, missed):
+            await server._send_packet(eio_sid, pkt)
+        await server._send_packet(eio_sid, _connect_reply(server, namespace, session))
+        rec.restored(namespace, session, eio_sid, missed)
+    success, exc = await _connect_handler_async(server, namespace, session.sid, eio_sid, auth)
+    if success is False:
+        await server._send_packet(
+            eio_sid, server.packet_class(packet.DISCONNECT, data=_refusal(exc), namespace=namespace)
+        )
+        await server.manager.disconnect(session.sid, namespace, ignore_queue=True)
+        rec.forget(namespace, session.sid, eio_sid)
+    return True
+
+
+def patch_async(cls: Any) -> None:
+    """Hook ``socketio.AsyncServer``, as ``patch_sync`` does the sync one."""
+    _patch_async_connect(cls)
+    _patch_async_disconnect(cls)
+
+
+def _patch_async_connect(cls: Any) -> None:
+    handle_connect = cls._handle_connect
+    send_packet = cls._send_packet
+    send_eio_packet = cls._send_eio_packet
+
+    @functools.wraps(handle_connect)
+    async def _handle_connect(self: Any, eio_sid: str, namespace: Any, data: Any) -> Any:
+        rec = self.__dict__.get(_RECOVERY)
+        if rec is None:
+            return await handle_connect(self, eio_sid, namespace, data)
+        ns = namespace or "/"
+        pid, offset, auth = split_auth(data)
+        if pid is not None and await _restore_async(self, rec, eio_sid, ns, pid, offset, auth):
+            return None
+        result = await handle_connect(self, eio_sid, namespace, auth)
+        sid = self.manager.sid_from_eio_sid(eio_sid, ns)
+        if sid is None or not self.manager.is_connected(sid, ns):
+            rec.forget(ns, sid, eio_sid)
+        return result
+
+    @functools.wraps(send_packet)
+    async def _send_packet(self: Any, eio_sid: str, pkt: Any) -> Any:
+        rec = self.__dict__.get(_RECOVERY)
+        if (
+            rec is not None
+            and pkt.packet_type == packet.CONNECT
+            and isinstance(pkt.data, dict)
+            and "sid" in pkt.data
+            and "pid" not in pkt.data
+        ):
+            ns = pkt.namespace or "/"
+            pkt.data = {**pkt.data, "pid": rec.connected(ns, pkt.data["sid"], eio_sid)}
+        return await send_packet(self, eio_sid, pkt)
+
+    @functools.wraps(send_eio_packet)
+    async def _send_eio_packet(self: Any, eio_sid: str, eio_pkt: Any) -> Any:
+        rec = self.__dict__.get(_RECOVERY)
+        if rec is not None:
+            rec.note_sent(eio_sid)
+        return await send_eio_packet(self, eio_sid, eio_pkt)
+
+    _install(cls, _handle_connect, _send_packet, _send_eio_packet)
+
+
+def _patch_async_disconnect(cls: Any) -> None:
+    handle_disconnect = cls._handle_disconnect
+    handle_eio_disconnect = cls._handle_eio_disconnect
+    disconnect = cls.disconnect
+
+    @functools.wraps(handle_eio_disconnect)
+    async def _handle_eio_disconnect(self: Any, eio_sid: str, reason: Any = None) -> Any:
+        token = _TRANSPORT_LOST.set(reason != self.reason.SERVER_DISCONNECT)
+        try:
+            return await handle_eio_disconnect(self, eio_sid, reason)
+        finally:
+            _TRANSPORT_LOST.reset(token)
+
+    @functools.wraps(handle_disconnect)
+    async def _handle_disconnect(
+        self: Any, eio_sid: str, namespace: Any, reason: Any = None
+    ) -> Any:
+        rec = self.__dict__.get(_RECOVERY)
+        if rec is None:
+            return await handle_disconnect(self, eio_sid, namespace, reason)
+        ns = namespace or "/"
+        sid = self.manager.sid_from_eio_sid(eio_sid, ns)
+        if sid is not None and _TRANSPORT_LOST.get() and self.manager.is_connected(sid, ns):
+            async with rec.lock:
+                rec.save(self, eio_sid, ns, sid)
+        try:
+            return await handle_disconnect(self, eio_sid, namespace, reason)
+        finally:
+            rec.forget(ns, sid, eio_sid)
+
+    @functools.wraps(disconnect)
+    async def _disconnect(
+        self: Any, sid: str, namespace: Any = None, ignore_queue: bool = False
+    ) -> Any:
+        rec = self.__dict__.get(_RECOVERY)
+        ns = namespace or "/"
+        eio_sid = self.manager.eio_sid_from_sid(sid, ns) if rec is not None else None
+        try:
+            return await disconnect(self, sid, namespace, ignore_queue)
+        finally:
+            if rec is not None and eio_sid is not None:
+                rec.forget(ns, sid, eio_sid)
+
+    _install(cls, _handle_eio_disconnect, _handle_disconnect, _disconnect)

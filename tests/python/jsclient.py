@@ -1,0 +1,130 @@
+"""The official Socket.IO client (socket.io-client from npm, pinned by
+package-lock.json) under Node, driven from Python through tests/js/driver.js:
+one JSON command per line in, one JSON report per line out."""
+
+import base64
+import json
+import shutil
+import subprocess
+import threading
+import time
+from pathlib import Path
+
+from conftest import skip_or_fail
+
+ROOT = Path(__file__).resolve().parents[2]
+DRIVER = ROOT / "tests" / "js" / "driver.js"
+
+
+def _decode(value):
+    if isinstance(value, dict):
+        if set(value) == {"$bytes"}:
+            return base64.b64decode(value["$bytes"])
+        return {k: _decode(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_decode(v) for v in value]
+    return value
+
+
+class JsClient:
+    """One socket.io-client socket in a Node process. Every report is kept
+    in ``reports`` (in arrival order); ``events()`` lists the events."""
+
+    def __init__(self):
+        node = shutil.which("node")
+        if node is None:
+            skip_or_fail("node is not installed")
+        if not (ROOT / "node_modules" / "socket.io-client").is_dir():
+            skip_or_fail("socket.io-client is not installed (make test runs npm ci)")
+        self.proc = subprocess.Popen(
+            [node, str(DRIVER)],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+            cwd=ROOT,
+        )
+        self.reports = []
+        self._cond = threading.Condition()
+        threading.Thread(target=self._read, daemon=True).start()
+        self.wait_for(lambda r: r["ev"] == "ready", what="the driver")
+
+    def _read(self):
+        for line in self.proc.stdout:
+            report = json.loads(line)
+            if report["ev"] == "event":
+                report["args"] = _decode(report["args"])
+            with self._cond:
+                self.reports.append(report)
+                self._cond.notify_all()
+
+    def send(self, cmd, **kw):
+        self.proc.stdin.write(json.dumps({"cmd": cmd, **kw}) + "\n")
+        self.proc.stdin.flush()
+
+    def wait_for(self, pred, what="a report", timeout=10.0, start=0):
+        """The first report from index ``start`` on for which ``pred`` holds."""
+        deadline = time.monotonic() + timeout
+        with self._cond:
+            while True:
+                for r in self.reports[start:]:
+                    if pred(r):
+                        return r
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise AssertionError(f"timed out waiting for {what}; got {self.reports}")
+                self._cond.wait(left)
+
+    def mark(self):
+        """An index to wait for reports after."""
+        with self._cond:
+            return len(self.reports)
+
+    # ---- what a test does ----
+
+    def connect(self, url, namespace="/", transports=("websocket",), auth=None):
+        start = self.mark()
+        kw = {"url": url, "namespace": namespace, "transports": list(transports)}
+        if auth is not None:
+            kw["auth"] = auth
+        self.send("connect", **kw)
+        return self.wait_for(lambda r: r["ev"] == "connect", "connect", start=start)
+
+    def drop(self):
+        """The transport dies; the client's own reconnection brings it back."""
+        start = self.mark()
+        self.send("drop")
+        self.wait_for(lambda r: r["ev"] == "disconnect", "the drop", start=start)
+        return start
+
+    def wait_connect(self, start):
+        return self.wait_for(lambda r: r["ev"] == "connect", "the reconnect", start=start)
+
+    def state(self):
+        start = self.mark()
+        self.send("state")
+        return self.wait_for(lambda r: r["ev"] == "state", "state", start=start)
+
+    def emit_with_ack(self, event, *args):
+        start = self.mark()
+        self.send("emit", event=event, args=list(args), ack=True)
+        return self.wait_for(lambda r: r["ev"] == "ack", "the ack", start=start)["args"]
+
+    def events(self, start=0, end=None):
+        """``(name, args)`` of the events received between two marks."""
+        return [(r["name"], r["args"]) for r in self.reports[start:end] if r["ev"] == "event"]
+
+    def close(self):
+        if self.proc.poll() is None:
+            try:
+                self.send("exit")
+                self.proc.wait(5)
+            except (OSError, subprocess.TimeoutExpired):
+                self.proc.kill()
+        self.proc.stdin.close()
+        self.proc.stdout.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
