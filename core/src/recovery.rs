@@ -36,6 +36,11 @@ pub struct Offset {
 }
 
 impl Offset {
+    /// The offset of entry `seq` of the log lifetime `epoch`.
+    pub fn new(epoch: Epoch, seq: u64) -> Self {
+        Offset { epoch, seq }
+    }
+
     /// The log lifetime it belongs to.
     pub fn epoch(&self) -> Epoch {
         self.epoch
@@ -73,14 +78,18 @@ impl std::fmt::Display for Offset {
 
 /// Where a connection stood in its namespace's log when it dropped: what
 /// [`HistoryStore::resume`] needs to tell what the client missed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ResumePoint {
     /// The log lifetime the connection lived in.
     pub epoch: Epoch,
     /// The log's last seq when the connection (first) began.
     pub connect_seq: u64,
-    /// The seq of the last logged event sent to the connection, if any.
-    pub last_sent: Option<u64>,
+    /// The seqs of the logged events sent to the connection most recently,
+    /// ascending: every one after `sent_base` (a binding keeps a bounded
+    /// window and moves `sent_base` up as it forgets).
+    pub sent: Vec<u64>,
+    /// Every event sent after this seq is in `sent`.
+    pub sent_base: u64,
     /// The log's last seq when the connection dropped.
     pub disconnect_seq: u64,
 }
@@ -168,10 +177,10 @@ impl HistoryStore {
     /// no event.
     ///
     /// The client has everything sent to it up to its offset (events reach
-    /// a client in seq order). So it needs the events after its offset that
-    /// reach it; if it got the last one sent to it before the drop, only
-    /// events logged after the drop can be among them — which is why a quiet
-    /// client whose offset left the log long ago still resumes.
+    /// a client in seq order). It needs the events sent to it after its
+    /// offset (the point knows them) and every event logged after the drop
+    /// that reaches it; others may have left the log. So a quiet client
+    /// whose offset left the log long ago still resumes.
     pub fn resume<S: AsRef<str>>(
         &self,
         namespace: &str,
@@ -192,8 +201,8 @@ impl HistoryStore {
                     if o.epoch != point.epoch {
                         return Err(NotResumable::OtherLifetime);
                     }
-                    let sent_up_to = point.last_sent.unwrap_or(0).max(point.connect_seq);
-                    if o.seq > sent_up_to {
+                    let sent_up_to = point.sent.last().copied().unwrap_or(0);
+                    if o.seq > sent_up_to.max(point.sent_base).max(point.connect_seq) {
                         return Err(NotResumable::OffsetAhead);
                     }
                     Some(o.seq)
@@ -201,12 +210,19 @@ impl HistoryStore {
             };
             // Offsets from before this connection began tell nothing more.
             let after = client.unwrap_or(0).max(point.connect_seq);
-            let needed_from = if point.last_sent.is_some_and(|s| s > after) {
-                after
+            let head = r.head_seq();
+            let whole = if after >= point.sent_base {
+                // The first event sent after the offset, and every event
+                // logged after the drop, must still be held.
+                let first_needed = point.sent.iter().copied().find(|&s| s > after);
+                first_needed.is_none_or(|s| s >= head)
+                    && head <= point.disconnect_seq.saturating_add(1)
             } else {
-                point.disconnect_seq.max(after)
+                // What was sent right after the offset is forgotten: only a
+                // log that holds everything since the offset will do.
+                head <= after.saturating_add(1)
             };
-            if r.head_seq() > needed_from.saturating_add(1) {
+            if !whole {
                 return Err(NotResumable::Evicted);
             }
             let query = Query::new()

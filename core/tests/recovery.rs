@@ -49,14 +49,15 @@ impl Conn {
             point: ResumePoint {
                 epoch,
                 connect_seq: seq,
-                last_sent: None,
+                sent: Vec::new(),
+                sent_base: seq,
                 disconnect_seq: seq,
             },
         }
     }
 
     fn sent(&mut self, o: Offset) {
-        self.point.last_sent = Some(o.seq());
+        self.point.sent.push(o.seq());
     }
 
     fn drop_now(&mut self, s: &HistoryStore) {
@@ -170,6 +171,39 @@ fn a_quiet_client_whose_offset_left_the_log_resumes() {
         .resume(NS, &c.point, Some(&last.to_string()), &ME)
         .unwrap();
     assert_eq!(texts(&got), ["while away"]);
+}
+
+#[test]
+fn what_was_not_sent_to_the_client_may_have_left_the_log() {
+    let (s, clock) = store();
+    let mut c = Conn::begin(&s);
+    let last = emit(&s, "received long ago", to(&["lobby"]));
+    c.sent(last);
+    emit(&s, "to others", to(&["other"]));
+    clock.advance(Duration::from_secs(121)); // both expire
+                                             // Sent before the server noticed the drop: lost on the wire.
+    c.sent(emit(&s, "sent to the dying transport", to(&["lobby"])));
+    c.drop_now(&s);
+    let got = s
+        .resume(NS, &c.point, Some(&last.to_string()), &ME)
+        .unwrap();
+    assert_eq!(texts(&got), ["sent to the dying transport"]);
+}
+
+#[test]
+fn a_forgotten_window_needs_the_whole_log_since_the_offset() {
+    let (s, clock) = store();
+    let mut c = Conn::begin(&s);
+    let last = emit(&s, "received", to(&["lobby"]));
+    c.sent(last);
+    emit(&s, "maybe sent", to(&["lobby"]));
+    c.point.sent.clear();
+    c.point.sent_base = 2; // the binding forgot what it sent up to seq 2
+    clock.advance(Duration::from_secs(121));
+    c.sent(emit(&s, "sent", to(&["lobby"])));
+    c.drop_now(&s);
+    let r = s.resume(NS, &c.point, Some(&last.to_string()), &ME);
+    assert_eq!(r, Err(NotResumable::Evicted));
 }
 
 #[test]

@@ -43,11 +43,11 @@ function state() {
 }
 
 const commands = {
-  connect({ url, namespace = "/", transports = ["websocket"], auth }) {
+  connect({ url, namespace = "/", transports = ["websocket"], auth, delay = 100 }) {
     const opts = {
       transports,
-      reconnectionDelay: 100,
-      reconnectionDelayMax: 200,
+      reconnectionDelay: delay,
+      reconnectionDelayMax: delay,
       randomizationFactor: 0,
       forceNew: true,
     };
@@ -58,7 +58,12 @@ const commands = {
     );
     socket.on("disconnect", (reason) => report({ ev: "disconnect", reason }));
     socket.on("connect_error", (err) => report({ ev: "connect_error", message: String(err.message) }));
-    socket.onAny((name, ...args) => report({ ev: "event", name, args: encode(args) }));
+    socket.onAny((name, ...args) => {
+      // An event the server wants acknowledged: answer "ack", report it apart.
+      const ack = typeof args[args.length - 1] === "function" ? args.pop() : null;
+      report({ ev: "event", name, args: encode(args), acked: ack !== null });
+      if (ack) ack("ack");
+    });
   },
   drop() {
     socket.io.engine.close();

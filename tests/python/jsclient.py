@@ -81,9 +81,11 @@ class JsClient:
 
     # ---- what a test does ----
 
-    def connect(self, url, namespace="/", transports=("websocket",), auth=None):
+    def connect(self, url, namespace="/", transports=("websocket",), auth=None, delay=100):
+        """Connect; ``delay`` (ms) is how long the client waits before each
+        reconnection attempt."""
         start = self.mark()
-        kw = {"url": url, "namespace": namespace, "transports": list(transports)}
+        kw = {"url": url, "namespace": namespace, "transports": list(transports), "delay": delay}
         if auth is not None:
             kw["auth"] = auth
         self.send("connect", **kw)

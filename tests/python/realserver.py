@@ -94,3 +94,65 @@ class AsyncInbox:
         except TimeoutError:
             raise AssertionError(f"expected {count} events, got {self.events}") from None
         return list(self.events)
+
+
+class Running:
+    """A server running on loopback, driven from the test's thread alike for
+    both kinds: ``do(name, *args)`` calls a server method (a coroutine of an
+    AsyncServer is run in its loop) and returns its result."""
+
+    def __init__(self, sio, url, loop=None):
+        self.sio = sio
+        self.url = url
+        self.loop = loop
+
+    def do(self, name, *args, **kwargs):
+        return self.run(lambda: getattr(self.sio, name)(*args, **kwargs))
+
+    def run(self, fn):
+        """Run ``fn()`` (in the server's loop for an AsyncServer, awaiting
+        what it returns)."""
+        if self.loop is None:
+            return fn()
+        import asyncio  # noqa: PLC0415
+        import inspect  # noqa: PLC0415
+
+        async def call():
+            result = fn()
+            return await result if inspect.isawaitable(result) else result
+
+        return asyncio.run_coroutine_threadsafe(call(), self.loop).result(10)
+
+
+@contextlib.contextmanager
+def running(sio):
+    """Serve ``sio`` (a Server under werkzeug, an AsyncServer under aiohttp
+    in a loop of its own thread); yields a :class:`Running`."""
+    if not isinstance(sio, socketio.AsyncServer):
+        with wsgi_server(sio) as url:
+            yield Running(sio, url)
+        return
+    import asyncio  # noqa: PLC0415
+
+    loop = asyncio.new_event_loop()
+    ready = threading.Event()
+    stop = None
+    url = None
+
+    async def serve():
+        nonlocal stop, url
+        stop = asyncio.Event()
+        async with aiohttp_server(sio) as u:
+            url = u
+            ready.set()
+            await stop.wait()
+
+    thread = threading.Thread(target=loop.run_until_complete, args=(serve(),), daemon=True)
+    thread.start()
+    assert ready.wait(10), "the aiohttp server did not start"
+    try:
+        yield Running(sio, url, loop)
+    finally:
+        loop.call_soon_threadsafe(stop.set)
+        thread.join(10)
+        loop.close()

@@ -594,9 +594,10 @@ impl HistoryStore {
 
     /// What a dropped connection missed, as ``(event, data, offset)``
     /// tuples in order, or the reason (a str) it cannot be resumed whole.
-    /// ``last_sent`` is the offset of the last event sent to it, if any;
-    /// ``offset`` the client's (anything: it is checked here).
-    #[pyo3(signature = (namespace, epoch, connect_seq, last_sent, disconnect_seq, offset, member_of))]
+    /// ``sent`` are the offsets of the events sent to it most recently,
+    /// every one after ``sent_base`` (an offset; ``None``: since it
+    /// connected); ``offset`` is the client's (anything: it is checked here).
+    #[pyo3(signature = (namespace, epoch, connect_seq, sent, sent_base, disconnect_seq, offset, member_of))]
     #[allow(clippy::too_many_arguments)]
     fn _resume<'py>(
         &self,
@@ -604,7 +605,8 @@ impl HistoryStore {
         namespace: &Bound<'py, PyAny>,
         epoch: &str,
         connect_seq: u64,
-        last_sent: Option<&str>,
+        sent: Vec<String>,
+        sent_base: Option<&str>,
         disconnect_seq: u64,
         offset: Option<&Bound<'py, PyAny>>,
         member_of: Vec<String>,
@@ -614,10 +616,12 @@ impl HistoryStore {
         let Some(epoch) = core::Epoch::parse(epoch) else {
             return reason(core::NotResumable::OtherLifetime);
         };
+        let seq_of = |text: &str| core::Offset::parse(text).map(|o| o.seq());
         let point = core::ResumePoint {
             epoch,
             connect_seq,
-            last_sent: last_sent.and_then(core::Offset::parse).map(|o| o.seq()),
+            sent: sent.iter().filter_map(|t| seq_of(t)).collect(),
+            sent_base: sent_base.and_then(seq_of).unwrap_or(connect_seq),
             disconnect_seq,
         };
         // A client's offset that is no str is as good as a malformed one.

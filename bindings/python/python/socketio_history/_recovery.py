@@ -37,7 +37,7 @@ import re
 import secrets
 import threading
 import time
-from collections import OrderedDict
+from collections import OrderedDict, deque
 from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
@@ -58,6 +58,11 @@ _TRANSPORT_LOST: ContextVar[bool] = ContextVar("socketio_history_transport_lost"
 _PID = re.compile(r"[A-Za-z0-9_-]{16,64}\Z")
 _MAX_OFFSET_LEN = 64
 
+# How many offsets of events sent to a socket are remembered: what a dying
+# transport can have swallowed. Older ones are forgotten (the core then asks
+# for the whole log since the client's offset).
+SENT_WINDOW = 128
+
 DEFAULT_MAX_SESSIONS = 10_000
 DEFAULT_MAX_SESSION_BYTES = 64 * 2**20
 
@@ -71,6 +76,22 @@ class _Live:
     connect_seq: int
 
 
+class _Sent:
+    """The offsets of the events sent to one socket lately: every one after
+    ``base`` (an offset; ``None``: since the socket connected)."""
+
+    __slots__ = ("base", "offsets")
+
+    def __init__(self, offsets: list[str] | None = None, base: str | None = None) -> None:
+        self.offsets: deque[str] = deque(offsets or (), maxlen=SENT_WINDOW)
+        self.base = base
+
+    def add(self, offset: str) -> None:
+        if len(self.offsets) == SENT_WINDOW:
+            self.base = self.offsets[0]
+        self.offsets.append(offset)
+
+
 @dataclass
 class _Session:
     """A dropped connection, kept for ``max_disconnection_duration``."""
@@ -81,7 +102,8 @@ class _Session:
     user_session: Any
     epoch: str
     connect_seq: int
-    last_sent: str | None
+    sent: list[str]
+    sent_base: str | None
     disconnect_seq: int
     expires: float
     cost: int
@@ -174,7 +196,7 @@ class Recovery:
         self.session_bytes = 0
         self.live: dict[tuple[str, str], _Live] = {}
         self.by_pid: dict[tuple[str, str], str] = {}
-        self.last_sent: dict[tuple[str, str], str] = {}
+        self.sent: dict[tuple[str, str], _Sent] = {}
         self.recovered: set[tuple[str, str]] = set()
         # (namespace, offset) of the logged emit being delivered now.
         self.current: tuple[str, str] | None = None
@@ -200,7 +222,7 @@ class Recovery:
         self.session_bytes = 0
         self.live.clear()
         self.by_pid.clear()
-        self.last_sent.clear()
+        self.sent.clear()
         self.recovered.clear()
 
     def record(self, namespace: str, target: Any, event: Any, data: Any, skip_sid: Any) -> Any:
@@ -221,7 +243,10 @@ class Recovery:
     def note_sent(self, eio_sid: str) -> None:
         if self.current is not None:
             ns, offset = self.current
-            self.last_sent[(ns, eio_sid)] = offset
+            sent = self.sent.get((ns, eio_sid))
+            if sent is None:
+                sent = self.sent[(ns, eio_sid)] = _Sent()
+            sent.add(offset)
 
     # ---- connections ---------------------------------------------------
 
@@ -236,7 +261,7 @@ class Recovery:
         return pid
 
     def forget(self, namespace: str, sid: str | None, eio_sid: str) -> None:
-        self.last_sent.pop((namespace, eio_sid), None)
+        self.sent.pop((namespace, eio_sid), None)
         if sid is None:
             return
         live = self.live.pop((namespace, sid), None)
@@ -257,6 +282,7 @@ class Recovery:
         if sid not in rooms:
             rooms.append(sid)
         user_session = (_eio_session(server, eio_sid) or {}).get(namespace)
+        sent = self.sent.get((namespace, eio_sid)) or _Sent()
         session = _Session(
             sid=sid,
             pid=live.pid,
@@ -264,7 +290,8 @@ class Recovery:
             user_session=user_session,
             epoch=live.epoch,
             connect_seq=live.connect_seq,
-            last_sent=self.last_sent.get((namespace, eio_sid)),
+            sent=list(sent.offsets),
+            sent_base=sent.base,
             disconnect_seq=position[1],
             expires=time.monotonic() + self.duration,
             cost=_cost(rooms) + _cost(user_session) + 256,
@@ -315,7 +342,8 @@ class Recovery:
             namespace,
             session.epoch,
             session.connect_seq,
-            session.last_sent,
+            session.sent,
+            session.sent_base,
             session.disconnect_seq,
             offset,
             session.rooms,
@@ -325,13 +353,15 @@ class Recovery:
             return None
         return list(result)
 
-    def restored(self, namespace: str, session: _Session, eio_sid: str, missed: list[Any]) -> None:
-        """Bookkeeping of a restored socket."""
+    def restored(
+        self, namespace: str, session: _Session, eio_sid: str, offset: Any, missed: list[Any]
+    ) -> None:
+        """Bookkeeping of a restored socket: it was sent the missed events,
+        and has everything up to the offset it came back with."""
         self.live[(namespace, session.sid)] = _Live(session.pid, session.epoch, session.connect_seq)
         self.by_pid[(namespace, session.pid)] = session.sid
-        last = missed[-1][2] if missed else session.last_sent
-        if last is not None:
-            self.last_sent[(namespace, eio_sid)] = last
+        base = offset if isinstance(offset, str) else session.sent_base
+        self.sent[(namespace, eio_sid)] = _Sent([off for _, _, off in missed], base)
         self.recovered.add((namespace, session.sid))
 
 

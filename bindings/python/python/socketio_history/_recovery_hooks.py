@@ -125,7 +125,7 @@ def _restore_sync(
         for pkt in _replay_packets(server, namespace, missed):
             server._send_packet(eio_sid, pkt)
         server._send_packet(eio_sid, _connect_reply(server, namespace, session))
-        rec.restored(namespace, session, eio_sid, missed)
+        rec.restored(namespace, session, eio_sid, offset, missed)
     success, exc = _connect_handler_sync(server, namespace, session.sid, eio_sid, auth)
     if success is False:
         server._send_packet(
@@ -292,7 +292,7 @@ async def _restore_async(
         for pkt in _replay_packets(server, namespace, missed):
             await server._send_packet(eio_sid, pkt)
         await server._send_packet(eio_sid, _connect_reply(server, namespace, session))
-        rec.restored(namespace, session, eio_sid, missed)
+        rec.restored(namespace, session, eio_sid, offset, missed)
     success, exc = await _connect_handler_async(server, namespace, session.sid, eio_sid, auth)
     if success is False:
         await server._send_packet(

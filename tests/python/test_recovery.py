@@ -1,0 +1,319 @@
+"""Connection state recovery (SPEC section 5) end to end: a real
+python-socketio server (threading under werkzeug, asyncio under aiohttp)
+and the official socket.io-client under Node, over websocket and polling."""
+
+import threading
+import time
+
+import pytest
+import socketio
+from jsclient import JsClient
+from realserver import running
+
+KINDS = ["threading", "asyncio"]
+TRANSPORTS = ["websocket", "polling"]
+
+
+def make_server(kind, **options):
+    """A server whose clients can join and leave rooms (acked)."""
+    if kind == "threading":
+        sio = socketio.Server(async_mode="threading", **options)
+
+        @sio.on("join")
+        def join(sid, room):
+            sio.enter_room(sid, room)
+            return "joined"
+
+        @sio.on("echo")
+        def echo(sid, *args):
+            return list(args)
+
+    else:
+        sio = socketio.AsyncServer(async_mode="aiohttp", **options)
+
+        @sio.on("join")
+        async def join(sid, room):
+            await sio.enter_room(sid, room)
+            return "joined"
+
+        @sio.on("echo")
+        async def echo(sid, *args):
+            return list(args)
+
+    return sio
+
+
+def offsets(events):
+    return [args[-1] for _, args in events]
+
+
+def seq(offset):
+    return int(offset.rsplit("-", 1)[1])
+
+
+def without_offsets(events):
+    return [(name, args[:-1]) for name, args in events]
+
+
+@pytest.fixture(params=KINDS)
+def kind(request):
+    return request.param
+
+
+@pytest.mark.parametrize("transport", TRANSPORTS)
+def test_a_dropped_client_gets_its_sid_rooms_and_exactly_what_it_missed(kind, transport):
+    sio = make_server(kind)
+    with running(sio) as srv, JsClient() as c:
+        srv.do("enable_connection_state_recovery", max_disconnection_duration=30)
+        first = c.connect(srv.url, transports=[transport], delay=600)
+        sid = first["id"]
+        assert first["recovered"] is False and first["pid"]
+        assert c.emit_with_ack("join", "lobby") == ["joined"]
+        srv.do("emit", "chat", "before", to="lobby")
+        c.wait_for(lambda r: r["ev"] == "event", "the first event")
+
+        start = c.drop()
+        srv.do("emit", "chat", "to the room", to="lobby")
+        srv.do("emit", "chat", "to the sid", to=sid)
+        srv.do("emit", "chat", "to another room", to="elsewhere")
+        srv.do("emit", "chat", "skipping it", to="lobby", skip_sid=sid)
+        srv.do("emit", "news", ("to", "everyone"))
+        srv.do("emit", "blob", {"bin": b"\x00\xff"}, to="lobby")
+        srv.do("send", "a message", to=sid)
+
+        back = c.wait_connect(start)
+        assert back["recovered"] is True
+        assert back["id"] == sid
+        assert back["pid"] == first["pid"]
+        end = c.reports.index(back)
+        missed = c.events(start, end)  # all of them arrived before `connect`
+        assert without_offsets(missed) == [
+            ("chat", ["to the room"]),
+            ("chat", ["to the sid"]),
+            ("news", ["to", "everyone"]),
+            ("blob", [{"bin": b"\x00\xff"}]),
+            ("message", ["a message"]),
+        ]
+        seqs = [seq(o) for o in offsets(missed)]
+        assert seqs == sorted(seqs) and len(set(seqs)) == len(seqs)
+        assert c.events(end) == []
+        assert c.state()["lastOffset"] == offsets(missed)[-1]
+
+        # The rooms came back too: live events reach it, once.
+        mark = c.mark()
+        srv.do("emit", "chat", "live", to="lobby")
+        live = c.wait_for(lambda r: r["ev"] == "event", "the live event", start=mark)
+        assert live["args"][0] == "live"
+        assert seq(live["args"][-1]) > seqs[-1]
+
+
+def test_is_recovered_and_the_handlers_see_no_recovery_keys(kind):
+    seen = []
+    sio = make_server(kind)
+    if kind == "threading":
+
+        @sio.event
+        def connect(sid, environ, auth):
+            seen.append((sid, auth, sio.is_recovered(sid)))
+    else:
+
+        @sio.event
+        async def connect(sid, environ, auth):
+            seen.append((sid, auth, sio.is_recovered(sid)))
+
+    with running(sio) as srv, JsClient() as c:
+        srv.do("enable_connection_state_recovery")
+        first = c.connect(srv.url, auth={"token": "t"}, delay=300)
+        srv.do("emit", "chat", "x")
+        c.wait_for(lambda r: r["ev"] == "event")
+        back = c.wait_connect(c.drop())
+        assert back["recovered"] is True
+        assert seen == [(first["id"], {"token": "t"}, False), (first["id"], {"token": "t"}, True)]
+
+
+def test_two_parameter_connect_handlers_and_no_auth(kind):
+    seen = []
+    sio = make_server(kind)
+    if kind == "threading":
+
+        @sio.event
+        def connect(sid, environ):
+            seen.append(sid)
+    else:
+
+        @sio.event
+        async def connect(sid, environ):
+            seen.append(sid)
+
+    with running(sio) as srv, JsClient() as c:
+        srv.do("enable_connection_state_recovery")
+        first = c.connect(srv.url, delay=300)
+        srv.do("emit", "chat", "x")
+        c.wait_for(lambda r: r["ev"] == "event")
+        back = c.wait_connect(c.drop())
+        assert back["recovered"] is True
+        assert seen == [first["id"], first["id"]]
+
+
+@pytest.mark.parametrize("transport", TRANSPORTS)
+def test_a_client_that_received_no_event_recovers(kind, transport):
+    sio = make_server(kind)
+    with running(sio) as srv, JsClient() as c:
+        srv.do("enable_connection_state_recovery")
+        first = c.connect(srv.url, transports=[transport], delay=600)
+        assert c.state()["lastOffset"] is None
+        start = c.drop()
+        srv.do("emit", "chat", "while away")
+        back = c.wait_connect(start)
+        assert back["recovered"] is True and back["id"] == first["id"]
+        assert without_offsets(c.events(start)) == [("chat", ["while away"])]
+
+
+def test_a_quiet_client_whose_offset_left_the_buffer_recovers(kind):
+    sio = make_server(kind)
+    with running(sio) as srv, JsClient() as c:
+        srv.do("enable_connection_state_recovery", max_disconnection_duration=1.0)
+        first = c.connect(srv.url, delay=600)
+        c.emit_with_ack("join", "lobby")
+        srv.do("emit", "chat", "long ago", to="lobby")
+        c.wait_for(lambda r: r["ev"] == "event")
+        srv.do("emit", "chat", "to others", to="elsewhere")
+        time.sleep(1.3)  # "long ago" leaves the buffer; nothing was dropped for it
+        start = c.drop()
+        srv.do("emit", "chat", "while away", to="lobby")
+        back = c.wait_connect(start)
+        assert back["recovered"] is True and back["id"] == first["id"]
+        assert without_offsets(c.events(start)) == [("chat", ["while away"])]
+
+
+def test_recovery_works_again_and_again(kind):
+    sio = make_server(kind)
+    with running(sio) as srv, JsClient() as c:
+        srv.do("enable_connection_state_recovery")
+        first = c.connect(srv.url, delay=400)
+        c.emit_with_ack("join", "lobby")
+        for round in range(4):
+            start = c.drop()
+            srv.do("emit", "chat", f"missed {round}", to="lobby")
+            back = c.wait_connect(start)
+            assert back["recovered"] is True and back["id"] == first["id"], round
+            assert without_offsets(c.events(start)) == [("chat", [f"missed {round}"])], round
+            mark = c.mark()
+            srv.do("emit", "chat", f"live {round}", to="lobby")
+            c.wait_for(lambda r: r["ev"] == "event", start=mark)
+            assert without_offsets(c.events(mark)) == [("chat", [f"live {round}"])]
+
+
+def test_a_replay_that_would_be_partial_fails_cleanly(kind):
+    sio = make_server(kind)
+    with running(sio) as srv, JsClient() as c:
+        srv.do("enable_connection_state_recovery", max_buffer_bytes=64)
+        first = c.connect(srv.url, delay=600)
+        c.emit_with_ack("join", "lobby")
+        start = c.drop()
+        srv.do("emit", "chat", "x" * 40, to="lobby")  # needed, then evicted
+        srv.do("emit", "chat", "y" * 40, to="elsewhere")
+        back = c.wait_connect(start)
+        assert back["recovered"] is False
+        assert back["id"] != first["id"] and back["pid"] != first["pid"]
+        assert c.events(start) == []
+
+
+def test_disconnect_then_connect_does_not_recover(kind):
+    sio = make_server(kind)
+    with running(sio) as srv, JsClient() as c:
+        srv.do("enable_connection_state_recovery")
+        first = c.connect(srv.url)
+        srv.do("emit", "chat", "x")
+        c.wait_for(lambda r: r["ev"] == "event")
+        start = c.mark()
+        c.send("disconnect")
+        c.wait_for(lambda r: r["ev"] == "disconnect", start=start)
+        srv.do("emit", "chat", "while away")
+        c.send("reconnect")
+        back = c.wait_connect(start)
+        assert back["recovered"] is False and back["id"] != first["id"]
+        assert c.events(start) == []
+
+
+def test_an_expired_session_does_not_recover(kind):
+    sio = make_server(kind)
+    with running(sio) as srv, JsClient() as c:
+        srv.do("enable_connection_state_recovery", max_disconnection_duration=0.3)
+        first = c.connect(srv.url, delay=900)
+        start = c.drop()
+        back = c.wait_connect(start)
+        assert back["recovered"] is False and back["id"] != first["id"]
+
+
+def test_a_chat_namespace_recovers_on_its_own(kind):
+    sio = make_server(kind, namespaces="*")
+    with running(sio) as srv, JsClient() as c:
+        srv.do("enable_connection_state_recovery")
+        first = c.connect(srv.url, namespace="/chat", delay=600)
+        start = c.drop()
+        srv.do("emit", "chat", "to /chat", namespace="/chat")
+        srv.do("emit", "chat", "to /")
+        back = c.wait_connect(start)
+        assert back["recovered"] is True and back["id"] == first["id"]
+        assert without_offsets(c.events(start)) == [("chat", ["to /chat"])]
+
+
+def test_acks_and_calls_carry_no_offset(kind):
+    sio = make_server(kind)
+    with running(sio) as srv, JsClient() as c:
+        srv.do("enable_connection_state_recovery")
+        first = c.connect(srv.url)
+        # The server's answer to the client's ack: as it was returned.
+        assert c.emit_with_ack("echo", "a", 1) == [["a", 1]]
+        # The server's own emit with a callback: no offset either.
+        got = []
+        done = threading.Event()
+
+        def callback(*args):
+            got.append(args)
+            done.set()
+
+        mark = c.mark()
+        srv.do("emit", "question", "q?", to=first["id"], callback=callback)
+        event = c.wait_for(lambda r: r["ev"] == "event", start=mark)
+        assert event["args"] == ["q?"] and event["acked"] is True
+        assert done.wait(10) and got == [("ack",)]
+        assert c.state()["lastOffset"] is None
+
+
+def test_recovery_can_be_turned_off(kind):
+    sio = make_server(kind)
+    with running(sio) as srv, JsClient() as c:
+        srv.do("enable_connection_state_recovery")
+        srv.do("disable_connection_state_recovery")
+        first = c.connect(srv.url)
+        assert first["pid"] is None
+        srv.do("emit", "chat", "x")
+        event = c.wait_for(lambda r: r["ev"] == "event")
+        assert event["args"] == ["x"], "no offset"
+        assert srv.sio.is_recovered(first["id"]) is False
+
+
+@pytest.mark.parametrize(
+    ("duration", "max_bytes", "error"),
+    [
+        (0, None, ValueError),
+        (-1, None, ValueError),
+        (float("nan"), None, ValueError),
+        (float("inf"), None, ValueError),
+        (True, None, TypeError),
+        ("120", None, TypeError),
+        (120, 0, ValueError),
+        (120, -5, ValueError),
+        (120, 1.5, TypeError),
+        (120, True, TypeError),
+    ],
+)
+def test_bad_settings_are_refused_and_change_nothing(duration, max_bytes, error):
+    sio = socketio.Server()
+    with pytest.raises(error):
+        sio.enable_connection_state_recovery(duration, max_bytes)
+    assert "_socketio_history_recovery" not in sio.__dict__
+    with pytest.raises(TypeError, match="sid"):
+        sio.is_recovered(5)
