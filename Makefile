@@ -38,8 +38,8 @@ NATIVE_STATIC_LIBS := -lgcc_s -lutil -lrt -lpthread -lm -ldl -lc
 WHEEL_SOURCES := Cargo.toml Cargo.lock $(shell find core/src bindings/python/src bindings/python/python -type f -not -name '*.pyc') bindings/python/Cargo.toml bindings/python/pyproject.toml
 
 .PHONY: help demo demo-core test check test-rust test-python test-c lint fmt bench bench-core \
-	toolchain msrv msrv-toolchain c-toolchain services venv wheel lib header check-header \
-	install fuzz clean
+	toolchain msrv msrv-toolchain c-toolchain services node-modules venv wheel lib header \
+	check-header install fuzz clean
 
 ## This list: every target with what it does.
 help:
@@ -206,9 +206,18 @@ install:
 		-e 's|@NATIVE_STATIC_LIBS@|$(NATIVE_STATIC_LIBS)|' \
 		ffi/socketio_history.pc.in > $(DESTDIR)$(PREFIX)/lib/pkgconfig/socketio_history.pc
 
+## The official Socket.IO client for the end-to-end tests, pinned by
+## package-lock.json (re-installed when the lockfile changes).
+node-modules: node_modules/.installed
+
+node_modules/.installed: package.json package-lock.json
+	@command -v npm >/dev/null 2>&1 || { echo "npm is missing: install Node.js 20 (the end-to-end tests drive socket.io-client)" >&2; exit 1; }
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
 ## The Python suite runs under PYTHONMALLOC=debug: CPython's allocator checks
 ## catch a binding that writes where it should not.
-test-python: wheel services
+test-python: wheel services node-modules
 	PYTHONMALLOC=debug $(VPY) -m pytest
 
 ## Format the Rust and Python sources.

@@ -146,13 +146,27 @@ def running(sio):
             url = u
             ready.set()
             await stop.wait()
+            # Close every client first, without waiting for it to fetch the
+            # close: a long-poll still open would hold the HTTP server's
+            # shutdown (for 60 s).
+            for sock in list(sio.eio.sockets.values()):
+                await sock.close(wait=False)
 
-    thread = threading.Thread(target=loop.run_until_complete, args=(serve(),), daemon=True)
+    def main():
+        loop.run_until_complete(serve())
+        # What is still pending (engine.io's ping tasks) ends with the loop.
+        pending = asyncio.all_tasks(loop)
+        for task in pending:
+            task.cancel()
+        loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
+
+    thread = threading.Thread(target=main, daemon=True)
     thread.start()
     assert ready.wait(10), "the aiohttp server did not start"
     try:
         yield Running(sio, url, loop)
     finally:
         loop.call_soon_threadsafe(stop.set)
-        thread.join(10)
+        thread.join(20)
+        assert not thread.is_alive(), "the aiohttp server did not stop"
         loop.close()

@@ -99,8 +99,11 @@ def _takeover_sync(server: Any, rec: Recovery, namespace: str, pid: Any, eio_sid
         server._handle_disconnect(old_eio, namespace, server.reason.TRANSPORT_CLOSE)
     finally:
         _TRANSPORT_LOST.reset(token)
-    if not _still_used(server, old_eio):
-        server.eio.disconnect(old_eio)
+    sock = server.eio.sockets.get(old_eio)
+    if sock is not None and not _still_used(server, old_eio):
+        # Not eio.disconnect(): it waits for the dead client to fetch the close.
+        sock.close(wait=False)
+        server.eio.sockets.pop(old_eio, None)
 
 
 def _restore_sync(
@@ -270,8 +273,11 @@ async def _takeover_async(
         await server._handle_disconnect(old_eio, namespace, server.reason.TRANSPORT_CLOSE)
     finally:
         _TRANSPORT_LOST.reset(token)
-    if not _still_used(server, old_eio):
-        await server.eio.disconnect(old_eio)
+    sock = server.eio.sockets.get(old_eio)
+    if sock is not None and not _still_used(server, old_eio):
+        # Not eio.disconnect(): it waits for the dead client to fetch the close.
+        await sock.close(wait=False)
+        server.eio.sockets.pop(old_eio, None)
 
 
 async def _restore_async(
