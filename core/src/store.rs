@@ -280,6 +280,11 @@ impl HistoryStore {
         Shard::find(&shard.rooms.read(), hash, namespace, key).is_some()
     }
 
+    /// The room's last assigned seq (0 when none), or `None` without history.
+    pub fn last_seq(&self, namespace: &str, room: &str) -> Option<u64> {
+        self.with_room(namespace, Key::Room(room), |r| r.last_seq())
+    }
+
     /// Record one emit at the current wall-clock time. Recording into a room
     /// without history is not an error: the outcome says what happened.
     pub fn record(

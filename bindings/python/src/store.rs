@@ -368,7 +368,9 @@ impl HistoryStore {
     /// payloads whatever the room's default cap.
     /// ``member_of`` (the client's rooms, its sid among them) re-applies
     /// each entry's delivery metadata: what skipped the client is left out.
-    #[pyo3(signature = (room, limit=None, namespace=None, include_events=None, exclude_events=None, since_seq=None, member_of=None))]
+    /// ``joined_at`` leaves out what came after it (the client received
+    /// that live).
+    #[pyo3(signature = (room, limit=None, namespace=None, include_events=None, exclude_events=None, since_seq=None, member_of=None, joined_at=None))]
     #[allow(clippy::too_many_arguments)]
     fn _replay_entries<'py>(
         &self,
@@ -380,10 +382,12 @@ impl HistoryStore {
         exclude_events: Option<&Bound<'py, PyAny>>,
         since_seq: Option<&Bound<'py, PyAny>>,
         member_of: Option<Vec<String>>,
+        joined_at: Option<u64>,
     ) -> PyResult<Bound<'py, PyList>> {
         let a = ReadArgs::parse(limit, include_events, exclude_events, None, since_seq, None)?;
         let mut query = a.query.whole_payloads();
         query.for_client = member_of;
+        query.before_seq = joined_at.map(|s| s.saturating_add(1));
         self.fetch_list(py, room, namespace, &query)
     }
 
@@ -476,6 +480,18 @@ impl HistoryStore {
     /// Every ``(namespace, room)`` with history enabled, sorted.
     fn rooms(&self) -> Vec<(String, String)> {
         self.inner.rooms()
+    }
+
+    /// The room's last assigned seq, or ``None`` without history.
+    #[pyo3(signature = (room, namespace=None))]
+    fn _last_seq(
+        &self,
+        room: &Bound<'_, PyAny>,
+        namespace: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<Option<u64>> {
+        Ok(self
+            .inner
+            .last_seq(&args::namespace(namespace)?, &args::string("room", room)?))
     }
 
     /// Count a failed record in the room's ``record_errors``.

@@ -12,6 +12,7 @@ when nobody is connected to the namespace yet.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 import logging
 import threading
@@ -34,6 +35,9 @@ _PATCHED = "_socketio_history_patched"
 # (see `_recovery.py`), kept on the server and its manager alike.
 _LOCK = "_socketio_history_lock"
 _RECOVERY = "_socketio_history_recovery"
+# Where a manager keeps, per (namespace, sid, room) of a room with history,
+# the room's last seq when the client joined: what a replay to it ends at.
+_JOINED = "_socketio_history_joined"
 # Guards installing the hook and attaching stores.
 _hook_lock = threading.Lock()
 
@@ -65,6 +69,7 @@ def _attach(server: Any, store: HistoryStore | None) -> HistoryStore:
         if store is None:
             store = server.__dict__.get(_STORE) or HistoryStore()
         server.__dict__[_STORE] = server.manager.__dict__[_STORE] = store
+        server.manager.__dict__.setdefault(_JOINED, {})
         return store
 
 
@@ -205,8 +210,53 @@ def _wrap_async_emit(original: Any) -> Any:
     return emit
 
 
+def _wrap_enter_room(original: Any) -> Any:
+    @functools.wraps(original)
+    def basic_enter_room(
+        self: Any, sid: Any, namespace: Any, room: Any, eio_sid: Any = None
+    ) -> Any:
+        store = self.__dict__.get(_STORE)
+        if store is None or not isinstance(room, str) or room == sid:
+            return original(self, sid, namespace, room, eio_sid=eio_sid)
+        lock = self.__dict__[_LOCK]
+        # A thread's emit records and delivers under the lock: joining under
+        # it too makes "recorded before the join" exact. (An event loop runs
+        # no emit in between.)
+        with lock if isinstance(lock, _THREAD_LOCK) else contextlib.nullcontext():
+            result = original(self, sid, namespace, room, eio_sid=eio_sid)
+            last = store._last_seq(room, namespace)
+            if last is not None:
+                self.__dict__[_JOINED][(namespace, sid, room)] = last
+        return result
+
+    basic_enter_room.__dict__[_PATCHED] = True
+    return basic_enter_room
+
+
+def _wrap_leave_room(original: Any) -> Any:
+    @functools.wraps(original)
+    def basic_leave_room(self: Any, sid: Any, namespace: Any, room: Any) -> Any:
+        joined = self.__dict__.get(_JOINED)
+        if joined:
+            joined.pop((namespace, sid, room), None)
+        return original(self, sid, namespace, room)
+
+    basic_leave_room.__dict__[_PATCHED] = True
+    return basic_leave_room
+
+
+def joined_at(server: Any, namespace: str, sid: str, room: str) -> int | None:
+    """The room's last seq when ``sid`` joined it (``None``: unknown)."""
+    joined: dict[Any, int] = server.manager.__dict__.get(_JOINED, {})
+    return joined.get((namespace, sid, room))
+
+
+_THREAD_LOCK = type(threading.RLock())
+
+
 def _hook_emit() -> None:
-    """Wrap ``Manager.emit`` and ``AsyncManager.emit`` once per process."""
+    """Wrap ``Manager.emit`` and ``AsyncManager.emit`` (and the managers'
+    room bookkeeping) once per process."""
     with _hook_lock:
         for cls, wrap in (
             (socketio.Manager, _wrap_sync_emit),
@@ -214,6 +264,10 @@ def _hook_emit() -> None:
         ):
             if not getattr(cls.emit, _PATCHED, False):
                 cls.emit = wrap(cls.emit)
+        base = socketio.base_manager.BaseManager
+        if not getattr(base.basic_enter_room, _PATCHED, False):
+            base.basic_enter_room = _wrap_enter_room(base.basic_enter_room)
+            base.basic_leave_room = _wrap_leave_room(base.basic_leave_room)
 
 
 def listen_to_the_queue(server: Any) -> None:

@@ -16,7 +16,7 @@ import socketio
 from socketio import packet
 
 from . import _recovery
-from ._hook import delivery_lock, history_property, listen_to_the_queue, store_of
+from ._hook import delivery_lock, history_property, joined_at, listen_to_the_queue, store_of
 from ._native import DEFAULT_MAX_ENTRIES
 from ._types import Entry, Page, Stats
 
@@ -178,7 +178,14 @@ def _replay_entries(
     eio_sid = self.manager.eio_sid_from_sid(sid, ns)
     member_of = [r for r in self.manager.get_rooms(sid, ns) if isinstance(r, str)]
     entries = store_of(self)._replay_entries(
-        room, limit, namespace, include_events, exclude_events, since_seq, [*member_of, sid]
+        room,
+        limit,
+        namespace,
+        include_events,
+        exclude_events,
+        since_seq,
+        [*member_of, sid],
+        joined_at(self, ns, sid, room) if isinstance(room, str) else None,
     )
     return eio_sid, entries
 
@@ -212,8 +219,11 @@ def replay_history(
     whatever the room's read cap); entries whose emit skipped the client are
     left out. Returns how many were sent (0 when ``sid`` is not connected).
 
-    The replay is exact at its boundary with live traffic: an emit made
-    while it runs reaches the client after the replayed entries, once."""
+    The replay is exact at its boundary with live traffic: it sends what was
+    recorded before the client joined the room (what came after reached it
+    live), and an emit made while it runs reaches the client after the
+    replayed entries, once. Call it right after ``enter_room``: an emit in
+    between reaches the client before the replay (still once)."""
     with delivery_lock(self):
         eio_sid, entries = _replay_entries(
             self, sid, room, limit, namespace, since_seq, include_events, exclude_events
