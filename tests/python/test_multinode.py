@@ -255,3 +255,40 @@ def test_a_failed_listener_start_changes_nothing_and_is_tried_again(redis_url):
         writer.emit("probe", "from another node", room="a")
         time.sleep(0.1)
     assert sio.get_history("a")[0]["data"] == "from another node"
+
+
+def test_recovery_replays_what_other_nodes_and_emitters_sent(redis_url):
+    """With a message queue, what a client missed from other nodes and
+    write-only emitters is buffered on its node like local emits (one offset
+    each), and the client recovers there."""
+    from jsclient import JsClient  # noqa: PLC0415
+    from realserver import running  # noqa: PLC0415
+
+    sio = socketio.Server(async_mode="threading", client_manager=socketio.RedisManager(redis_url))
+
+    @sio.on("join")
+    def join(sid, room):
+        sio.enter_room(sid, room)
+        return "joined"
+
+    sio.enable_connection_state_recovery()
+    sio.enable_history("lobby")  # starts this node's queue listener
+    writer = socketio.RedisManager(redis_url, write_only=True)
+    deadline = time.monotonic() + 15
+    while not sio.get_history("lobby") and time.monotonic() < deadline:
+        writer.emit("probe", 0, room="lobby")
+        time.sleep(0.1)
+    assert sio.get_history("lobby"), "the node never heard the queue"
+    with running(sio) as srv, JsClient() as c:
+        first = c.connect(srv.url, delay=800)
+        c.emit_with_ack("join", "lobby")
+        start = c.drop()
+        writer.emit("chat", "from an emitter", room="lobby")
+        writer.emit("chat", "to another room", room="elsewhere")
+        sio.emit("chat", "from this node", to="lobby")
+        back = c.wait_connect(start)
+        assert back["recovered"] is True and back["id"] == first["id"]
+        got = c.events(start)
+        assert sorted(args[0] for _, args in got) == ["from an emitter", "from this node"]
+        seqs = [int(args[-1].rsplit("-", 1)[1]) for _, args in got]
+        assert seqs == sorted(set(seqs)), "one offset each, in order"

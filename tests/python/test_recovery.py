@@ -317,3 +317,124 @@ def test_bad_settings_are_refused_and_change_nothing(duration, max_bytes, error)
     assert "_socketio_history_recovery" not in sio.__dict__
     with pytest.raises(TypeError, match="sid"):
         sio.is_recovered(5)
+
+
+def test_always_connect_and_a_namespace_class_recover(kind):
+    seen = []
+    base = socketio.Namespace if kind == "threading" else socketio.AsyncNamespace
+
+    class Lobby(base):
+        def on_connect(self, sid, environ):  # the legacy two-argument form
+            seen.append(sid)
+
+        def on_join(self, sid, room):
+            self.enter_room(sid, room)
+            return "joined"
+
+    if kind == "asyncio":
+
+        class Lobby(base):  # noqa: F811
+            async def on_connect(self, sid, environ):
+                seen.append(sid)
+
+            async def on_join(self, sid, room):
+                await self.enter_room(sid, room)
+                return "joined"
+
+    sio = make_server(kind, always_connect=True)
+    sio.register_namespace(Lobby("/"))
+    with running(sio) as srv, JsClient() as c:
+        srv.do("enable_connection_state_recovery")
+        first = c.connect(srv.url, delay=600)
+        assert first["pid"]
+        assert c.emit_with_ack("join", "lobby") == ["joined"]
+        start = c.drop()
+        srv.do("emit", "chat", "missed", to="lobby")
+        back = c.wait_connect(start)
+        assert back["recovered"] is True and back["id"] == first["id"]
+        assert without_offsets(c.events(start)) == [("chat", ["missed"])]
+        assert seen == [first["id"], first["id"]]
+
+
+def test_a_refusing_connect_handler_discards_the_session(kind):
+    refuse = []
+    sio = make_server(kind)
+    if kind == "threading":
+
+        @sio.event
+        def connect(sid, environ):
+            return not refuse
+    else:
+
+        @sio.event
+        async def connect(sid, environ):
+            return not refuse
+
+    with running(sio) as srv, JsClient() as c:
+        srv.do("enable_connection_state_recovery")
+        first = c.connect(srv.url, delay=600)
+        refuse.append(True)
+        start = c.drop()
+        c.wait_for(lambda r: r["ev"] in ("connect_error", "disconnect"), start=start + 1)
+        assert not srv.sio.manager.is_connected(first["id"], "/")
+        rec = srv.sio.__dict__["_socketio_history_recovery"]
+        assert rec.sessions == {} and (("/", first["id"]) not in rec.live)
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+def test_random_emits_drops_and_reconnects(kind, seed):
+    """Several clients in several rooms; random emits (to rooms, to sids,
+    broadcasts, skipping clients) while random clients drop and come back.
+    Each ends with exactly the events addressed to it, once, in order."""
+    import random  # noqa: PLC0415
+
+    rnd = random.Random(seed)
+    rooms = ["a", "b", "c"]
+    sio = make_server(kind)
+    with running(sio) as srv:
+        srv.do("enable_connection_state_recovery")
+        clients = [JsClient() for _ in range(3)]
+        try:
+            member = []
+            for c in clients:
+                mine = rnd.sample(rooms, 2)
+                info = c.connect(srv.url, transports=[rnd.choice(TRANSPORTS)], delay=150)
+                for room in mine:
+                    c.emit_with_ack("join", room)
+                member.append({"sid": info["id"], "rooms": set(mine)})
+            expected = [[] for _ in clients]
+            for step in range(60):
+                op = rnd.random()
+                if op < 0.15:
+                    clients[rnd.randrange(len(clients))].send("drop")
+                    continue
+                kwargs = {}
+                skip = None
+                if op < 0.5:
+                    kwargs["to"] = rnd.choice(rooms)
+                elif op < 0.7:
+                    kwargs["to"] = member[rnd.randrange(len(member))]["sid"]
+                if rnd.random() < 0.2:
+                    skip = member[rnd.randrange(len(member))]["sid"]
+                    kwargs["skip_sid"] = skip
+                srv.do("emit", "e", {"step": step}, **kwargs)
+                for i, m in enumerate(member):
+                    to = kwargs.get("to")
+                    addressed = to is None or to in m["rooms"] or to == m["sid"]
+                    if addressed and skip != m["sid"]:
+                        expected[i].append(step)
+                time.sleep(rnd.random() * 0.02)
+            for i, c in enumerate(clients):
+                deadline = time.monotonic() + 10
+                while True:
+                    got = [args[0]["step"] for name, args in c.events() if name == "e"]
+                    if len(got) >= len(expected[i]) or time.monotonic() > deadline:
+                        break
+                    time.sleep(0.05)
+                assert got == expected[i], (i, got, expected[i])
+                connects = [r for r in c.reports if r["ev"] == "connect"]
+                assert all(r["id"] == member[i]["sid"] for r in connects)
+                assert all(r["recovered"] for r in connects[1:])
+        finally:
+            for c in clients:
+                c.close()
