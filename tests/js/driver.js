@@ -66,7 +66,12 @@ const commands = {
     });
   },
   drop() {
-    socket.io.engine.close();
+    // Only a connected socket: a drop during the reconnection would land
+    // between a replay and its CONNECT reply, and socket.io-client keeps the
+    // events it buffered there across the drop (it would then dispatch the
+    // replay twice).
+    if (socket.connected) socket.io.engine.close();
+    else report({ ev: "drop_skipped" });
   },
   disconnect() {
     socket.disconnect();

@@ -33,7 +33,9 @@ async def aiohttp_server(sio: socketio.AsyncServer):
 
     app = web.Application()
     sio.attach(app)
-    runner = web.AppRunner(app, handle_signals=False)
+    # A handler still waiting for a client that is gone must not hold the
+    # shutdown for a minute (what is left is cancelled).
+    runner = web.AppRunner(app, handle_signals=False, shutdown_timeout=2.0)
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", 0)
     await site.start()

@@ -333,7 +333,7 @@ def test_always_connect_and_a_namespace_class_recover(kind):
 
     if kind == "asyncio":
 
-        class Lobby(base):  # noqa: F811
+        class Lobby(base):
             async def on_connect(self, sid, environ):
                 seen.append(sid)
 
@@ -381,6 +381,35 @@ def test_a_refusing_connect_handler_discards_the_session(kind):
         assert rec.sessions == {} and (("/", first["id"]) not in rec.live)
 
 
+def random_emit(rnd, rooms, member, step):
+    """A random emit's kwargs, and who it addresses (indexes of ``member``)."""
+    kwargs = {}
+    op = rnd.random()
+    if op < 0.4:
+        kwargs["to"] = rnd.choice(rooms)
+    elif op < 0.65:
+        kwargs["to"] = rnd.choice(member)["sid"]
+    if rnd.random() < 0.2:
+        kwargs["skip_sid"] = rnd.choice(member)["sid"]
+    to, skip = kwargs.get("to"), kwargs.get("skip_sid")
+    addressed = [
+        i
+        for i, m in enumerate(member)
+        if (to is None or to in m["rooms"] or to == m["sid"]) and skip != m["sid"]
+    ]
+    return kwargs, addressed
+
+
+def received_steps(c, want, timeout=10.0):
+    """The steps of the ``e`` events a client received, once ``want`` came."""
+    deadline = time.monotonic() + timeout
+    while True:
+        got = [args[0]["step"] for name, args in c.events() if name == "e"]
+        if len(got) >= want or time.monotonic() > deadline:
+            return got
+        time.sleep(0.05)
+
+
 @pytest.mark.parametrize("seed", [1, 2])
 def test_random_emits_drops_and_reconnects(kind, seed):
     """Several clients in several rooms; random emits (to rooms, to sids,
@@ -404,34 +433,17 @@ def test_random_emits_drops_and_reconnects(kind, seed):
                 member.append({"sid": info["id"], "rooms": set(mine)})
             expected = [[] for _ in clients]
             for step in range(60):
-                op = rnd.random()
-                if op < 0.15:
-                    clients[rnd.randrange(len(clients))].send("drop")
+                if rnd.random() < 0.15:
+                    rnd.choice(clients).send("drop")
                     continue
-                kwargs = {}
-                skip = None
-                if op < 0.5:
-                    kwargs["to"] = rnd.choice(rooms)
-                elif op < 0.7:
-                    kwargs["to"] = member[rnd.randrange(len(member))]["sid"]
-                if rnd.random() < 0.2:
-                    skip = member[rnd.randrange(len(member))]["sid"]
-                    kwargs["skip_sid"] = skip
+                kwargs, addressed = random_emit(rnd, rooms, member, step)
                 srv.do("emit", "e", {"step": step}, **kwargs)
-                for i, m in enumerate(member):
-                    to = kwargs.get("to")
-                    addressed = to is None or to in m["rooms"] or to == m["sid"]
-                    if addressed and skip != m["sid"]:
-                        expected[i].append(step)
+                for i in addressed:
+                    expected[i].append(step)
                 time.sleep(rnd.random() * 0.02)
             for i, c in enumerate(clients):
-                deadline = time.monotonic() + 10
-                while True:
-                    got = [args[0]["step"] for name, args in c.events() if name == "e"]
-                    if len(got) >= len(expected[i]) or time.monotonic() > deadline:
-                        break
-                    time.sleep(0.05)
-                assert got == expected[i], (i, got, expected[i])
+                got = received_steps(c, len(expected[i]))
+                assert got == expected[i], f"{i} {got} {expected[i]}"
                 connects = [r for r in c.reports if r["ev"] == "connect"]
                 assert all(r["id"] == member[i]["sid"] for r in connects)
                 assert all(r["recovered"] for r in connects[1:])
