@@ -8,6 +8,11 @@
    10,000-entry room, vs the reference.
 3. Redis: the same record and fetch through redis-py against a real
    redis-server on loopback (RPUSH+LTRIM, LRANGE).
+5. Recovery: the same emit with connection state recovery on vs off (both
+   with history on the room; sending is stubbed at Engine.IO, so the hooks
+   around it run), and the time to restore a session that missed 1,000
+   events (the core's resume, rejoining, 1,001 packets built and handed to
+   Engine.IO), against emitting those 1,000 events.
 4. Memory: bytes per retained entry for 1,000,000 entries (100-byte payload,
    10 event names, 1,000 rooms), from RSS for this project and tracemalloc
    for the reference, each in a fresh process.
@@ -138,6 +143,74 @@ def bench_emit():
         "naive deque of references": emit_loop(server_with(recording_manager(naive))),
     }
     return interleaved(variants, 2_000 if QUICK else 20_000, 3 if QUICK else 9)
+
+
+# ---- 5. connection state recovery ------------------------------------
+
+
+def stubbed_server(recovery):
+    """A history server with 10 clients in the room whose packets go
+    nowhere at Engine.IO (so the recovery hooks on the send path run)."""
+    sio = socketio.Server()
+    sio.eio.send_packet = lambda eio_sid, pkt: None
+    sio.eio.send = lambda eio_sid, data: None
+    sio.enable_history(ROOM)
+    if recovery:
+        sio.enable_connection_state_recovery()
+    rec = sio.__dict__.get("_socketio_history_recovery")
+    for i in range(10):
+        sid = sio.manager.connect(f"eio{i}", "/")
+        sio.manager.enter_room(sid, "/", ROOM)
+        if rec is not None:
+            rec.connected("/", sid, f"eio{i}")
+    return sio
+
+
+def bench_recovery():
+    from socketio_history import _recovery_hooks  # noqa: PLC0415
+
+    emits = interleaved(
+        {
+            "recovery off": emit_loop(stubbed_server(False)),
+            "recovery on": emit_loop(stubbed_server(True)),
+        },
+        2_000 if QUICK else 20_000,
+        3 if QUICK else 9,
+    )
+    missed = 1_000
+    sio = stubbed_server(True)
+    rec = sio.__dict__["_socketio_history_recovery"]
+    sid = sio.manager.sid_from_eio_sid("eio0", "/")
+    pid = rec.live[("/", sid)].pid
+    eio = iter(range(10**9))
+
+    def drop_and_miss():
+        """Drop the client (its session is kept), then emit what it misses."""
+        old = sio.manager.eio_sid_from_sid(sid, "/")
+        with rec.lock:
+            rec.save(sio, old, "/", sid)
+        sio.manager.disconnect(sid, "/")
+        rec.forget("/", sid, old)
+        for _ in range(missed):
+            sio.emit("chat", PAYLOAD, to=ROOM)
+
+    samples, emit_samples = [], []
+    for _ in range(3 if QUICK else 15):
+        t = time.perf_counter_ns()
+        drop_and_miss()
+        emit_samples.append((time.perf_counter_ns() - t) / missed)
+        t = time.perf_counter_ns()
+        ok = _recovery_hooks._restore_sync(sio, rec, f"new{next(eio)}", "/", pid, None, None)
+        samples.append(time.perf_counter_ns() - t)
+        assert ok, "the session was restored"
+    restore = statistics.median(samples)
+    return {
+        "emit": emits,
+        "restore_1000_ns": restore,
+        "restore_mad_ns": statistics.median(abs(x - restore) for x in samples),
+        "emit_per_event_ns": statistics.median(emit_samples),
+        "missed": missed,
+    }
 
 
 # ---- 2. fetch -----------------------------------------------------------
@@ -352,6 +425,8 @@ def main():
     results["fetch"] = bench_fetch(sio, ref)
     print("redis ...", flush=True)
     results["redis"] = bench_redis(sio, ref)
+    print("recovery ...", flush=True)
+    results["recovery"] = bench_recovery()
     print("memory ...", flush=True)
     results["memory"] = bench_memory()
     OUT.parent.mkdir(parents=True, exist_ok=True)
