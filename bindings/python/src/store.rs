@@ -612,8 +612,9 @@ impl HistoryStore {
     /// tuples in order, or the reason (a str) it cannot be resumed whole.
     /// ``sent`` are the offsets of the events sent to it most recently,
     /// every one after ``sent_base`` (an offset; ``None``: since it
-    /// connected); ``offset`` is the client's (anything: it is checked here).
-    #[pyo3(signature = (namespace, epoch, connect_seq, sent, sent_base, disconnect_seq, offset, member_of))]
+    /// connected) unless ``window_full`` (older ones were forgotten);
+    /// ``offset`` is the client's (anything: it is checked here).
+    #[pyo3(signature = (namespace, epoch, connect_seq, sent, sent_base, window_full, disconnect_seq, offset, member_of))]
     #[allow(clippy::too_many_arguments)]
     fn _resume<'py>(
         &self,
@@ -623,6 +624,7 @@ impl HistoryStore {
         connect_seq: u64,
         sent: Vec<String>,
         sent_base: Option<&str>,
+        window_full: bool,
         disconnect_seq: u64,
         offset: Option<&Bound<'py, PyAny>>,
         member_of: Vec<String>,
@@ -633,11 +635,17 @@ impl HistoryStore {
             return reason(core::NotResumable::OtherLifetime);
         };
         let seq_of = |text: &str| core::Offset::parse(text).map(|o| o.seq());
+        let sent: Vec<u64> = sent.iter().filter_map(|t| seq_of(t)).collect();
+        let mut sent_base = sent_base.and_then(seq_of).unwrap_or(connect_seq);
+        if window_full {
+            // What came before the window's oldest was forgotten.
+            sent_base = sent_base.max(sent.first().map_or(0, |s| s.saturating_sub(1)));
+        }
         let point = core::ResumePoint {
             epoch,
             connect_seq,
-            sent: sent.iter().filter_map(|t| seq_of(t)).collect(),
-            sent_base: sent_base.and_then(seq_of).unwrap_or(connect_seq),
+            sent,
+            sent_base,
             disconnect_seq,
         };
         // A client's offset that is no str is as good as a malformed one.

@@ -157,7 +157,7 @@ def _wrap_sync_emit(original: Any) -> Any:
                 )
             finally:
                 if rec is not None:
-                    rec.current = None
+                    rec.sending = None
 
     emit.__dict__[_PATCHED] = True
     return emit
@@ -204,7 +204,7 @@ def _wrap_async_emit(original: Any) -> Any:
                 )
             finally:
                 if rec is not None:
-                    rec.current = None
+                    rec.sending = None
 
     emit.__dict__[_PATCHED] = True
     return emit

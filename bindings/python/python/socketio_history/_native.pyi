@@ -103,6 +103,7 @@ class HistoryStore:
         connect_seq: int,
         sent: list[str],
         sent_base: str | None,
+        window_full: bool,
         disconnect_seq: int,
         offset: Any,
         member_of: list[str],

@@ -76,22 +76,6 @@ class _Live:
     connect_seq: int
 
 
-class _Sent:
-    """The offsets of the events sent to one socket lately: every one after
-    ``base`` (an offset; ``None``: since the socket connected)."""
-
-    __slots__ = ("base", "offsets")
-
-    def __init__(self, offsets: list[str] | None = None, base: str | None = None) -> None:
-        self.offsets: deque[str] = deque(offsets or (), maxlen=SENT_WINDOW)
-        self.base = base
-
-    def add(self, offset: str) -> None:
-        if len(self.offsets) == SENT_WINDOW:
-            self.base = self.offsets[0]
-        self.offsets.append(offset)
-
-
 @dataclass
 class _Session:
     """A dropped connection, kept for ``max_disconnection_duration``."""
@@ -104,6 +88,7 @@ class _Session:
     connect_seq: int
     sent: list[str]
     sent_base: str | None
+    window_full: bool
     disconnect_seq: int
     expires: float
     cost: int
@@ -196,10 +181,16 @@ class Recovery:
         self.session_bytes = 0
         self.live: dict[tuple[str, str], _Live] = {}
         self.by_pid: dict[tuple[str, str], str] = {}
-        self.sent: dict[tuple[str, str], _Sent] = {}
+        # Per namespace and Engine.IO socket: the offsets of the events sent
+        # to it lately (at most SENT_WINDOW), and for a restored socket the
+        # offset it came back with (it has everything up to it).
+        self.sent: dict[str, dict[str, deque[str]]] = {}
+        self.bases: dict[tuple[str, str], str] = {}
         self.recovered: set[tuple[str, str]] = set()
-        # (namespace, offset) of the logged emit being delivered now.
-        self.current: tuple[str, str] | None = None
+        # The logged emit being delivered now: its namespace's sent map and
+        # its offset (read by the _send_eio_packet hook for each client).
+        self.sending: dict[str, deque[str]] | None = None
+        self.offset: str | None = None
 
     # ---- the log -------------------------------------------------------
 
@@ -223,6 +214,7 @@ class Recovery:
         self.live.clear()
         self.by_pid.clear()
         self.sent.clear()
+        self.bases.clear()
         self.recovered.clear()
 
     def record(self, namespace: str, target: Any, event: Any, data: Any, skip_sid: Any) -> Any:
@@ -235,18 +227,21 @@ class Recovery:
             _record_failed(e, event, target, namespace)
             offset = None
         if offset is None:
-            self.current = None
+            self.sending = None
             return data
-        self.current = (namespace, offset)
+        self.sending = self.sent.setdefault(namespace, {})
+        self.offset = offset
         return _with_offset(data, offset)
 
     def note_sent(self, eio_sid: str) -> None:
-        if self.current is not None:
-            ns, offset = self.current
-            sent = self.sent.get((ns, eio_sid))
+        """The logged emit being delivered went to ``eio_sid``. (The send
+        hook does the same inline: it runs once per client of every emit.)"""
+        sending = self.sending
+        if sending is not None:
+            sent = sending.get(eio_sid)
             if sent is None:
-                sent = self.sent[(ns, eio_sid)] = _Sent()
-            sent.add(offset)
+                sent = sending[eio_sid] = deque(maxlen=SENT_WINDOW)
+            sent.append(self.offset)  # type: ignore[arg-type]
 
     # ---- connections ---------------------------------------------------
 
@@ -261,7 +256,8 @@ class Recovery:
         return pid
 
     def forget(self, namespace: str, sid: str | None, eio_sid: str) -> None:
-        self.sent.pop((namespace, eio_sid), None)
+        self.sent.get(namespace, {}).pop(eio_sid, None)
+        self.bases.pop((namespace, eio_sid), None)
         if sid is None:
             return
         live = self.live.pop((namespace, sid), None)
@@ -282,7 +278,7 @@ class Recovery:
         if sid not in rooms:
             rooms.append(sid)
         user_session = (_eio_session(server, eio_sid) or {}).get(namespace)
-        sent = self.sent.get((namespace, eio_sid)) or _Sent()
+        sent = self.sent.get(namespace, {}).get(eio_sid) or deque()
         session = _Session(
             sid=sid,
             pid=live.pid,
@@ -290,8 +286,9 @@ class Recovery:
             user_session=user_session,
             epoch=live.epoch,
             connect_seq=live.connect_seq,
-            sent=list(sent.offsets),
-            sent_base=sent.base,
+            sent=list(sent),
+            sent_base=self.bases.get((namespace, eio_sid)),
+            window_full=len(sent) == SENT_WINDOW,
             disconnect_seq=position[1],
             expires=time.monotonic() + self.duration,
             cost=_cost(rooms) + _cost(user_session) + 256,
@@ -344,6 +341,7 @@ class Recovery:
             session.connect_seq,
             session.sent,
             session.sent_base,
+            session.window_full,
             session.disconnect_seq,
             offset,
             session.rooms,
@@ -361,7 +359,10 @@ class Recovery:
         self.live[(namespace, session.sid)] = _Live(session.pid, session.epoch, session.connect_seq)
         self.by_pid[(namespace, session.pid)] = session.sid
         base = offset if isinstance(offset, str) else session.sent_base
-        self.sent[(namespace, eio_sid)] = _Sent([off for _, _, off in missed], base)
+        if base is not None:
+            self.bases[(namespace, eio_sid)] = base
+        window: deque[str] = deque((off for _, _, off in missed), SENT_WINDOW)
+        self.sent.setdefault(namespace, {})[eio_sid] = window
         self.recovered.add((namespace, session.sid))
 
 

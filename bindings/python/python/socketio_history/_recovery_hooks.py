@@ -6,6 +6,7 @@ and the restore itself. See ``_recovery.py`` for the state they keep.
 from __future__ import annotations
 
 import functools
+from collections import deque
 from typing import Any
 
 from socketio import exceptions, packet
@@ -13,6 +14,7 @@ from socketio import exceptions, packet
 from ._hook import _RECOVERY
 from ._recovery import (
     _TRANSPORT_LOST,
+    SENT_WINDOW,
     Recovery,
     _eio_session,
     _Session,
@@ -187,9 +189,13 @@ def _patch_sync_connect(cls: Any) -> None:
 
     @functools.wraps(send_eio_packet)
     def _send_eio_packet(self: Any, eio_sid: str, eio_pkt: Any) -> Any:
+        # Once per client of every emit: rec.note_sent, inlined.
         rec = self.__dict__.get(_RECOVERY)
-        if rec is not None:
-            rec.note_sent(eio_sid)
+        if rec is not None and (sending := rec.sending) is not None:
+            sent = sending.get(eio_sid)
+            if sent is None:
+                sent = sending[eio_sid] = deque(maxlen=SENT_WINDOW)
+            sent.append(rec.offset)
         return send_eio_packet(self, eio_sid, eio_pkt)
 
     _install(cls, _handle_connect, _send_packet, _send_eio_packet)
@@ -352,8 +358,11 @@ def _patch_async_connect(cls: Any) -> None:
     @functools.wraps(send_eio_packet)
     async def _send_eio_packet(self: Any, eio_sid: str, eio_pkt: Any) -> Any:
         rec = self.__dict__.get(_RECOVERY)
-        if rec is not None:
-            rec.note_sent(eio_sid)
+        if rec is not None and (sending := rec.sending) is not None:
+            sent = sending.get(eio_sid)
+            if sent is None:
+                sent = sending[eio_sid] = deque(maxlen=SENT_WINDOW)
+            sent.append(rec.offset)
         return await send_eio_packet(self, eio_sid, eio_pkt)
 
     _install(cls, _handle_connect, _send_packet, _send_eio_packet)

@@ -236,7 +236,7 @@ def replay_history(
                 rec.note_sent(eio_sid)
             self._send_packet(eio_sid, pkt)
         if rec is not None:
-            rec.current = None
+            rec.sending = None
     return len(entries)
 
 
@@ -318,7 +318,7 @@ async def replay_history_async(
                 rec.note_sent(eio_sid)
             await self._send_packet(eio_sid, pkt)
         if rec is not None:
-            rec.current = None
+            rec.sending = None
     return len(entries)
 
 
