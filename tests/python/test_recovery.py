@@ -450,3 +450,35 @@ def test_random_emits_drops_and_reconnects(kind, seed):
         finally:
             for c in clients:
                 c.close()
+
+
+def test_the_user_session_comes_back(kind):
+    sio = make_server(kind)
+    if kind == "threading":
+
+        @sio.on("remember")
+        def remember(sid, value):
+            sio.save_session(sid, {"value": value})
+            return "ok"
+
+        @sio.on("recall")
+        def recall(sid):
+            return sio.get_session(sid).get("value")
+    else:
+
+        @sio.on("remember")
+        async def remember(sid, value):
+            await sio.save_session(sid, {"value": value})
+            return "ok"
+
+        @sio.on("recall")
+        async def recall(sid):
+            return (await sio.get_session(sid)).get("value")
+
+    with running(sio) as srv, JsClient() as c:
+        srv.do("enable_connection_state_recovery")
+        first = c.connect(srv.url, delay=300)
+        assert c.emit_with_ack("remember", "alice") == ["ok"]
+        back = c.wait_connect(c.drop())
+        assert back["recovered"] is True and back["id"] == first["id"]
+        assert c.emit_with_ack("recall") == ["alice"]

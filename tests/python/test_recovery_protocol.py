@@ -165,3 +165,22 @@ def test_sessions_are_bounded_in_number(srv):
     conn = Polling(srv.url)
     _, reply = conn.connect({"pid": pids[-1]})
     assert reply["pid"] == pids[-1]
+
+
+def test_sessions_are_bounded_in_bytes(srv):
+    @srv.sio.on("remember")
+    def remember(sid, blob):
+        srv.sio.save_session(sid, {"blob": blob})
+        return "ok"
+
+    rec = srv.sio.__dict__["_socketio_history_recovery"]
+    rec.max_session_bytes = 5_000
+    for _ in range(10):
+        conn = Polling(srv.url)
+        conn.connect()
+        conn.post("421" + json.dumps(["remember", "x" * 1_000]))
+        assert conn.get() == ['431["ok"]']
+        conn.post("1")
+    assert 1 <= len(rec.sessions) <= 4
+    assert rec.session_bytes <= 5_000
+    assert all(s.user_session == {"blob": "x" * 1_000} for s in rec.sessions.values())
