@@ -149,9 +149,17 @@ impl HistoryStore {
     ) -> Option<Offset> {
         // The epoch is read under the same lock that assigns the seq.
         let mut epoch = None;
-        let outcome = self.record_key_with(namespace, Key::Log, event, payload, delivery, |r| {
-            epoch = Some(r.epoch());
-        });
+        let outcome = self.record_key(
+            namespace,
+            Key::Log,
+            event,
+            payload,
+            Some(delivery),
+            None,
+            |r| {
+                epoch = Some(r.epoch());
+            },
+        );
         match (outcome, epoch) {
             (RecordOutcome::Recorded(seq), Some(epoch)) => Some(Offset { epoch, seq }),
             _ => None,

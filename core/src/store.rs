@@ -294,7 +294,15 @@ impl HistoryStore {
         event: &str,
         payload: Payload,
     ) -> RecordOutcome {
-        self.record_key(namespace, Key::Room(room), event, payload, None, None)
+        self.record_key(
+            namespace,
+            Key::Room(room),
+            event,
+            payload,
+            None,
+            None,
+            |_| {},
+        )
     }
 
     /// Record one emit with who it was addressed to (see [`Delivery`]):
@@ -314,6 +322,7 @@ impl HistoryStore {
             payload,
             Some(delivery),
             None,
+            |_| {},
         )
     }
 
@@ -340,44 +349,14 @@ impl HistoryStore {
             payload,
             None,
             Some(timestamp),
+            |_| {},
         ))
     }
 
-    pub(crate) fn record_key(
-        &self,
-        namespace: &str,
-        key: Key<'_>,
-        event: &str,
-        payload: Payload,
-        delivery: Option<Delivery>,
-        timestamp: Option<f64>,
-    ) -> RecordOutcome {
-        self.record_inner(namespace, key, event, payload, delivery, timestamp, |_| {})
-    }
-
-    /// Record into a log, letting `inspect` see the room under the same lock.
-    pub(crate) fn record_key_with(
-        &self,
-        namespace: &str,
-        key: Key<'_>,
-        event: &str,
-        payload: Payload,
-        delivery: Delivery,
-        inspect: impl FnOnce(&Room),
-    ) -> RecordOutcome {
-        self.record_inner(
-            namespace,
-            key,
-            event,
-            payload,
-            Some(delivery),
-            None,
-            inspect,
-        )
-    }
-
+    /// Record into a room or log; `inspect` sees the room under the same
+    /// lock, after the record.
     #[allow(clippy::too_many_arguments)]
-    fn record_inner(
+    pub(crate) fn record_key(
         &self,
         namespace: &str,
         key: Key<'_>,
