@@ -195,14 +195,18 @@ def bench_recovery():
             sio.emit("chat", PAYLOAD, to=ROOM)
 
     samples, emit_samples = [], []
+    offset = None  # the client's: the last event it received
     for _ in range(3 if QUICK else 15):
         t = time.perf_counter_ns()
         drop_and_miss()
         emit_samples.append((time.perf_counter_ns() - t) / missed)
+        new = f"new{next(eio)}"
         t = time.perf_counter_ns()
-        ok = _recovery_hooks._restore_sync(sio, rec, f"new{next(eio)}", "/", pid, None, None)
+        ok = _recovery_hooks._restore_sync(sio, rec, new, "/", pid, offset, None)
         samples.append(time.perf_counter_ns() - t)
         assert ok, "the session was restored"
+        offset = rec.sent["/"][new][-1]
+        assert len(rec.sent["/"][new]) == min(missed, 128), "it missed exactly these"
     restore = statistics.median(samples)
     return {
         "emit": emits,
