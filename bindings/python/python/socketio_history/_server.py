@@ -15,7 +15,7 @@ from typing import Any, Concatenate, ParamSpec, TypeVar
 import socketio
 from socketio import packet
 
-from . import _recovery
+from . import _client, _recovery
 from ._hook import delivery_lock, history_property, joined_at, listen_to_the_queue, store_of
 from ._native import DEFAULT_MAX_ENTRIES
 from ._types import Entry, Page, Stats
@@ -350,8 +350,9 @@ _ASYNC: dict[str, Callable[..., Any]] = {
 
 
 def install() -> None:
-    """Add the history methods to ``socketio.Server`` and ``socketio.AsyncServer``.
-    Calling it again changes nothing.
+    """Add the history methods to ``socketio.Server`` and ``socketio.AsyncServer``,
+    and the client side of connection state recovery to ``socketio.Client``
+    and ``socketio.AsyncClient``. Calling it again changes nothing.
 
     The managers' ``emit`` is hooked only when a server first uses history:
     a process that never does (the start-up hook imports this package into
@@ -360,3 +361,4 @@ def install() -> None:
         for name, fn in methods.items():
             setattr(cls, name, fn)
         cls.history = history_property
+    _client.install()

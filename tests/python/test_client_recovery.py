@@ -1,0 +1,147 @@
+"""python-socketio's own clients speak connection state recovery too (SPEC
+section 5, "Python clients"): against this package's server (threading and
+asyncio) the trailing offset never reaches a handler, and a client whose
+websocket drops comes back with its sid and what it missed."""
+
+import asyncio
+import threading
+import time
+
+import pytest
+import socketio
+from realserver import running, wsgi_server
+
+
+class Recorder:
+    """Everything a client's handlers saw, in order (thread-safe)."""
+
+    def __init__(self):
+        self.seen = []
+        self.cond = threading.Condition()
+
+    def add(self, item):
+        with self.cond:
+            self.seen.append(item)
+            self.cond.notify_all()
+
+    def wait(self, pred, timeout=10.0):
+        with self.cond:
+            assert self.cond.wait_for(lambda: pred(self.seen), timeout), self.seen
+            return list(self.seen)
+
+
+def recovering_server(kind):
+    if kind == "threading":
+        sio = socketio.Server(async_mode="threading")
+
+        @sio.on("join")
+        def join(sid, room):
+            sio.enter_room(sid, room)
+            return "joined"
+    else:
+        sio = socketio.AsyncServer(async_mode="aiohttp")
+
+        @sio.on("join")
+        async def join(sid, room):
+            await sio.enter_room(sid, room)
+            return "joined"
+
+    return sio
+
+
+def client_with(rec):
+    c = socketio.Client(reconnection_delay=0.3, reconnection_delay_max=0.3, randomization_factor=0)
+
+    @c.on("*")
+    def any_event(event, *args):
+        rec.add((event, args))
+
+    @c.on("named")
+    def named(a, b):  # fixed parameters: an extra argument would break it
+        rec.add(("named", (a, b)))
+
+    @c.event
+    def connect():
+        rec.add(("connect", c.get_sid(), c.is_recovered()))
+
+    return c
+
+
+@pytest.mark.parametrize("kind", ["threading", "asyncio"])
+def test_a_python_client_recovers_and_never_sees_offsets(kind):
+    rec = Recorder()
+    sio = recovering_server(kind)
+    with running(sio) as srv:
+        srv.do("enable_connection_state_recovery")
+        c = client_with(rec)
+        c.connect(srv.url, transports=["websocket"])
+        try:
+            sid = c.get_sid()
+            assert c.call("join", "lobby") == "joined"
+            srv.do("emit", "chat", "hello", to="lobby")
+            srv.do("emit", "named", ("x", "last is a str"), to="lobby")
+            rec.wait(lambda s: ("named", ("x", "last is a str")) in s)
+            c.eio.ws.close()  # the connection dies under the client
+            time.sleep(0.1)
+            srv.do("emit", "chat", "missed", to="lobby")
+            srv.do("emit", "chat", "not for it", to="elsewhere")
+            seen = rec.wait(lambda s: ("connect", sid, True) in s and ("chat", ("missed",)) in s)
+            assert c.get_sid() == sid and c.is_recovered()
+            events = [e for e in seen if e[0] != "connect"]
+            assert events == [
+                ("chat", ("hello",)),
+                ("named", ("x", "last is a str")),
+                ("chat", ("missed",)),
+            ]
+            assert c.call("join", "lobby") == "joined", "acks carry no offset"
+        finally:
+            c.disconnect()
+
+
+def test_against_a_server_without_recovery_nothing_is_stripped():
+    rec = Recorder()
+    sio = socketio.Server(async_mode="threading")
+    with wsgi_server(sio) as url:
+        c = client_with(rec)
+        c.connect(url, transports=["websocket"])
+        try:
+            sio.emit("chat", ("a", "looks like an offset"))
+            rec.wait(lambda s: any(e[0] == "chat" for e in s))
+            assert ("chat", ("a", "looks like an offset")) in rec.seen
+            assert c.is_recovered() is False
+        finally:
+            c.disconnect()
+
+
+def test_an_async_client_recovers():
+    async def scenario():
+        sio = recovering_server("asyncio")
+        await sio.enable_connection_state_recovery()
+        from realserver import aiohttp_server  # noqa: PLC0415
+
+        got = []
+        async with aiohttp_server(sio) as url:
+            c = socketio.AsyncClient(
+                reconnection_delay=0.3, reconnection_delay_max=0.3, randomization_factor=0
+            )
+
+            @c.on("*")
+            async def any_event(event, *args):
+                got.append((event, args))
+
+            await c.connect(url, transports=["websocket"], auth={"token": "t"})
+            sid = c.get_sid()
+            assert await c.call("join", "lobby") == "joined"
+            await sio.emit("chat", "hello", to="lobby")
+            await c.eio.ws.close()  # the connection dies under the client
+            await asyncio.sleep(0.1)
+            await sio.emit("chat", "missed", to="lobby")
+            for _ in range(100):
+                if ("chat", ("missed",)) in got and c.is_recovered():
+                    break
+                await asyncio.sleep(0.05)
+            assert c.get_sid() == sid and c.is_recovered()
+            assert got == [("chat", ("hello",)), ("chat", ("missed",))]
+            await c.disconnect()
+
+    asyncio.run(scenario())
