@@ -1,6 +1,7 @@
-"""The official Socket.IO client (socket.io-client from npm, pinned by
-package-lock.json) under Node, driven from Python through tests/js/driver.js:
-one JSON command per line in, one JSON report per line out."""
+"""The official Socket.IO client and server (socket.io-client and socket.io
+from npm, pinned by package-lock.json) under Node, driven from Python
+through tests/js/driver.js and tests/js/server.js: one JSON command per line
+in, one JSON report per line out."""
 
 import base64
 import json
@@ -14,6 +15,7 @@ from conftest import skip_or_fail
 
 ROOT = Path(__file__).resolve().parents[2]
 DRIVER = ROOT / "tests" / "js" / "driver.js"
+SERVER = ROOT / "tests" / "js" / "server.js"
 
 
 def _decode(value):
@@ -26,18 +28,22 @@ def _decode(value):
     return value
 
 
-class JsClient:
-    """One socket.io-client socket in a Node process. Every report is kept
-    in ``reports`` (in arrival order); ``events()`` lists the events."""
+class _Node:
+    """A Node process speaking JSON lines; every report is kept in
+    ``reports``, in arrival order."""
+
+    script = DRIVER
+    package = "socket.io-client"
+    ready = "ready"
 
     def __init__(self):
         node = shutil.which("node")
         if node is None:
             skip_or_fail("node is not installed")
-        if not (ROOT / "node_modules" / "socket.io-client").is_dir():
-            skip_or_fail("socket.io-client is not installed (make test runs npm ci)")
+        if not (ROOT / "node_modules" / self.package).is_dir():
+            skip_or_fail(f"{self.package} is not installed (make test runs npm ci)")
         self.proc = subprocess.Popen(
-            [node, str(DRIVER)],
+            [node, str(self.script)],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             text=True,
@@ -46,7 +52,7 @@ class JsClient:
         self.reports = []
         self._cond = threading.Condition()
         threading.Thread(target=self._read, daemon=True).start()
-        self.wait_for(lambda r: r["ev"] == "ready", what="the driver")
+        self.started = self.wait_for(lambda r: r["ev"] == self.ready, what="the Node process")
 
     def _read(self):
         for line in self.proc.stdout:
@@ -78,6 +84,39 @@ class JsClient:
         """An index to wait for reports after."""
         with self._cond:
             return len(self.reports)
+
+    def close(self):
+        if self.proc.poll() is None:
+            try:
+                self.send("exit")
+                self.proc.wait(5)
+            except (OSError, subprocess.TimeoutExpired):
+                self.proc.kill()
+        self.proc.stdin.close()
+        self.proc.stdout.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+
+class JsServer(_Node):
+    """The official socket.io server with connection state recovery on."""
+
+    script = SERVER
+    package = "socket.io"
+    ready = "listening"
+
+    @property
+    def url(self):
+        return f"http://127.0.0.1:{self.started['port']}"
+
+
+class JsClient(_Node):
+    """One socket.io-client socket in a Node process; ``events()`` lists the
+    events it received."""
 
     # ---- what a test does ----
 
@@ -114,19 +153,3 @@ class JsClient:
     def events(self, start=0, end=None):
         """``(name, args)`` of the events received between two marks."""
         return [(r["name"], r["args"]) for r in self.reports[start:end] if r["ev"] == "event"]
-
-    def close(self):
-        if self.proc.poll() is None:
-            try:
-                self.send("exit")
-                self.proc.wait(5)
-            except (OSError, subprocess.TimeoutExpired):
-                self.proc.kill()
-        self.proc.stdin.close()
-        self.proc.stdout.close()
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.close()

@@ -4,12 +4,26 @@ asyncio) the trailing offset never reaches a handler, and a client whose
 websocket drops comes back with its sid and what it missed."""
 
 import asyncio
+import gc
 import threading
 import time
+import warnings
 
 import pytest
 import socketio
 from realserver import running, wsgi_server
+
+
+@pytest.fixture(autouse=True)
+def _collect_dropped_sockets():
+    """python-engineio's client leaves the socket of a connection that died
+    under it to the garbage collector (a ResourceWarning whenever that
+    runs): collect it here, where the warning is expected, not in a later
+    test."""
+    yield
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ResourceWarning)
+        gc.collect()
 
 
 class Recorder:
@@ -145,3 +159,68 @@ def test_an_async_client_recovers():
             await c.disconnect()
 
     asyncio.run(scenario())
+
+
+def test_a_python_client_recovers_over_polling():
+    rec = Recorder()
+    sio = recovering_server("threading")
+    sio.enable_connection_state_recovery()
+    auths = []
+
+    @sio.event
+    def connect(sid, environ, auth):
+        auths.append(auth)
+
+    with wsgi_server(sio) as url:
+        c = client_with(rec)
+        c.connect(url, transports=["polling"], auth=lambda: {"token": "t"})
+        try:
+            sid = c.get_sid()
+            assert c.call("join", "lobby") == "joined"
+            sio.emit("chat", "hello", to="lobby")
+            rec.wait(lambda s: ("chat", ("hello",)) in s)
+            # The server loses the transport (no close handshake): the
+            # client's next poll fails and python-socketio reconnects.
+            eio_sid = sio.manager.eio_sid_from_sid(sid, "/")
+            sio.eio.sockets[eio_sid].close(
+                wait=False, abort=True, reason=sio.reason.TRANSPORT_CLOSE
+            )
+            sio.emit("chat", "missed", to="lobby")
+            seen = rec.wait(lambda s: ("connect", sid, True) in s and ("chat", ("missed",)) in s)
+            assert [e for e in seen if e[0] == "chat"] == [
+                ("chat", ("hello",)),
+                ("chat", ("missed",)),
+            ]
+        finally:
+            c.disconnect()
+
+
+def test_a_python_client_recovers_against_the_javascript_server():
+    """The same client against the official Node server (socket.io with
+    connectionStateRecovery), over websocket: what it missed arrives once,
+    without offsets. (Over polling python-engineio's client does not always
+    notice the cut before the test gives up: not covered yet.)"""
+    from jsclient import JsServer  # noqa: PLC0415
+
+    rec = Recorder()
+    with JsServer() as server:
+        c = client_with(rec)
+        c.connect(server.url, transports=["websocket"], auth={"token": "t"})
+        try:
+            sid = c.get_sid()
+            assert c.call("join", "lobby") == "joined"
+            server.send("emit", event="named", args=["x", "last is a str"], to="lobby")
+            rec.wait(lambda s: ("named", ("x", "last is a str")) in s)
+            mark = server.mark()
+            server.send("drop", id=sid)
+            server.wait_for(lambda r: r["ev"] == "disconnect", "the drop", start=mark)
+            server.send("emit", event="chat", args=["missed"], to="lobby")
+            seen = rec.wait(lambda s: ("connect", sid, True) in s and ("chat", ("missed",)) in s)
+            assert [e for e in seen if e[0] != "connect"] == [
+                ("named", ("x", "last is a str")),
+                ("chat", ("missed",)),
+            ]
+            back = server.wait_for(lambda r: r["ev"] == "connection" and r["recovered"], start=mark)
+            assert back["id"] == sid
+        finally:
+            c.disconnect()
