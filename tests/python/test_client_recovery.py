@@ -195,24 +195,41 @@ def test_a_python_client_recovers_over_polling():
             c.disconnect()
 
 
-def test_a_python_client_recovers_against_the_javascript_server():
+def cut_network(client, seconds):
+    """The client's network is gone for ``seconds``: every HTTP request of
+    its Engine.IO polling transport fails (python-engineio reports a request
+    that raised as ``None``), so it notices as it would a real outage."""
+    real = client.eio._send_request
+    until = time.monotonic() + seconds
+
+    def unreachable(*args, **kwargs):
+        return None if time.monotonic() < until else real(*args, **kwargs)
+
+    client.eio._send_request = unreachable
+
+
+@pytest.mark.parametrize("transport", ["websocket", "polling"])
+def test_a_python_client_recovers_against_the_javascript_server(transport):
     """The same client against the official Node server (socket.io with
-    connectionStateRecovery), over websocket: what it missed arrives once,
-    without offsets. (Over polling python-engineio's client does not always
-    notice the cut before the test gives up: not covered yet.)"""
+    connectionStateRecovery): what it missed arrives once, without offsets."""
     from jsclient import JsServer  # noqa: PLC0415
 
     rec = Recorder()
     with JsServer() as server:
         c = client_with(rec)
-        c.connect(server.url, transports=["websocket"], auth={"token": "t"})
+        c.connect(server.url, transports=[transport], auth={"token": "t"})
         try:
             sid = c.get_sid()
             assert c.call("join", "lobby") == "joined"
             server.send("emit", event="named", args=["x", "last is a str"], to="lobby")
             rec.wait(lambda s: ("named", ("x", "last is a str")) in s)
             mark = server.mark()
-            server.send("drop", id=sid)
+            if transport == "websocket":
+                server.send("drop", id=sid)  # the server loses the websocket
+            else:
+                # Longer than the server's ping timeout, so it has kept the
+                # session when the client comes back.
+                cut_network(c, 2.0)
             server.wait_for(lambda r: r["ev"] == "disconnect", "the drop", start=mark)
             server.send("emit", event="chat", args=["missed"], to="lobby")
             seen = rec.wait(lambda s: ("connect", sid, True) in s and ("chat", ("missed",)) in s)
@@ -222,5 +239,28 @@ def test_a_python_client_recovers_against_the_javascript_server():
             ]
             back = server.wait_for(lambda r: r["ev"] == "connection" and r["recovered"], start=mark)
             assert back["id"] == sid
+        finally:
+            c.disconnect()
+
+
+def test_a_client_namespace_class_sees_no_offsets():
+    got = []
+
+    class Lobby(socketio.ClientNamespace):
+        def on_chat(self, text, extra):  # fixed parameters
+            got.append((text, extra))
+
+    sio = socketio.Server(async_mode="threading")
+    sio.enable_connection_state_recovery()
+    with wsgi_server(sio) as url:
+        c = socketio.Client()
+        c.register_namespace(Lobby("/"))
+        c.connect(url, transports=["websocket"])
+        try:
+            sio.emit("chat", ("hello", "world"))
+            deadline = time.monotonic() + 10
+            while not got and time.monotonic() < deadline:
+                time.sleep(0.02)
+            assert got == [("hello", "world")]
         finally:
             c.disconnect()
