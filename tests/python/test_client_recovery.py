@@ -264,3 +264,41 @@ def test_a_client_namespace_class_sees_no_offsets():
             assert got == [("hello", "world")]
         finally:
             c.disconnect()
+
+
+def test_an_async_client_recovers_against_the_javascript_server():
+    from jsclient import JsServer  # noqa: PLC0415
+
+    async def scenario(server):
+        got = []
+        c = socketio.AsyncClient(
+            reconnection_delay=0.3, reconnection_delay_max=0.3, randomization_factor=0
+        )
+
+        @c.on("*")
+        async def any_event(event, *args):
+            got.append((event, args))
+
+        await c.connect(server.url, transports=["websocket"])
+        sid = c.get_sid()
+        assert await c.call("join", "lobby") == "joined"
+        # The JavaScript server recovers only a client that holds an offset.
+        server.send("emit", event="chat", args=["before"], to="lobby")
+        for _ in range(200):
+            if got:
+                break
+            await asyncio.sleep(0.02)
+        mark = server.mark()
+        server.send("drop", id=sid)
+        await asyncio.to_thread(server.wait_for, lambda r: r["ev"] == "disconnect", start=mark)
+        server.send("emit", event="chat", args=["missed"], to="lobby")
+        for _ in range(200):
+            if ("chat", ("missed",)) in got and c.is_recovered():
+                break
+            await asyncio.sleep(0.05)
+        assert c.get_sid() == sid and c.is_recovered()
+        assert got == [("chat", ("before",)), ("chat", ("missed",))]
+        await c.disconnect()
+
+    with JsServer() as server:
+        asyncio.run(scenario(server))

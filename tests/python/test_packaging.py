@@ -56,6 +56,15 @@ def test_emit_is_hooked_only_once_a_server_uses_history():
     assert out == "False False True emit ['y']"
 
 
+def test_plain_import_socketio_gains_the_client_side_of_recovery():
+    out = run_python(
+        "import socketio\n"
+        "print(hasattr(socketio.Client, 'is_recovered'),"
+        " hasattr(socketio.AsyncClient, 'is_recovered'))"
+    )
+    assert out == "True True"
+
+
 def test_from_import_also_gains_history():
     out = run_python(
         "from socketio import AsyncServer, Server\nprint(hasattr(Server, 'get_history_page'))"
@@ -67,10 +76,11 @@ def test_from_import_also_gains_history():
 def test_autopatch_can_be_turned_off(value):
     out = run_python(
         "import sys, socketio\n"
-        "print(hasattr(socketio.Server, 'enable_history'), 'socketio_history' in sys.modules)",
+        "print(hasattr(socketio.Server, 'enable_history'), 'socketio_history' in sys.modules,"
+        " hasattr(socketio.Client, 'is_recovered'))",
         SOCKETIO_HISTORY_AUTOPATCH=value,
     )
-    assert out == "False False"
+    assert out == "False False False"
     # An explicit import still works.
     out = run_python(
         "import socketio, socketio_history\nprint(hasattr(socketio.Server, 'enable_history'))",
