@@ -482,3 +482,36 @@ def test_the_user_session_comes_back(kind):
         back = c.wait_connect(c.drop())
         assert back["recovered"] is True and back["id"] == first["id"]
         assert c.emit_with_ack("recall") == ["alice"]
+
+
+def test_a_history_replay_carries_offsets_and_is_not_replayed_again(kind):
+    sio = make_server(kind)
+    if kind == "threading":
+
+        @sio.on("catch_up")
+        def catch_up(sid, room):
+            sio.enter_room(sid, room)
+            return sio.replay_history(sid, room)
+    else:
+
+        @sio.on("catch_up")
+        async def catch_up(sid, room):
+            await sio.enter_room(sid, room)
+            return await sio.replay_history(sid, room)
+
+    with running(sio) as srv, JsClient() as c:
+        srv.do("enable_connection_state_recovery")
+        srv.do("enable_history", "lobby")
+        srv.do("emit", "chat", "old 1", to="lobby")
+        srv.do("emit", "chat", "old 2", to="lobby")
+        first = c.connect(srv.url, delay=600)
+        assert c.emit_with_ack("catch_up", "lobby") == [2]
+        c.wait_for(lambda r: r["ev"] == "event" and r["args"][0] == "old 2")
+        replayed = c.events()
+        assert without_offsets(replayed) == [("chat", ["old 1"]), ("chat", ["old 2"])]
+        assert seq(offsets(replayed)[0]) < seq(offsets(replayed)[1])
+        start = c.drop()
+        srv.do("emit", "chat", "missed", to="lobby")
+        back = c.wait_connect(start)
+        assert back["recovered"] is True and back["id"] == first["id"]
+        assert without_offsets(c.events(start)) == [("chat", ["missed"])]

@@ -190,18 +190,25 @@ def _replay_entries(
     return eio_sid, entries
 
 
-def _replay_packets(self: Any, sid: str, namespace: str | None, entries: list[Entry]) -> Any:
-    """The EVENT packets of a replay, each with an offset when recovery is
-    on (then it is logged like any emit to ``sid``)."""
+def _replay_packets(
+    self: Any, sid: str, eio_sid: str, namespace: str | None, entries: list[Entry]
+) -> Any:
+    """The EVENT packets of a replay to ``eio_sid``. With recovery on, each
+    is logged like any emit to ``sid`` and carries its offset, and is noted
+    as sent to the client (the caller sends it, under the delivery lock)."""
     ns = namespace or "/"
     rec = _recovery.state(self)
-    for e in entries:
-        data: Any = e["data"]
+    try:
+        for e in entries:
+            data: Any = e["data"]
+            if rec is not None:
+                data = rec.record(ns, sid, e["event"], data, None)
+                rec.note_sent(eio_sid)
+            args = _recovery.emit_args(data)
+            yield self.packet_class(packet.EVENT, namespace=ns, data=[e["event"], *args])
+    finally:
         if rec is not None:
-            data = rec.record(ns, sid, e["event"], data, None)
-        yield self.packet_class(
-            packet.EVENT, namespace=ns, data=[e["event"], *_recovery.emit_args(data)]
-        )
+            rec.sending = None
 
 
 def replay_history(
@@ -230,13 +237,8 @@ def replay_history(
         )
         if eio_sid is None:
             return 0
-        rec = _recovery.state(self)
-        for pkt in _replay_packets(self, sid, namespace, entries):
-            if rec is not None:
-                rec.note_sent(eio_sid)
+        for pkt in _replay_packets(self, sid, eio_sid, namespace, entries):
             self._send_packet(eio_sid, pkt)
-        if rec is not None:
-            rec.sending = None
     return len(entries)
 
 
@@ -312,13 +314,8 @@ async def replay_history_async(
         )
         if eio_sid is None:
             return 0
-        rec = _recovery.state(self)
-        for pkt in _replay_packets(self, sid, namespace, entries):
-            if rec is not None:
-                rec.note_sent(eio_sid)
+        for pkt in _replay_packets(self, sid, eio_sid, namespace, entries):
             await self._send_packet(eio_sid, pkt)
-        if rec is not None:
-            rec.sending = None
     return len(entries)
 
 
