@@ -1,7 +1,15 @@
 //! A room's retention and read settings, and their validation.
 
 use crate::error::{HistoryError, Result};
+use crate::message::{
+    DEFAULT_MAX_APPENDS, DEFAULT_MAX_MESSAGE_BYTES, DEFAULT_MAX_OPEN_STREAMS,
+    DEFAULT_MUTATION_PREFIX,
+};
+use std::sync::Arc;
 use std::time::Duration;
+
+/// Longest mutation prefix in bytes.
+const MAX_PREFIX_LEN: usize = 128;
 
 /// Default `max_entries` (SPEC: 100).
 pub const DEFAULT_MAX_ENTRIES: usize = 100;
@@ -26,6 +34,17 @@ pub struct RoomConfig {
     pub max_bytes: Option<usize>,
     /// Default payload cap for reads of this room; a read's own cap replaces it.
     pub payload_size_cap: Option<usize>,
+    /// Largest data of one mutable message, in bytes (streamed text
+    /// accumulated; ≥ 1).
+    pub max_message_bytes: usize,
+    /// Most appends to one message (≥ 1); a final append of no text does not
+    /// count.
+    pub max_appends: usize,
+    /// Most messages of the room appended to and not yet final (≥ 1).
+    pub max_open_streams: usize,
+    /// What the events mutations are emitted as begin with (the action
+    /// follows: `"history:update"`); at most 128 bytes.
+    pub mutation_prefix: Arc<str>,
 }
 
 impl Default for RoomConfig {
@@ -35,6 +54,10 @@ impl Default for RoomConfig {
             retention: None,
             max_bytes: None,
             payload_size_cap: None,
+            max_message_bytes: DEFAULT_MAX_MESSAGE_BYTES,
+            max_appends: DEFAULT_MAX_APPENDS,
+            max_open_streams: DEFAULT_MAX_OPEN_STREAMS,
+            mutation_prefix: DEFAULT_MUTATION_PREFIX.into(),
         }
     }
 }
@@ -71,6 +94,30 @@ impl RoomConfig {
         self
     }
 
+    /// Set `max_message_bytes`.
+    pub fn max_message_bytes(mut self, n: usize) -> Self {
+        self.max_message_bytes = n;
+        self
+    }
+
+    /// Set `max_appends`.
+    pub fn max_appends(mut self, n: usize) -> Self {
+        self.max_appends = n;
+        self
+    }
+
+    /// Set `max_open_streams`.
+    pub fn max_open_streams(mut self, n: usize) -> Self {
+        self.max_open_streams = n;
+        self
+    }
+
+    /// Set `mutation_prefix`.
+    pub fn mutation_prefix(mut self, prefix: &str) -> Self {
+        self.mutation_prefix = prefix.into();
+        self
+    }
+
     /// Check every field; the error names the first bad one.
     pub fn validate(&self) -> Result<()> {
         if self.max_entries == 0 {
@@ -80,6 +127,21 @@ impl RoomConfig {
             return Err(HistoryError::invalid(
                 "max_bytes",
                 "must be at least 1 (or None for no byte bound)",
+            ));
+        }
+        for (param, v) in [
+            ("max_message_bytes", self.max_message_bytes),
+            ("max_appends", self.max_appends),
+            ("max_open_streams", self.max_open_streams),
+        ] {
+            if v == 0 {
+                return Err(HistoryError::invalid(param, "must be at least 1"));
+            }
+        }
+        if self.mutation_prefix.len() > MAX_PREFIX_LEN {
+            return Err(HistoryError::invalid(
+                "mutation_prefix",
+                format!("must be at most {MAX_PREFIX_LEN} bytes"),
             ));
         }
         Ok(())
@@ -145,6 +207,23 @@ mod tests {
             .validate()
             .unwrap_err();
         assert_eq!(e.param(), Some("max_bytes"));
+        for (c, param) in [
+            (
+                RoomConfig::default().max_message_bytes(0),
+                "max_message_bytes",
+            ),
+            (RoomConfig::default().max_appends(0), "max_appends"),
+            (
+                RoomConfig::default().max_open_streams(0),
+                "max_open_streams",
+            ),
+            (
+                RoomConfig::default().mutation_prefix(&"p".repeat(129)),
+                "mutation_prefix",
+            ),
+        ] {
+            assert_eq!(c.validate().unwrap_err().param(), Some(param));
+        }
         assert!(RoomConfig::default().validate().is_ok());
     }
 }

@@ -1,6 +1,10 @@
 //! The one error type of the core.
 
 /// Why a call to the core failed. A failed call never changes the store.
+///
+/// The variants are the error categories every binding keeps apart (SPEC
+/// section 8): malformed input (`InvalidArgument`, `InvalidPayload`,
+/// `InvalidJson`), history not enabled, not found, too large, not allowed.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum HistoryError {
@@ -19,6 +23,34 @@ pub enum HistoryError {
     /// A JSON payload's text is not valid JSON.
     #[error("invalid JSON: {0}")]
     InvalidJson(String),
+    /// The operation needs history and the room has none.
+    #[error("history is not enabled for room {room:?} in namespace {namespace:?}")]
+    NotEnabled {
+        /// The namespace.
+        namespace: String,
+        /// The room.
+        room: String,
+    },
+    /// No message with this id is held by the room (never created, or all
+    /// of its entries were evicted).
+    #[error("no message {message_id:?} in this room")]
+    NotFound {
+        /// The id asked for.
+        message_id: String,
+    },
+    /// A message would exceed one of its room's limits; `limit` names it
+    /// (`max_message_bytes`, `max_appends`, `max_open_streams`, `max_bytes`
+    /// or `max_total_bytes`).
+    #[error("too large: {reason} (limit `{limit}`)")]
+    TooLarge {
+        /// The limit as the public API spells it.
+        limit: &'static str,
+        /// What exceeded it.
+        reason: String,
+    },
+    /// The actor is not allowed the operation.
+    #[error("not allowed: {0}")]
+    Forbidden(String),
 }
 
 impl HistoryError {
@@ -29,11 +61,19 @@ impl HistoryError {
         }
     }
 
-    /// The parameter this error is about, if it is about one.
+    pub(crate) fn too_large(limit: &'static str, reason: impl Into<String>) -> Self {
+        HistoryError::TooLarge {
+            limit,
+            reason: reason.into(),
+        }
+    }
+
+    /// The parameter (or limit) this error is about, if it is about one.
     pub fn param(&self) -> Option<&'static str> {
         match self {
             HistoryError::InvalidArgument { param, .. } => Some(param),
-            HistoryError::InvalidPayload(_) | HistoryError::InvalidJson(_) => None,
+            HistoryError::TooLarge { limit, .. } => Some(limit),
+            _ => None,
         }
     }
 }

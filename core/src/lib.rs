@@ -30,6 +30,7 @@ mod config;
 mod delivery;
 mod epoch;
 mod error;
+mod message;
 mod names;
 mod payload;
 mod query;
@@ -45,8 +46,12 @@ pub use config::{retention_from_seconds, RoomConfig, DEFAULT_MAX_ENTRIES};
 pub use delivery::Delivery;
 pub use epoch::Epoch;
 pub use error::{HistoryError, Result};
+pub use message::{
+    Action, Auth, GrantKind, Grants, Message, MessageId, Mutation, Patch, DEFAULT_MAX_APPENDS,
+    DEFAULT_MAX_MESSAGE_BYTES, DEFAULT_MAX_OPEN_STREAMS, DEFAULT_MUTATION_PREFIX,
+};
 pub use payload::{Payload, PayloadKind};
-pub use query::{HistoryEntry, Page, PayloadCap, Query};
+pub use query::{HistoryEntry, Page, PayloadCap, Query, View};
 pub use recovery::{
     log_config, NotResumable, Offset, ResumePoint, DEFAULT_LOG_BYTES, LOG_MAX_ENTRIES,
 };

@@ -1,6 +1,7 @@
 //! What a read asks for, and what it gets back.
 
 use crate::epoch::Epoch;
+use crate::message::{Action, MessageId};
 use crate::payload::Payload;
 use std::sync::Arc;
 
@@ -35,6 +36,28 @@ impl From<Option<usize>> for PayloadCap {
     }
 }
 
+/// How a read shows mutable messages.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum View {
+    /// Entries as recorded: every operation on a message is an entry.
+    #[default]
+    Log,
+    /// Each live message once, at its create's place, in its latest state
+    /// (deleted ones marked `deleted`); plain entries as they are.
+    Latest,
+}
+
+impl View {
+    /// The view a name spells: `"log"` or `"latest"`.
+    pub fn parse(name: &str) -> Option<Self> {
+        match name {
+            "log" => Some(View::Log),
+            "latest" => Some(View::Latest),
+            _ => None,
+        }
+    }
+}
+
 /// A read of one room. Applied in this order: drop expired entries; select by
 /// cursor (`since_seq` < seq < `before_seq`); keep what reaches `for_client`;
 /// keep `include_events`; drop `exclude_events`; keep the newest `limit`;
@@ -58,6 +81,8 @@ pub struct Query {
     /// among them): the delivery metadata a replay re-applies. Entries
     /// recorded without metadata reach every client.
     pub for_client: Option<Vec<String>>,
+    /// How mutable messages are shown.
+    pub view: View,
 }
 
 impl Query {
@@ -121,6 +146,12 @@ impl Query {
         self
     }
 
+    /// Set the view.
+    pub fn view(mut self, view: View) -> Self {
+        self.view = view;
+        self
+    }
+
     /// Return whole payloads, whatever the room's default cap.
     pub fn whole_payloads(mut self) -> Self {
         self.payload_size_cap = PayloadCap::Unlimited;
@@ -141,6 +172,17 @@ pub struct HistoryEntry {
     pub seq: u64,
     /// Whether `payload` was cut by the cap.
     pub truncated: bool,
+    /// What the entry records (`Create` for a plain emit). In the latest
+    /// view: the message's last operation.
+    pub action: Action,
+    /// The message it belongs to; `None` for a plain emit.
+    pub message_id: Option<MessageId>,
+    /// The message's version at this entry (in the latest view: its latest).
+    pub version: Option<u64>,
+    /// The message was deleted since: `payload` holds no data.
+    pub redacted: bool,
+    /// In the latest view: the message is deleted (a tombstone).
+    pub deleted: bool,
 }
 
 /// A windowed read with the signals a reconnecting client needs.

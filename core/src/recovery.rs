@@ -13,7 +13,7 @@ use crate::epoch::Epoch;
 use crate::error::Result;
 use crate::payload::Payload;
 use crate::query::{HistoryEntry, Query};
-use crate::room::RecordOutcome;
+use crate::room::{OpTag, RecordOutcome};
 use crate::slot::Key;
 use crate::stats::RoomStats;
 use crate::store::HistoryStore;
@@ -147,6 +147,17 @@ impl HistoryStore {
         payload: Payload,
         delivery: Delivery,
     ) -> Option<Offset> {
+        self.record_log_tagged(namespace, event, payload, delivery, None)
+    }
+
+    pub(crate) fn record_log_tagged(
+        &self,
+        namespace: &str,
+        event: &str,
+        payload: Payload,
+        delivery: Delivery,
+        tag: Option<OpTag>,
+    ) -> Option<Offset> {
         // The epoch is read under the same lock that assigns the seq.
         let mut epoch = None;
         let outcome = self.record_key(
@@ -155,6 +166,7 @@ impl HistoryStore {
             event,
             payload,
             Some(delivery),
+            tag,
             None,
             |r| {
                 epoch = Some(r.epoch());
@@ -237,7 +249,11 @@ impl HistoryStore {
                 .since_seq(Some(after))
                 .for_client(member_of.iter().map(|m| m.as_ref().to_owned()))
                 .whole_payloads();
-            Ok(r.fetch(&query))
+            // Operations on messages deleted since are left out: their
+            // content is gone (the delete itself is replayed).
+            let mut missed = r.fetch(&query);
+            missed.retain(|e| !e.redacted);
+            Ok(missed)
         })
         .unwrap_or(Err(NotResumable::NoLog))
     }

@@ -21,8 +21,10 @@ pub struct RoomStats {
     pub enabled: bool,
     /// Entries held now.
     pub entries_count: usize,
-    /// Payload bytes held now.
+    /// Payload bytes held now: the entries' and the live messages' data.
     pub bytes: usize,
+    /// Live mutable messages.
+    pub messages: usize,
     /// Entries evicted by `max_entries`.
     pub evictions_size: u64,
     /// Entries expired by the retention age.
@@ -52,6 +54,7 @@ impl RoomStats {
             enabled: false,
             entries_count: 0,
             bytes: 0,
+            messages: 0,
             evictions_size: 0,
             evictions_time: 0,
             evictions_bytes: 0,

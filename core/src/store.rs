@@ -17,7 +17,7 @@ use crate::delivery::Delivery;
 use crate::error::{HistoryError, Result};
 use crate::payload::Payload;
 use crate::query::{HistoryEntry, Page, Query};
-use crate::room::{disabled_page, RecordOutcome, Room};
+use crate::room::{disabled_page, OpTag, RecordOutcome, Room};
 use crate::slot::{Key, RoomSlot};
 use crate::stats::RoomStats;
 use parking_lot::RwLock;
@@ -197,6 +197,12 @@ impl HistoryStore {
         nanos(self.clock.monotonic())
     }
 
+    /// Wall-clock seconds and monotonic nanoseconds, read together.
+    pub(crate) fn now_both(&self) -> (f64, u64) {
+        let (mono, wall) = self.clock.now();
+        (wall, nanos(mono))
+    }
+
     /// Run `f` on an enabled room (or log) under its lock (its bookkeeping
     /// settled after). `None` if not enabled.
     pub(crate) fn with_room<R>(
@@ -301,6 +307,7 @@ impl HistoryStore {
             payload,
             None,
             None,
+            None,
             |_| {},
         )
     }
@@ -321,6 +328,7 @@ impl HistoryStore {
             event,
             payload,
             Some(delivery),
+            None,
             None,
             |_| {},
         )
@@ -348,6 +356,7 @@ impl HistoryStore {
             event,
             payload,
             None,
+            None,
             Some(timestamp),
             |_| {},
         ))
@@ -363,6 +372,7 @@ impl HistoryStore {
         event: &str,
         payload: Payload,
         delivery: Option<Delivery>,
+        tag: Option<OpTag>,
         timestamp: Option<f64>,
         inspect: impl FnOnce(&Room),
     ) -> RecordOutcome {
@@ -376,6 +386,7 @@ impl HistoryStore {
                     event,
                     payload,
                     delivery,
+                    tag,
                     timestamp.unwrap_or(wall),
                     nanos(mono),
                     max_cost,
@@ -464,7 +475,7 @@ impl HistoryStore {
 
     /// Evict the store's oldest entries until the budget holds. Called with
     /// no lock held.
-    fn enforce_budget(&self) {
+    pub(crate) fn enforce_budget(&self) {
         if let Some(budget) = &self.budget {
             budget.enforce(self.shards.iter().map(|s| &s.ledger));
         }

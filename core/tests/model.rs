@@ -81,6 +81,7 @@ fn query() -> impl Strategy<Value = Query> {
             exclude_events: exc,
             payload_size_cap: cap,
             for_client: client,
+            view: Default::default(),
         })
 }
 

@@ -105,5 +105,6 @@ pub(crate) unsafe fn to_query(q: *const sioh_query) -> Checked<Query> {
         payload_size_cap: q.has_payload_size_cap.then_some(q.payload_size_cap).into(),
         // Delivery metadata is not recorded from C (yet): nothing to filter.
         for_client: None,
+        view: Default::default(),
     })
 }

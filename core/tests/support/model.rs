@@ -7,8 +7,8 @@
 //! target, so both check against the same model.
 
 use socketio_history_core::{
-    Delivery, Epoch, HistoryEntry, HistoryStore, ManualClock, Page, Payload, PayloadCap, Query,
-    RecordOutcome, RoomConfig, RoomStats,
+    Action, Delivery, Epoch, HistoryEntry, HistoryStore, ManualClock, Page, Payload, PayloadCap,
+    Query, RecordOutcome, RoomConfig, RoomStats,
 };
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -155,6 +155,11 @@ impl MRoom {
                     payload: cut.unwrap_or_else(|| e.payload.clone()),
                     timestamp: e.wall,
                     seq: e.seq,
+                    action: Action::Create,
+                    message_id: None,
+                    version: None,
+                    redacted: false,
+                    deleted: false,
                 }
             })
             .collect();
@@ -217,6 +222,7 @@ impl Model {
             enabled: true,
             entries_count: r.entries.len(),
             bytes: r.bytes(),
+            messages: 0,
             evictions_size: r.ev_size,
             evictions_time: r.ev_time,
             evictions_bytes: r.ev_bytes,
@@ -417,6 +423,7 @@ fn disabled_stats() -> RoomStats {
         enabled: false,
         entries_count: 0,
         bytes: 0,
+        messages: 0,
         evictions_size: 0,
         evictions_time: 0,
         evictions_bytes: 0,

@@ -6,14 +6,19 @@
 //! oldest first) and seqs are gap-free, so an entry's seq is never stored:
 //! it is `head_seq + index`, and cursors become index arithmetic.
 
+mod messages;
+
 use crate::config::RoomConfig;
 use crate::delivery::Delivery;
 use crate::epoch::Epoch;
+use crate::message::state::Messages;
+use crate::message::{Action, MessageId};
 use crate::names::EventNames;
 use crate::payload::Payload;
-use crate::query::{HistoryEntry, Page, Query};
+use crate::query::{HistoryEntry, Page, Query, View};
 use crate::stats::{Counters, RoomStats};
 use std::collections::VecDeque;
+use std::sync::Arc;
 
 #[derive(Debug)]
 struct Entry {
@@ -40,6 +45,32 @@ pub(crate) fn entry_cost(payload_size: usize, event_len: usize) -> usize {
 /// item.
 const ENTRY_OVERHEAD: usize = std::mem::size_of::<Entry>() + 32;
 
+/// What makes an entry an operation on a message: kept beside the entries
+/// (like delivery metadata), so plain emits stay small.
+#[derive(Debug)]
+pub(crate) struct OpTag {
+    pub id: MessageId,
+    /// The message's room, in a namespace log (which holds every room's
+    /// emits); `None` in the room itself.
+    pub room: Option<Arc<str>>,
+    pub action: Action,
+    pub version: u64,
+    /// The message was deleted since: the entry's data is gone.
+    pub redacted: bool,
+}
+
+impl OpTag {
+    fn cost(&self) -> usize {
+        std::mem::size_of::<(u64, OpTag)>()
+            + self.id.as_str().len()
+            + self.room.as_deref().map_or(0, str::len)
+    }
+
+    fn is(&self, room: Option<&str>, id: &str) -> bool {
+        self.id.as_str() == id && self.room.as_deref() == room
+    }
+}
+
 /// What became of a record.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
@@ -62,11 +93,16 @@ pub(crate) struct Room {
     /// Kept beside the entries, not in them: most emits address a room as a
     /// whole, and an entry's size is what the store is judged by.
     deliveries: VecDeque<(u64, Box<Delivery>)>,
+    /// The message operations among the entries, by seq (ascending).
+    ops: VecDeque<(u64, OpTag)>,
+    /// The live messages' latest states.
+    messages: Messages,
     names: EventNames,
     last_seq: u64,
     bytes: usize,
     event_bytes: usize,
     delivery_bytes: usize,
+    op_bytes: usize,
     counters: Counters,
 }
 
@@ -77,11 +113,14 @@ impl Room {
             epoch: Epoch::generate(),
             entries: VecDeque::new(),
             deliveries: VecDeque::new(),
+            ops: VecDeque::new(),
+            messages: Messages::default(),
             names: EventNames::default(),
             last_seq: 0,
             bytes: 0,
             event_bytes: 0,
             delivery_bytes: 0,
+            op_bytes: 0,
             counters: Counters::default(),
         }
     }
@@ -90,9 +129,20 @@ impl Room {
         self.entries.len()
     }
 
-    /// Budget bytes held: the sum of [`entry_cost`] over the entries.
+    /// Budget bytes held: the sum of [`entry_cost`] over the entries, their
+    /// metadata and the live messages' states.
     pub fn cost(&self) -> usize {
-        self.bytes + self.event_bytes + self.delivery_bytes + self.entries.len() * ENTRY_OVERHEAD
+        self.bytes
+            + self.event_bytes
+            + self.delivery_bytes
+            + self.op_bytes
+            + self.messages.cost()
+            + self.entries.len() * ENTRY_OVERHEAD
+    }
+
+    /// Payload bytes held: the entries' and the live messages' data.
+    fn held_bytes(&self) -> usize {
+        self.bytes + self.messages.bytes()
     }
 
     /// The epoch of this lifetime.
@@ -119,12 +169,21 @@ impl Room {
                 self.delivery_bytes -= d.cost();
             }
         }
+        while self.ops.front().is_some_and(|(seq, _)| *seq < head) {
+            if let Some((seq, tag)) = self.ops.pop_front() {
+                self.op_bytes -= tag.cost();
+                if tag.room.is_none() {
+                    self.messages.evicted(tag.id.as_str(), seq);
+                }
+            }
+        }
         if self.entries.is_empty() {
             // An emptied room (expired, or evicted by the store's budget) gives
             // its buffers back: with many rooms, kept capacity would add up
             // to more than the entries ever held. A full ring never gets here.
             self.entries = VecDeque::new();
             self.deliveries = VecDeque::new();
+            self.ops = VecDeque::new();
             self.names.clear();
         }
         Some(e)
@@ -136,6 +195,17 @@ impl Room {
             .binary_search_by_key(&seq, |(s, _)| *s)
             .ok()
             .map(|i| &*self.deliveries[i].1)
+    }
+
+    /// The operation tag of the entry `seq`, if it is one.
+    fn tag(&self, seq: u64) -> Option<&OpTag> {
+        if self.ops.is_empty() {
+            return None;
+        }
+        self.ops
+            .binary_search_by_key(&seq, |(s, _)| *s)
+            .ok()
+            .map(|i| &self.ops[i].1)
     }
 
     /// Drop entries whose age reached the retention.
@@ -159,7 +229,7 @@ impl Room {
             self.counters.evictions_size += 1;
         }
         if let Some(max) = self.config.max_bytes {
-            while self.bytes > max && self.pop_front().is_some() {
+            while self.held_bytes() > max && self.pop_front().is_some() {
                 self.counters.evictions_bytes += 1;
             }
         }
@@ -173,11 +243,13 @@ impl Room {
         self.enforce_bounds();
     }
 
+    #[allow(clippy::too_many_arguments)]
     pub fn record(
         &mut self,
         event: &str,
         payload: Payload,
         delivery: Option<Delivery>,
+        tag: Option<OpTag>,
         wall: f64,
         now: u64,
         max_cost: Option<usize>,
@@ -190,10 +262,27 @@ impl Room {
             self.counters.rejected_oversize += 1;
             return RecordOutcome::RejectedOversize;
         }
+        let seq = self.push(event, payload, delivery, tag, wall, now);
+        self.enforce_bounds();
+        RecordOutcome::Recorded(seq)
+    }
+
+    /// Append an entry (no bound checked); returns its seq.
+    fn push(
+        &mut self,
+        event: &str,
+        payload: Payload,
+        delivery: Option<Delivery>,
+        tag: Option<OpTag>,
+        wall: f64,
+        now: u64,
+    ) -> u64 {
         if self.names.wants_rebuild(self.entries.len()) {
             self.names
                 .rebuild(self.entries.iter_mut().map(|e| &mut e.event));
         }
+        let event_len = u32::try_from(event.len()).unwrap_or(u32::MAX);
+        self.bytes += payload.size();
         self.entries.push_back(Entry {
             payload,
             event: self.names.intern(event),
@@ -202,14 +291,16 @@ impl Room {
             mono: now,
         });
         self.last_seq += 1;
-        self.bytes += size;
         self.event_bytes += event_len as usize;
         if let Some(d) = delivery.filter(|d| !d.is_everyone()) {
             self.delivery_bytes += d.cost();
             self.deliveries.push_back((self.last_seq, Box::new(d)));
         }
-        self.enforce_bounds();
-        RecordOutcome::Recorded(self.last_seq)
+        if let Some(t) = tag {
+            self.op_bytes += t.cost();
+            self.ops.push_back((self.last_seq, t));
+        }
+        self.last_seq
     }
 
     /// Evict the oldest entry for the store's budget if it is still `seq`.
@@ -225,10 +316,13 @@ impl Room {
         let n = self.entries.len();
         self.entries = VecDeque::new();
         self.deliveries = VecDeque::new();
+        self.ops = VecDeque::new();
+        self.messages.clear();
         self.names.clear();
         self.bytes = 0;
         self.event_bytes = 0;
         self.delivery_bytes = 0;
+        self.op_bytes = 0;
         n
     }
 
@@ -239,6 +333,9 @@ impl Room {
     /// The selected entries (oldest to newest) and whether older selected
     /// entries exist beyond the limit. Only returned entries are copied.
     fn select(&self, q: &Query) -> (Vec<HistoryEntry>, bool) {
+        if q.view == View::Latest {
+            return self.latest(q);
+        }
         let head = self.head_seq();
         let lo = q.since_seq.map_or(head, |s| s.saturating_add(1).max(head));
         let hi = q
@@ -274,18 +371,27 @@ impl Room {
         let out = picked
             .into_iter()
             .rev()
-            .map(|(seq, e)| {
-                let cut = cap.and_then(|c| e.payload.truncated(c));
-                HistoryEntry {
-                    event: self.names.get(e.event).clone(),
-                    truncated: cut.is_some(),
-                    payload: cut.unwrap_or_else(|| e.payload.clone()),
-                    timestamp: e.wall,
-                    seq,
-                }
-            })
+            .map(|(seq, e)| self.entry_at(seq, e, cap))
             .collect();
         (out, has_more)
+    }
+
+    /// The entry `seq` as a read returns it, payload cut to `cap`.
+    fn entry_at(&self, seq: u64, e: &Entry, cap: Option<usize>) -> HistoryEntry {
+        let cut = cap.and_then(|c| e.payload.truncated(c));
+        let tag = self.tag(seq);
+        HistoryEntry {
+            event: self.names.get(e.event).clone(),
+            truncated: cut.is_some(),
+            payload: cut.unwrap_or_else(|| e.payload.clone()),
+            timestamp: e.wall,
+            seq,
+            action: tag.map_or(Action::Create, |t| t.action),
+            message_id: tag.map(|t| t.id.clone()),
+            version: tag.map(|t| t.version),
+            redacted: tag.is_some_and(|t| t.redacted),
+            deleted: false,
+        }
     }
 
     /// Which interned event ids the query's filters let through, or `None`
@@ -340,8 +446,9 @@ impl Room {
         let c = self.counters;
         RoomStats {
             enabled: true,
+            messages: self.messages.len(),
             entries_count: self.entries.len(),
-            bytes: self.bytes,
+            bytes: self.held_bytes(),
             evictions_size: c.evictions_size,
             evictions_time: c.evictions_time,
             evictions_bytes: c.evictions_bytes,

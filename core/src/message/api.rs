@@ -1,0 +1,198 @@
+//! The store's message operations: find the room, apply under its lock,
+//! settle the budget. The rules are in `state.rs`, the room's side in
+//! `room/messages.rs`.
+
+use super::{Auth, Message, MessageId, Mutation, Op, Patch};
+use crate::delivery::Delivery;
+use crate::error::{HistoryError, Result};
+use crate::payload::Payload;
+use crate::query::HistoryEntry;
+use crate::recovery::Offset;
+use crate::room::OpTag;
+use crate::slot::Key;
+use crate::store::HistoryStore;
+
+fn not_enabled(namespace: &str, room: &str) -> HistoryError {
+    HistoryError::NotEnabled {
+        namespace: namespace.to_owned(),
+        room: room.to_owned(),
+    }
+}
+
+impl HistoryStore {
+    /// Create a message: record `data` as `event` (version 1 of message
+    /// `message_id`, or of a fresh random id), owned by `owner` if given.
+    /// Errors: the room has no history, the id is malformed or in use, the
+    /// data is larger than the room's `max_message_bytes`.
+    pub fn create_message(
+        &self,
+        namespace: &str,
+        room: &str,
+        event: &str,
+        data: Payload,
+        message_id: Option<&str>,
+        owner: Option<&str>,
+    ) -> Result<Mutation> {
+        let id = message_id.map(MessageId::new).transpose()?;
+        self.mutate(
+            namespace,
+            room,
+            Op::Create {
+                id,
+                event,
+                data,
+                owner,
+            },
+        )
+    }
+
+    /// Update a message: each of `event` and `data` kept, cleared (data
+    /// only) or replaced. An update that changes nothing is an error, as is
+    /// updating a deleted message.
+    pub fn update_message(
+        &self,
+        namespace: &str,
+        room: &str,
+        message_id: &str,
+        event: Patch<&str>,
+        data: Patch<Payload>,
+        auth: &Auth<'_>,
+    ) -> Result<Mutation> {
+        MessageId::new(message_id)?;
+        self.mutate(
+            namespace,
+            room,
+            Op::Update {
+                id: message_id,
+                event,
+                data,
+                auth,
+            },
+        )
+    }
+
+    /// Delete a message: its latest state becomes a tombstone without data,
+    /// and every entry of it the room (and the namespace's recovery log)
+    /// holds loses its data.
+    pub fn delete_message(
+        &self,
+        namespace: &str,
+        room: &str,
+        message_id: &str,
+        auth: &Auth<'_>,
+    ) -> Result<Mutation> {
+        MessageId::new(message_id)?;
+        let m = self.mutate(
+            namespace,
+            room,
+            Op::Delete {
+                id: message_id,
+                auth,
+            },
+        )?;
+        self.with_room(namespace, Key::Log, |log| {
+            log.redact(Some(room), message_id);
+        });
+        Ok(m)
+    }
+
+    /// Append `fragment` to a message's text (no data counts as empty
+    /// text); `is_final` closes the stream (the fragment may then be empty).
+    /// Appending to a closed or deleted message, or to data that is not
+    /// text, is an error.
+    pub fn append_message(
+        &self,
+        namespace: &str,
+        room: &str,
+        message_id: &str,
+        fragment: &str,
+        is_final: bool,
+        auth: &Auth<'_>,
+    ) -> Result<Mutation> {
+        MessageId::new(message_id)?;
+        self.mutate(
+            namespace,
+            room,
+            Op::Append {
+                id: message_id,
+                fragment,
+                is_final,
+                auth,
+            },
+        )
+    }
+
+    /// A message's latest state.
+    pub fn get_message(&self, namespace: &str, room: &str, message_id: &str) -> Result<Message> {
+        MessageId::new(message_id)?;
+        self.read_room(namespace, room, |r| r.message(message_id))?
+            .ok_or_else(|| HistoryError::NotFound {
+                message_id: message_id.to_owned(),
+            })
+    }
+
+    /// A message's retained entries, newest first, at most `limit`.
+    pub fn message_versions(
+        &self,
+        namespace: &str,
+        room: &str,
+        message_id: &str,
+        limit: usize,
+    ) -> Result<Vec<HistoryEntry>> {
+        MessageId::new(message_id)?;
+        self.read_room(namespace, room, |r| r.versions(message_id, limit))?
+            .ok_or_else(|| HistoryError::NotFound {
+                message_id: message_id.to_owned(),
+            })
+    }
+
+    /// [`record_log`](HistoryStore::record_log) for the emit of an operation
+    /// on message `message_id` of `room`: deleting the message later removes
+    /// this entry's data from the log too.
+    pub fn record_log_message(
+        &self,
+        namespace: &str,
+        event: &str,
+        payload: Payload,
+        delivery: Delivery,
+        room: &str,
+        message_id: &str,
+    ) -> Result<Option<Offset>> {
+        let tag = OpTag {
+            id: MessageId::new(message_id)?,
+            room: Some(room.into()),
+            // The log only needs to know which message an entry belongs to.
+            action: super::Action::Create,
+            version: 0,
+            redacted: false,
+        };
+        Ok(self.record_log_tagged(namespace, event, payload, delivery, Some(tag)))
+    }
+
+    fn read_room<R>(
+        &self,
+        namespace: &str,
+        room: &str,
+        f: impl FnOnce(&crate::room::Room) -> R,
+    ) -> Result<R> {
+        let now = self.now_nanos();
+        self.with_room(namespace, Key::Room(room), |r| {
+            r.expire(now);
+            f(r)
+        })
+        .ok_or_else(|| not_enabled(namespace, room))
+    }
+
+    fn mutate(&self, namespace: &str, room: &str, op: Op<'_>) -> Result<Mutation> {
+        let max_cost = self.max_total_bytes();
+        let out = self
+            .with_room(namespace, Key::Room(room), |r| {
+                // Clocks read under the room lock: seq order is time order.
+                let (wall, mono) = self.now_both();
+                r.mutate(op, room, wall, mono, max_cost)
+            })
+            .unwrap_or_else(|| Err(not_enabled(namespace, room)));
+        self.enforce_budget();
+        out
+    }
+}

@@ -1,0 +1,505 @@
+//! A room's live messages: each one's latest state, held once, and the
+//! rules that turn an operation into the next state.
+//!
+//! Applying an operation has two halves. [`Messages::plan`] checks every
+//! rule and limit and works out the entry to record and the state after,
+//! changing nothing; [`Messages::commit`] applies a plan and cannot fail. The
+//! room records the entry in between, so a refused operation changes nothing
+//! and uses no seq.
+
+use super::auth::{check_name, Verb};
+use super::{Action, MessageId, Op, Patch};
+use crate::config::RoomConfig;
+use crate::error::{HistoryError, Result};
+use crate::payload::{Payload, PayloadKind};
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
+
+/// A message's data: none, a stored payload, or text that is being
+/// streamed (grown in place, so a stream of appends costs linear time).
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum Data {
+    None,
+    Payload(Payload),
+    Text(String),
+}
+
+impl Data {
+    /// `None` and a JSON null are the same: no data.
+    fn from_payload(p: Payload) -> Self {
+        if p.kind() == PayloadKind::Value && p.to_json() == "null" {
+            Data::None
+        } else {
+            Data::Payload(p)
+        }
+    }
+
+    pub fn size(&self) -> usize {
+        match self {
+            Data::None => 0,
+            Data::Payload(p) => p.size(),
+            Data::Text(s) => s.len(),
+        }
+    }
+
+    /// The data as a payload (`None`: no data).
+    pub fn to_payload(&self) -> Option<Payload> {
+        match self {
+            Data::None => None,
+            Data::Payload(p) => Some(p.clone()),
+            Data::Text(s) => Some(Payload::text(s)),
+        }
+    }
+
+    /// The text appends extend: `Some("")` for no data.
+    fn text(&self) -> Option<&str> {
+        match self {
+            Data::None => Some(""),
+            Data::Payload(p) => p.as_text(),
+            Data::Text(s) => Some(s),
+        }
+    }
+}
+
+/// Where a message stands as a stream.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Stream {
+    /// Never appended to.
+    Idle,
+    /// Appended to, not final yet.
+    Open,
+    /// Closed by a final append.
+    Final,
+}
+
+#[derive(Debug)]
+pub(crate) struct MessageState {
+    pub id: MessageId,
+    pub event: Arc<str>,
+    pub data: Data,
+    pub owner: Option<Arc<str>>,
+    pub version: u64,
+    pub action: Action,
+    pub create_seq: u64,
+    pub last_seq: u64,
+    pub created: f64,
+    pub updated: f64,
+    pub deleted: bool,
+    pub stream: Stream,
+    pub appends: usize,
+}
+
+/// Bytes of bookkeeping a live message is charged beyond its strings: the
+/// state itself and its places in the two indexes.
+const STATE_OVERHEAD: usize = std::mem::size_of::<MessageState>() + 96;
+
+impl MessageState {
+    fn cost(&self) -> usize {
+        self.data.size()
+            + self.event.len()
+            + self.id.as_str().len()
+            + self.owner.as_deref().map_or(0, str::len)
+            + STATE_OVERHEAD
+    }
+}
+
+/// What an operation will do, once recorded.
+#[derive(Debug)]
+pub(crate) struct Plan {
+    pub id: MessageId,
+    pub action: Action,
+    pub version: u64,
+    /// The message's event name after the operation (the entry's event).
+    pub event: Arc<str>,
+    /// What the entry holds: the data of a create or update (after it), the
+    /// fragment of an append, nothing for a delete.
+    pub entry: Payload,
+    /// The message's data size after the operation.
+    pub state_size: usize,
+    change: Change,
+}
+
+#[derive(Debug)]
+enum Change {
+    Create { owner: Option<Arc<str>>, data: Data },
+    Update { data: Option<Data> },
+    Delete,
+    Append { fragment: Box<str>, is_final: bool },
+}
+
+impl Plan {
+    /// For an append: the fragment and whether it closes the stream.
+    pub fn append(&self) -> Option<(&str, bool)> {
+        match &self.change {
+            Change::Append { fragment, is_final } => Some((fragment, *is_final)),
+            _ => None,
+        }
+    }
+
+    /// The data after a create or an update.
+    pub fn data_after(&self, messages: &Messages) -> Option<Payload> {
+        match &self.change {
+            Change::Create { data, .. } | Change::Update { data: Some(data) } => data.to_payload(),
+            Change::Update { data: None } => messages.get(self.id.as_str())?.data.to_payload(),
+            Change::Delete | Change::Append { .. } => None,
+        }
+    }
+}
+
+/// The empty payload a delete's entry (and a redacted entry) holds.
+pub(crate) fn no_data() -> Payload {
+    Payload::from_json("null").unwrap_or_else(|_| Payload::text(""))
+}
+
+#[derive(Debug, Default)]
+pub(crate) struct Messages {
+    by_id: HashMap<MessageId, MessageState>,
+    /// Ids by their create's seq: the latest view's order.
+    order: BTreeMap<u64, MessageId>,
+    open_streams: usize,
+    bytes: usize,
+    cost: usize,
+}
+
+fn closed(what: &str) -> HistoryError {
+    HistoryError::invalid("message_id", what.to_owned())
+}
+
+impl Messages {
+    /// Live messages.
+    pub fn len(&self) -> usize {
+        self.by_id.len()
+    }
+
+    /// Data bytes of the live messages.
+    pub fn bytes(&self) -> usize {
+        self.bytes
+    }
+
+    /// Budget bytes of the live messages.
+    pub fn cost(&self) -> usize {
+        self.cost
+    }
+
+    pub fn get(&self, id: &str) -> Option<&MessageState> {
+        self.by_id.get(id)
+    }
+
+    /// Live messages whose create's seq is in `range`, newest first.
+    pub fn by_position(
+        &self,
+        range: std::ops::Range<u64>,
+    ) -> impl Iterator<Item = &MessageState> + '_ {
+        self.order
+            .range(range)
+            .rev()
+            .filter_map(|(_, id)| self.by_id.get(id.as_str()))
+    }
+
+    fn found(&self, id: &str) -> Result<&MessageState> {
+        self.by_id.get(id).ok_or_else(|| HistoryError::NotFound {
+            message_id: id.to_owned(),
+        })
+    }
+
+    /// Check `op` against the rules, the limits and the caller's grants, in
+    /// `room` with `config`; work out what it will do. Changes nothing.
+    pub fn plan(&self, op: Op<'_>, room: &str, config: &RoomConfig) -> Result<Plan> {
+        let max = config.max_message_bytes;
+        let fits = |size: usize| {
+            if size > max {
+                Err(HistoryError::too_large(
+                    "max_message_bytes",
+                    format!("the message's data would be {size} bytes, more than {max}"),
+                ))
+            } else {
+                Ok(size)
+            }
+        };
+        match op {
+            Op::Create {
+                id,
+                event,
+                data,
+                owner,
+            } => {
+                if let Some(o) = owner {
+                    check_name("owner", o)?;
+                }
+                let id = match id {
+                    Some(id) if self.by_id.contains_key(id.as_str()) => {
+                        return Err(HistoryError::invalid(
+                            "message_id",
+                            format!("{:?} is already in use in this room", id.as_str()),
+                        ));
+                    }
+                    Some(id) => id,
+                    None => loop {
+                        let id = MessageId::generate();
+                        if !self.by_id.contains_key(id.as_str()) {
+                            break id;
+                        }
+                    },
+                };
+                let state_size = fits(data.size())?;
+                Ok(Plan {
+                    id,
+                    action: Action::Create,
+                    version: 1,
+                    event: event.into(),
+                    entry: data.clone(),
+                    state_size,
+                    change: Change::Create {
+                        owner: owner.map(Into::into),
+                        data: Data::from_payload(data),
+                    },
+                })
+            }
+            Op::Update {
+                id,
+                event,
+                data,
+                auth,
+            } => {
+                let m = self.found(id)?;
+                auth.check(Verb::Update, room, m.owner.as_deref())?;
+                if m.deleted {
+                    return Err(closed("the message was deleted"));
+                }
+                if matches!((&event, &data), (Patch::Keep, Patch::Keep)) {
+                    return Err(HistoryError::invalid(
+                        "data",
+                        "an update must change the event or the data (both are KEEP)",
+                    ));
+                }
+                let new_event: Arc<str> = match event {
+                    Patch::Keep => m.event.clone(),
+                    Patch::Clear => {
+                        return Err(HistoryError::invalid(
+                            "event",
+                            "an event name cannot be cleared (replace it instead)",
+                        ))
+                    }
+                    Patch::Replace(e) => e.into(),
+                };
+                let new_data = match data {
+                    Patch::Keep => None,
+                    Patch::Clear => Some(Data::None),
+                    Patch::Replace(p) => Some(Data::from_payload(p)),
+                };
+                let same_data = new_data
+                    .as_ref()
+                    .is_none_or(|d| d.to_payload() == m.data.to_payload());
+                if new_event == m.event && same_data {
+                    return Err(HistoryError::invalid(
+                        "data",
+                        "the update changes nothing (same event and data)",
+                    ));
+                }
+                let state_size = fits(new_data.as_ref().unwrap_or(&m.data).size())?;
+                let entry = new_data
+                    .as_ref()
+                    .unwrap_or(&m.data)
+                    .to_payload()
+                    .unwrap_or_else(no_data);
+                Ok(Plan {
+                    id: m.id.clone(),
+                    action: Action::Update,
+                    version: m.version + 1,
+                    event: new_event,
+                    entry,
+                    state_size,
+                    change: Change::Update { data: new_data },
+                })
+            }
+            Op::Delete { id, auth } => {
+                let m = self.found(id)?;
+                auth.check(Verb::Delete, room, m.owner.as_deref())?;
+                if m.deleted {
+                    return Err(closed("the message was already deleted"));
+                }
+                Ok(Plan {
+                    id: m.id.clone(),
+                    action: Action::Delete,
+                    version: m.version + 1,
+                    event: m.event.clone(),
+                    entry: no_data(),
+                    state_size: 0,
+                    change: Change::Delete,
+                })
+            }
+            Op::Append {
+                id,
+                fragment,
+                is_final,
+                auth,
+            } => {
+                let m = self.found(id)?;
+                auth.check(Verb::Append, room, m.owner.as_deref())?;
+                if m.deleted {
+                    return Err(closed("the message was deleted"));
+                }
+                if m.stream == Stream::Final {
+                    return Err(closed(
+                        "the message's stream is closed (a final append was made)",
+                    ));
+                }
+                if fragment.is_empty() && !is_final {
+                    return Err(HistoryError::invalid(
+                        "fragment",
+                        "must not be empty (only a final append may be)",
+                    ));
+                }
+                let Some(text) = m.data.text() else {
+                    return Err(HistoryError::invalid(
+                        "fragment",
+                        "the message's data is not a string: only text can be appended to",
+                    ));
+                };
+                if !fragment.is_empty() && m.appends >= config.max_appends {
+                    return Err(HistoryError::too_large(
+                        "max_appends",
+                        format!("the message already has {} appends", m.appends),
+                    ));
+                }
+                if m.stream == Stream::Idle
+                    && !is_final
+                    && self.open_streams >= config.max_open_streams
+                {
+                    return Err(HistoryError::too_large(
+                        "max_open_streams",
+                        format!("{} streams of this room are open", self.open_streams),
+                    ));
+                }
+                let state_size = fits(text.len().saturating_add(fragment.len()))?;
+                Ok(Plan {
+                    id: m.id.clone(),
+                    action: Action::Append,
+                    version: m.version + 1,
+                    event: m.event.clone(),
+                    entry: Payload::text(fragment),
+                    state_size,
+                    change: Change::Append {
+                        fragment: fragment.into(),
+                        is_final,
+                    },
+                })
+            }
+        }
+    }
+
+    /// Apply a plan whose entry was recorded as `seq` at `wall`.
+    pub fn commit(&mut self, plan: Plan, seq: u64, wall: f64) {
+        let Plan {
+            id,
+            action,
+            version,
+            event,
+            change,
+            ..
+        } = plan;
+        if let Change::Create { owner, data } = change {
+            let state = MessageState {
+                id: id.clone(),
+                event,
+                data,
+                owner,
+                version,
+                action,
+                create_seq: seq,
+                last_seq: seq,
+                created: wall,
+                updated: wall,
+                deleted: false,
+                stream: Stream::Idle,
+                appends: 0,
+            };
+            self.add(&state, true);
+            self.order.insert(seq, id.clone());
+            self.by_id.insert(id, state);
+            return;
+        }
+        let Some(mut m) = self.by_id.remove(id.as_str()) else {
+            return;
+        };
+        self.add(&m, false);
+        m.event = event;
+        m.version = version;
+        m.action = action;
+        m.last_seq = seq;
+        m.updated = wall;
+        match change {
+            Change::Create { .. } => {}
+            Change::Update { data } => {
+                if let Some(d) = data {
+                    m.data = d;
+                }
+            }
+            Change::Delete => {
+                m.deleted = true;
+                m.data = Data::None;
+                self.close_stream(&mut m, Stream::Idle);
+            }
+            Change::Append { fragment, is_final } => {
+                let mut text = match std::mem::replace(&mut m.data, Data::None) {
+                    Data::Text(s) => s,
+                    Data::Payload(p) => p.as_text().unwrap_or_default().to_owned(),
+                    Data::None => String::new(),
+                };
+                text.push_str(&fragment);
+                if !fragment.is_empty() {
+                    m.appends += 1;
+                }
+                if is_final {
+                    text.shrink_to_fit();
+                    self.close_stream(&mut m, Stream::Final);
+                } else if m.stream == Stream::Idle {
+                    m.stream = Stream::Open;
+                    self.open_streams += 1;
+                }
+                m.data = Data::Text(text);
+            }
+        }
+        self.add(&m, true);
+        self.by_id.insert(id, m);
+    }
+
+    fn close_stream(&mut self, m: &mut MessageState, to: Stream) {
+        if m.stream == Stream::Open {
+            self.open_streams -= 1;
+        }
+        m.stream = if m.stream == Stream::Final {
+            Stream::Final
+        } else {
+            to
+        };
+    }
+
+    /// Count a state in (or out of) the totals.
+    fn add(&mut self, m: &MessageState, plus: bool) {
+        if plus {
+            self.bytes += m.data.size();
+            self.cost += m.cost();
+        } else {
+            self.bytes -= m.data.size();
+            self.cost -= m.cost();
+        }
+    }
+
+    /// The entry `seq` of message `id` left the room: the message goes too
+    /// if that was its newest entry.
+    pub fn evicted(&mut self, id: &str, seq: u64) {
+        if self.by_id.get(id).is_some_and(|m| m.last_seq <= seq) {
+            if let Some(mut m) = self.by_id.remove(id) {
+                self.add(&m, false);
+                self.close_stream(&mut m, Stream::Idle);
+                self.order.remove(&m.create_seq);
+            }
+        }
+    }
+
+    /// Drop every message.
+    pub fn clear(&mut self) {
+        *self = Messages::default();
+    }
+}
