@@ -6,7 +6,8 @@ rooms at start-up (as an app would, from its config), optionally serves
 Socket.IO on a loopback port, prints ("ready", port) and then answers
 commands, one Python literal per line on stdin, with one literal per line
 on stdout: ("emit", event, data, to, namespace), ("history", room,
-namespace), ("quit",).
+namespace), ("call", method, args, kwargs) (any server method: its result,
+or ("error", exception class name)), ("quit",).
 """
 
 import ast
@@ -54,6 +55,11 @@ def sync_node(manager, serve):
             reply("ok")
         elif cmd[0] == "history":
             reply(history(sio.get_history(cmd[1], namespace=cmd[2])))
+        elif cmd[0] == "call":
+            try:
+                reply(getattr(sio, cmd[1])(*cmd[2], **cmd[3]))
+            except Exception as e:
+                reply(("error", type(e).__name__))
         else:
             break
 
@@ -74,6 +80,11 @@ async def async_node(manager):
             reply("ok")
         elif cmd[0] == "history":
             reply(history(await sio.get_history(cmd[1], namespace=cmd[2])))
+        elif cmd[0] == "call":
+            try:
+                reply(await getattr(sio, cmd[1])(*cmd[2], **cmd[3]))
+            except Exception as e:
+                reply(("error", type(e).__name__))
         else:
             break
 

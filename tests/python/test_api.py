@@ -175,7 +175,25 @@ def test_entries_carry_event_data_timestamp_seq_truncated(server):
     server.emit("chat", {"text": "hi"}, to="r")
     after = time.time()
     [e] = server.get_history("r")
-    assert set(e) == {"event", "data", "timestamp", "seq", "truncated"}
+    assert set(e) == {
+        "event",
+        "data",
+        "timestamp",
+        "seq",
+        "truncated",
+        # SPEC 6: every entry says what it records; a plain emit is an
+        # immutable "create" that belongs to no message.
+        "action",
+        "message_id",
+        "version",
+        "redacted",
+    }
+    assert (e["action"], e["message_id"], e["version"], e["redacted"]) == (
+        "create",
+        None,
+        None,
+        False,
+    )
     assert e["event"] == "chat"
     assert e["data"] == {"text": "hi"}
     assert before - 0.2 <= e["timestamp"] <= after + 0.2

@@ -225,6 +225,58 @@ def test_client_on_node_b_replays_what_node_a_emitted(redis_url, nodes_factory):
         client.disconnect()
 
 
+def test_messages_and_their_operations_reach_every_node_with_their_ids(redis_url, nodes_factory):
+    nodes = nodes_factory(("redis", redis_url), ("redis", redis_url), ("async-redis", redis_url))
+    wait_subscribed(nodes, lambda: nodes[0].emit("probe", 0, "probe"))
+
+    def call(i, method, *args, **kwargs):
+        return nodes[i].call("call", method, args, kwargs)
+
+    def state(i, mid):
+        m = call(i, "get_message", "a", mid)
+        if isinstance(m, tuple):
+            return m
+        return (m["event"], m["data"], m["version"], m["deleted"], m["final"], m["owner"])
+
+    def everywhere(mid, want):
+        wait_until(
+            lambda: all(state(i, mid) == want for i in range(len(nodes))),
+            f"{mid} to be {want} on every node",
+        )
+
+    created = call(0, "create_message", "a", "answer", "", message_id="ans", owner="bot")
+    assert created["version"] == 1
+    everywhere("ans", ("answer", "", 1, False, False, "bot"))
+    call(2, "append_message", "a", "ans", "Hello")  # the asyncio node
+    everywhere("ans", ("answer", "Hello", 2, False, False, "bot"))
+    call(1, "append_message", "a", "ans", " world", final=True)
+    everywhere("ans", ("answer", "Hello world", 3, False, True, "bot"))
+    gen = call(1, "create_message", "a", "chat", {"t": "hi"})  # a generated id
+    mid = gen["message_id"]
+    everywhere(mid, ("chat", {"t": "hi"}, 1, False, False, None))
+    call(2, "update_message", "a", mid, event="note", data={"t": "edited"})
+    everywhere(mid, ("note", {"t": "edited"}, 2, False, False, None))
+    call(0, "delete_message", "a", mid)
+    everywhere(mid, ("note", None, 3, True, False, None))
+    # A refused operation reaches no node.
+    assert call(0, "append_message", "a", "ans", "late") == ("error", "InvalidMessageError")
+    latest = [call(i, "get_history", "a", view="latest") for i in range(len(nodes))]
+    shape = [[(e["message_id"], e["event"], e["data"]) for e in v] for v in latest]
+    assert (
+        shape[0]
+        == shape[1]
+        == shape[2]
+        == [
+            ("ans", "answer", "Hello world"),
+            (mid, "note", None),
+        ]
+    )
+    logs = [call(i, "get_history", "a") for i in range(len(nodes))]
+    ops = [[(e["message_id"], e["action"], e["version"]) for e in log] for log in logs]
+    assert ops[0] == ops[1] == ops[2]
+    assert all("edited" not in repr(log[:-1]) for log in logs), "the delete redacted every node"
+
+
 def test_a_failed_listener_start_changes_nothing_and_is_tried_again(redis_url):
     manager = socketio.RedisManager(redis_url)
     sio = socketio.Server(client_manager=manager)

@@ -112,3 +112,10 @@ pub fn opt_string(param: &str, obj: Option<&Bound<'_, PyAny>>) -> PyResult<Optio
         Some(o) => string(param, o).map(Some),
     }
 }
+
+/// A required `bool` (no ints).
+pub fn flag(param: &str, obj: &Bound<'_, PyAny>) -> PyResult<bool> {
+    obj.cast::<PyBool>()
+        .map(|b| b.is_true())
+        .map_err(|_| type_error(param, "a bool", obj))
+}

@@ -3,6 +3,7 @@
 
 mod args;
 mod convert;
+mod messages;
 mod store;
 
 use pyo3::prelude::*;
@@ -14,6 +15,26 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<store::ManualClock>()?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     m.add("MAX_DEPTH", socketio_history_core::MAX_DEPTH)?;
+    m.add(
+        "DEFAULT_MAX_MESSAGE_BYTES",
+        socketio_history_core::DEFAULT_MAX_MESSAGE_BYTES,
+    )?;
+    m.add(
+        "DEFAULT_MAX_APPENDS",
+        socketio_history_core::DEFAULT_MAX_APPENDS,
+    )?;
+    m.add(
+        "DEFAULT_MAX_OPEN_STREAMS",
+        socketio_history_core::DEFAULT_MAX_OPEN_STREAMS,
+    )?;
+    m.add(
+        "DEFAULT_MUTATION_PREFIX",
+        socketio_history_core::DEFAULT_MUTATION_PREFIX,
+    )?;
+    m.add_class::<messages::Sentinel>()?;
+    let (keep, clear) = messages::sentinels(m.py())?;
+    m.add("KEEP", keep)?;
+    m.add("CLEAR", clear)?;
     // The one default, the core's: `enable_history`'s signature shows it.
     m.add(
         "DEFAULT_MAX_ENTRIES",

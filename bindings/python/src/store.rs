@@ -3,10 +3,12 @@
 
 use crate::args::{self, core_error, to_usize};
 use crate::convert::{to_payload, to_python};
+use crate::messages;
 use pyo3::intern;
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList, PyString, PyTuple};
 use socketio_history_core as core;
+use socketio_history_core::Patch;
 use socketio_history_core::{Delivery, HistoryEntry, Payload, Query, RecordOutcome, RoomConfig};
 use std::sync::Arc;
 use std::time::Duration;
@@ -70,6 +72,7 @@ impl ReadArgs {
         payload_size_cap: Option<&Bound<'_, PyAny>>,
         since_seq: Option<&Bound<'_, PyAny>>,
         before_seq: Option<&Bound<'_, PyAny>>,
+        view: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<Self> {
         Ok(ReadArgs {
             query: Query {
@@ -81,6 +84,7 @@ impl ReadArgs {
                 payload_size_cap: to_usize(args::count("payload_size_cap", payload_size_cap, 0)?)
                     .into(),
                 for_client: None,
+                view: messages::view(view)?,
             },
         })
     }
@@ -94,6 +98,16 @@ fn entry_dict<'py>(py: Python<'py>, e: &HistoryEntry) -> PyResult<Bound<'py, PyD
     d.set_item(intern!(py, "timestamp"), e.timestamp)?;
     d.set_item(intern!(py, "seq"), e.seq)?;
     d.set_item(intern!(py, "truncated"), e.truncated)?;
+    d.set_item(intern!(py, "action"), e.action.as_str())?;
+    d.set_item(
+        intern!(py, "message_id"),
+        e.message_id.as_ref().map(|m| m.as_str()),
+    )?;
+    d.set_item(intern!(py, "version"), e.version)?;
+    d.set_item(intern!(py, "redacted"), e.redacted)?;
+    if e.deleted {
+        d.set_item(intern!(py, "deleted"), true)?;
+    }
     Ok(d)
 }
 
@@ -264,7 +278,11 @@ impl HistoryStore {
     }
 
     /// Enable history for a room, or reconfigure it in place.
-    #[pyo3(signature = (room, namespace=None, max_entries=None, retention_seconds=None, payload_size_cap=None, max_bytes=None))]
+    /// ``max_message_bytes``, ``max_appends``, ``max_open_streams`` and
+    /// ``mutation_prefix`` bound the room's mutable messages (``None``: the
+    /// core's defaults).
+    #[pyo3(signature = (room, namespace=None, max_entries=None, retention_seconds=None, payload_size_cap=None, max_bytes=None, max_message_bytes=None, max_appends=None, max_open_streams=None, mutation_prefix=None))]
+    #[allow(clippy::too_many_arguments)]
     fn enable(
         &self,
         room: &Bound<'_, PyAny>,
@@ -273,6 +291,10 @@ impl HistoryStore {
         retention_seconds: Option<&Bound<'_, PyAny>>,
         payload_size_cap: Option<&Bound<'_, PyAny>>,
         max_bytes: Option<&Bound<'_, PyAny>>,
+        max_message_bytes: Option<&Bound<'_, PyAny>>,
+        max_appends: Option<&Bound<'_, PyAny>>,
+        max_open_streams: Option<&Bound<'_, PyAny>>,
+        mutation_prefix: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<()> {
         let room = args::string("room", room)?;
         let ns = args::namespace(namespace)?;
@@ -280,6 +302,18 @@ impl HistoryStore {
         let mut config = RoomConfig::default();
         if let Some(n) = to_usize(args::count("max_entries", max_entries, 0)?) {
             config = config.max_entries(n);
+        }
+        if let Some(n) = to_usize(args::count("max_message_bytes", max_message_bytes, 0)?) {
+            config = config.max_message_bytes(n);
+        }
+        if let Some(n) = to_usize(args::count("max_appends", max_appends, 0)?) {
+            config = config.max_appends(n);
+        }
+        if let Some(n) = to_usize(args::count("max_open_streams", max_open_streams, 0)?) {
+            config = config.max_open_streams(n);
+        }
+        if let Some(p) = args::opt_string("mutation_prefix", mutation_prefix)? {
+            config = config.mutation_prefix(&p);
         }
         let config = config
             .retention_seconds(args::seconds("retention_seconds", retention_seconds)?)
@@ -339,7 +373,7 @@ impl HistoryStore {
     }
 
     /// Read a room's history, oldest to newest (see ``get_history``).
-    #[pyo3(signature = (room, limit=None, namespace=None, include_events=None, exclude_events=None, payload_size_cap=None, since_seq=None, before_seq=None))]
+    #[pyo3(signature = (room, limit=None, namespace=None, include_events=None, exclude_events=None, payload_size_cap=None, since_seq=None, before_seq=None, view=None))]
     #[allow(clippy::too_many_arguments)]
     fn fetch<'py>(
         &self,
@@ -352,6 +386,7 @@ impl HistoryStore {
         payload_size_cap: Option<&Bound<'py, PyAny>>,
         since_seq: Option<&Bound<'py, PyAny>>,
         before_seq: Option<&Bound<'py, PyAny>>,
+        view: Option<&Bound<'py, PyAny>>,
     ) -> PyResult<Bound<'py, PyList>> {
         let a = ReadArgs::parse(
             limit,
@@ -360,6 +395,7 @@ impl HistoryStore {
             payload_size_cap,
             since_seq,
             before_seq,
+            view,
         )?;
         self.fetch_list(py, room, namespace, &a.query)
     }
@@ -370,7 +406,9 @@ impl HistoryStore {
     /// each entry's delivery metadata: what skipped the client is left out.
     /// ``joined_at`` leaves out what came after it (the client received
     /// that live).
-    #[pyo3(signature = (room, limit=None, namespace=None, include_events=None, exclude_events=None, since_seq=None, member_of=None, joined_at=None))]
+    /// ``view="latest"`` replays each live message once in its latest state
+    /// (deleted ones left out).
+    #[pyo3(signature = (room, limit=None, namespace=None, include_events=None, exclude_events=None, since_seq=None, member_of=None, joined_at=None, view=None))]
     #[allow(clippy::too_many_arguments)]
     fn _replay_entries<'py>(
         &self,
@@ -383,16 +421,36 @@ impl HistoryStore {
         since_seq: Option<&Bound<'py, PyAny>>,
         member_of: Option<Vec<String>>,
         joined_at: Option<u64>,
+        view: Option<&Bound<'py, PyAny>>,
     ) -> PyResult<Bound<'py, PyList>> {
-        let a = ReadArgs::parse(limit, include_events, exclude_events, None, since_seq, None)?;
+        let a = ReadArgs::parse(
+            limit,
+            include_events,
+            exclude_events,
+            None,
+            since_seq,
+            None,
+            view,
+        )?;
         let mut query = a.query.whole_payloads();
         query.for_client = member_of;
         query.before_seq = joined_at.map(|s| s.saturating_add(1));
-        self.fetch_list(py, room, namespace, &query)
+        let list = self.fetch_list(py, room, namespace, &query)?;
+        if query.view == core::View::Latest {
+            // A late joiner is not sent what was deleted.
+            let kept = PyList::empty(py);
+            for e in list.iter() {
+                if e.get_item(intern!(py, "deleted")).is_err() {
+                    kept.append(e)?;
+                }
+            }
+            return Ok(kept);
+        }
+        Ok(list)
     }
 
     /// A windowed read with ``gap`` and ``has_more`` (see ``get_history_page``).
-    #[pyo3(signature = (room, limit=None, namespace=None, include_events=None, exclude_events=None, payload_size_cap=None, since_seq=None, before_seq=None, epoch=None))]
+    #[pyo3(signature = (room, limit=None, namespace=None, include_events=None, exclude_events=None, payload_size_cap=None, since_seq=None, before_seq=None, epoch=None, view=None))]
     #[allow(clippy::too_many_arguments)]
     fn page<'py>(
         &self,
@@ -406,6 +464,7 @@ impl HistoryStore {
         since_seq: Option<&Bound<'py, PyAny>>,
         before_seq: Option<&Bound<'py, PyAny>>,
         epoch: Option<&Bound<'py, PyAny>>,
+        view: Option<&Bound<'py, PyAny>>,
     ) -> PyResult<Bound<'py, PyDict>> {
         let room = args::string("room", room)?;
         let ns = args::namespace(namespace)?;
@@ -416,6 +475,7 @@ impl HistoryStore {
             payload_size_cap,
             since_seq,
             before_seq,
+            view,
         )?;
         let epoch = args::opt_string("epoch", epoch)?;
         let page = py.detach(|| self.inner.page(&ns, &room, &a.query, epoch.as_deref()));
@@ -461,6 +521,11 @@ impl HistoryStore {
         )?;
         d.set_item("max_bytes", c.and_then(|c| c.max_bytes))?;
         d.set_item("payload_size_cap", c.and_then(|c| c.payload_size_cap))?;
+        d.set_item("messages", s.messages)?;
+        d.set_item("max_message_bytes", c.map(|c| c.max_message_bytes))?;
+        d.set_item("max_appends", c.map(|c| c.max_appends))?;
+        d.set_item("max_open_streams", c.map(|c| c.max_open_streams))?;
+        d.set_item("mutation_prefix", c.map(|c| c.mutation_prefix.to_string()))?;
         Ok(d)
     }
 
@@ -544,7 +609,11 @@ impl HistoryStore {
     /// enabled rooms ``to`` addresses and into the namespace's log, and
     /// return the emit's offset (``None`` if the namespace has no log or the
     /// payload cannot be held: then the emit goes out without one).
-    #[pyo3(signature = (namespace, to, event, data, skip_sid=None))]
+    ///
+    /// With ``message`` (``(room, message_id)``: the emit of an operation on
+    /// that message, already applied to the room) only the log records it,
+    /// tagged so that deleting the message removes its data from the log.
+    #[pyo3(signature = (namespace, to, event, data, skip_sid=None, message=None))]
     fn _record_emit_logged(
         &self,
         namespace: &Bound<'_, PyAny>,
@@ -552,8 +621,19 @@ impl HistoryStore {
         event: &Bound<'_, PyAny>,
         data: &Bound<'_, PyAny>,
         skip_sid: Option<&Bound<'_, PyAny>>,
+        message: Option<(String, String)>,
     ) -> PyResult<Option<String>> {
         let ns = namespace_str(namespace)?;
+        if let Some((room, id)) = message {
+            let event = args::string("event", event)?;
+            let target = (!to.is_none()).then(|| addressed_rooms(to));
+            let delivery = Delivery::new(target, skipped(skip_sid));
+            let offset = self
+                .inner
+                .record_log_message(ns, &event, to_payload(data)?, delivery, &room, &id)
+                .map_err(core_error)?;
+            return Ok(offset.map(|o| o.to_string()));
+        }
         let target = (!to.is_none()).then(|| addressed_rooms(to));
         let enabled = target
             .as_deref()
@@ -666,6 +746,170 @@ impl HistoryStore {
             out.append((&*e.event, to_python(py, &e.payload)?, offset))?;
         }
         Ok(out.into_any())
+    }
+
+    /// Create a mutable message: record ``data`` as ``event`` (version 1).
+    /// Returns ``{message_id, action, version, seq, event, data}``.
+    #[pyo3(signature = (room, event, data, namespace=None, message_id=None, owner=None))]
+    #[allow(clippy::too_many_arguments)]
+    fn create_message<'py>(
+        &self,
+        py: Python<'py>,
+        room: &Bound<'py, PyAny>,
+        event: &Bound<'py, PyAny>,
+        data: &Bound<'py, PyAny>,
+        namespace: Option<&Bound<'py, PyAny>>,
+        message_id: Option<&Bound<'py, PyAny>>,
+        owner: Option<&Bound<'py, PyAny>>,
+    ) -> PyResult<Bound<'py, PyDict>> {
+        let room = args::string("room", room)?;
+        let ns = args::namespace(namespace)?;
+        let event = args::string("event", event)?;
+        let id = messages::opt_str("message_id", message_id)?;
+        let owner = messages::opt_str("owner", owner)?;
+        let payload = to_payload(data)?;
+        let m = self
+            .inner
+            .create_message(&ns, &room, &event, payload, id.as_deref(), owner.as_deref())
+            .map_err(|e| messages::error(py, e))?;
+        messages::mutation_dict(py, &m)
+    }
+
+    /// Update a message: each of ``event`` and ``data`` is ``KEEP``,
+    /// ``CLEAR`` (data only) or a new value.
+    #[pyo3(signature = (room, message_id, event=messages::Field::Omitted, data=messages::Field::Omitted, namespace=None, actor=None, grants=None))]
+    #[allow(clippy::too_many_arguments)]
+    fn update_message<'py>(
+        &self,
+        py: Python<'py>,
+        room: &Bound<'py, PyAny>,
+        message_id: &Bound<'py, PyAny>,
+        event: messages::Field<'py>,
+        data: messages::Field<'py>,
+        namespace: Option<&Bound<'py, PyAny>>,
+        actor: Option<&Bound<'py, PyAny>>,
+        grants: Option<&Bound<'py, PyAny>>,
+    ) -> PyResult<Bound<'py, PyDict>> {
+        let room = args::string("room", room)?;
+        let ns = args::namespace(namespace)?;
+        let id = args::string("message_id", message_id)?;
+        // Left out means KEEP; `None` is a value.
+        let event = event.event()?;
+        let data = data.data()?;
+        let event = match &event {
+            Patch::Keep => Patch::Keep,
+            Patch::Clear => Patch::Clear,
+            Patch::Replace(e) => Patch::Replace(e.as_str()),
+        };
+        let m = messages::with_auth(py, actor, grants, |auth| {
+            self.inner
+                .update_message(&ns, &room, &id, event, data, auth)
+        })?
+        .map_err(|e| messages::error(py, e))?;
+        messages::mutation_dict(py, &m)
+    }
+
+    /// Delete a message (a tombstone; its content leaves every read).
+    #[pyo3(signature = (room, message_id, namespace=None, actor=None, grants=None))]
+    fn delete_message<'py>(
+        &self,
+        py: Python<'py>,
+        room: &Bound<'py, PyAny>,
+        message_id: &Bound<'py, PyAny>,
+        namespace: Option<&Bound<'py, PyAny>>,
+        actor: Option<&Bound<'py, PyAny>>,
+        grants: Option<&Bound<'py, PyAny>>,
+    ) -> PyResult<Bound<'py, PyDict>> {
+        let room = args::string("room", room)?;
+        let ns = args::namespace(namespace)?;
+        let id = args::string("message_id", message_id)?;
+        let m = messages::with_auth(py, actor, grants, |auth| {
+            self.inner.delete_message(&ns, &room, &id, auth)
+        })?
+        .map_err(|e| messages::error(py, e))?;
+        messages::mutation_dict(py, &m)
+    }
+
+    /// Append ``fragment`` (a non-empty str; may be empty when ``final``) to
+    /// a message's text; ``final=True`` closes the stream.
+    #[pyo3(signature = (room, message_id, fragment, r#final=None, namespace=None, actor=None, grants=None))]
+    #[allow(clippy::too_many_arguments)]
+    fn append_message<'py>(
+        &self,
+        py: Python<'py>,
+        room: &Bound<'py, PyAny>,
+        message_id: &Bound<'py, PyAny>,
+        fragment: &Bound<'py, PyAny>,
+        r#final: Option<&Bound<'py, PyAny>>,
+        namespace: Option<&Bound<'py, PyAny>>,
+        actor: Option<&Bound<'py, PyAny>>,
+        grants: Option<&Bound<'py, PyAny>>,
+    ) -> PyResult<Bound<'py, PyDict>> {
+        let room = args::string("room", room)?;
+        let ns = args::namespace(namespace)?;
+        let id = args::string("message_id", message_id)?;
+        let fragment = args::string("fragment", fragment)?;
+        let is_final = r#final.map_or(Ok(false), |f| args::flag("final", f))?;
+        let m = messages::with_auth(py, actor, grants, |auth| {
+            self.inner
+                .append_message(&ns, &room, &id, &fragment, is_final, auth)
+        })?
+        .map_err(|e| messages::error(py, e))?;
+        messages::mutation_dict(py, &m)
+    }
+
+    /// A message's latest state.
+    #[pyo3(signature = (room, message_id, namespace=None))]
+    fn get_message<'py>(
+        &self,
+        py: Python<'py>,
+        room: &Bound<'py, PyAny>,
+        message_id: &Bound<'py, PyAny>,
+        namespace: Option<&Bound<'py, PyAny>>,
+    ) -> PyResult<Bound<'py, PyDict>> {
+        let room = args::string("room", room)?;
+        let ns = args::namespace(namespace)?;
+        let id = args::string("message_id", message_id)?;
+        let m = self
+            .inner
+            .get_message(&ns, &room, &id)
+            .map_err(|e| messages::error(py, e))?;
+        messages::message_dict(py, &m)
+    }
+
+    /// A message's retained entries, newest first, at most ``limit``
+    /// (``None``: 100).
+    #[pyo3(signature = (room, message_id, limit=None, namespace=None))]
+    fn get_message_versions<'py>(
+        &self,
+        py: Python<'py>,
+        room: &Bound<'py, PyAny>,
+        message_id: &Bound<'py, PyAny>,
+        limit: Option<&Bound<'py, PyAny>>,
+        namespace: Option<&Bound<'py, PyAny>>,
+    ) -> PyResult<Bound<'py, PyList>> {
+        let room = args::string("room", room)?;
+        let ns = args::namespace(namespace)?;
+        let id = args::string("message_id", message_id)?;
+        let limit = to_usize(args::count("limit", limit, 0)?).unwrap_or(100);
+        let v = self
+            .inner
+            .message_versions(&ns, &room, &id, limit)
+            .map_err(|e| messages::error(py, e))?;
+        entries_list(py, &v)
+    }
+
+    /// The room's mutation prefix (``None`` without history).
+    #[pyo3(signature = (room, namespace=None))]
+    fn _mutation_prefix(
+        &self,
+        room: &Bound<'_, PyAny>,
+        namespace: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<Option<String>> {
+        let s = self
+            .inner
+            .stats(&args::namespace(namespace)?, &args::string("room", room)?);
+        Ok(s.config.map(|c| c.mutation_prefix.to_string()))
     }
 
     fn __repr__(&self) -> String {

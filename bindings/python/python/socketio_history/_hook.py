@@ -23,6 +23,7 @@ from socketio.async_pubsub_manager import AsyncPubSubManager
 from socketio.pubsub_manager import PubSubManager
 
 from ._native import HistoryStore
+from ._ops import OP, PendingOp, apply_remote, wrap_handle_emit
 
 logger = logging.getLogger("socketio_history")
 
@@ -113,6 +114,45 @@ def _record_failed(error: BaseException, event: Any, target: Any, namespace: Any
         raise error
 
 
+def _note_op(
+    manager: Any,
+    store: HistoryStore,
+    op: PendingOp,
+    ns: str,
+    target: Any,
+    event: Any,
+    data: Any,
+    skip_sid: Any,
+) -> tuple[Any, Any]:
+    """An emit that carries an operation on a message (see ``_ops.py``):
+    apply it if it came from another node, then log it for recovery. The
+    room itself already holds it. Returns the data to send and the
+    recovery state (``None``: off)."""
+    if not op.applied:
+        apply_remote(store, ns, op, event, data)
+    rec = manager.__dict__.get(_RECOVERY)
+    if rec is not None:
+        data = rec.record(ns, target, event, data, skip_sid, message=op.key)
+    return data, rec
+
+
+def _call(
+    original: Any,
+    self: Any,
+    event: Any,
+    data: Any,
+    namespace: Any,
+    room: Any,
+    skip_sid: Any,
+    callback: Any,
+    to: Any,
+    kwargs: Any,
+) -> Any:
+    if to is None:
+        return original(self, event, data, namespace, room, skip_sid, callback, **kwargs)
+    return original(self, event, data, namespace, room, skip_sid, callback, to=to, **kwargs)
+
+
 # The wrappers spell out Manager.emit's own signature: packing and unpacking
 # *args/**kwargs cost more than the rest of the hook. `to` is passed on only
 # when given, for python-socketio releases whose Manager.emit predates it.
@@ -138,6 +178,20 @@ def _wrap_sync_emit(original: Any) -> Any:
             if to is None:
                 return original(self, event, data, namespace, room, skip_sid, callback, **kwargs)
             return original(self, event, data, namespace, room, skip_sid, callback, to=to, **kwargs)
+        op = OP.get()
+        if op is not None and op.manager is self:
+            # The lock is re-entrant: a local operation's caller holds it.
+            with self.__dict__[_LOCK]:
+                data, rec = _note_op(
+                    self, store, op, namespace or "/", to or room, event, data, skip_sid
+                )
+                try:
+                    return _call(
+                        original, self, event, data, namespace, room, skip_sid, callback, to, kwargs
+                    )
+                finally:
+                    if rec is not None:
+                        rec.sending = None
         with self.__dict__[_LOCK]:
             rec = self.__dict__.get(_RECOVERY)
             if rec is not None and callback is None:
@@ -185,6 +239,20 @@ def _wrap_async_emit(original: Any) -> Any:
             return await original(
                 self, event, data, namespace, room, skip_sid, callback, to=to, **kwargs
             )
+        op = OP.get()
+        if op is not None and op.manager is self:
+            # A local operation's caller holds the (not re-entrant) lock.
+            async with contextlib.nullcontext() if op.applied else self.__dict__[_LOCK]:
+                data, rec = _note_op(
+                    self, store, op, namespace or "/", to or room, event, data, skip_sid
+                )
+                try:
+                    return await _call(
+                        original, self, event, data, namespace, room, skip_sid, callback, to, kwargs
+                    )
+                finally:
+                    if rec is not None:
+                        rec.sending = None
         async with self.__dict__[_LOCK]:
             rec = self.__dict__.get(_RECOVERY)
             if rec is not None and callback is None:
@@ -264,6 +332,11 @@ def _hook_emit() -> None:
         ):
             if not getattr(cls.emit, _PATCHED, False):
                 cls.emit = wrap(cls.emit)
+        for pubsub, is_async in ((PubSubManager, False), (AsyncPubSubManager, True)):
+            if not getattr(pubsub._handle_emit, _PATCHED, False):
+                wrapped = wrap_handle_emit(pubsub._handle_emit, is_async)
+                wrapped.__dict__[_PATCHED] = True
+                pubsub._handle_emit = wrapped
         base = socketio.base_manager.BaseManager
         if not getattr(base.basic_enter_room, _PATCHED, False):
             base.basic_enter_room = _wrap_enter_room(base.basic_enter_room)

@@ -1,15 +1,43 @@
 """Type stubs for the native module (the core's store for Python)."""
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any, final
 
-from ._types import Entry, Page, Stats
+from ._types import Entry, Message, Mutation, Page, Stats
 
-__all__ = ["DEFAULT_MAX_ENTRIES", "MAX_DEPTH", "HistoryStore", "ManualClock", "__version__"]
+__all__ = [
+    "CLEAR",
+    "DEFAULT_MAX_APPENDS",
+    "DEFAULT_MAX_ENTRIES",
+    "DEFAULT_MAX_MESSAGE_BYTES",
+    "DEFAULT_MAX_OPEN_STREAMS",
+    "DEFAULT_MUTATION_PREFIX",
+    "KEEP",
+    "MAX_DEPTH",
+    "HistoryStore",
+    "ManualClock",
+    "Sentinel",
+    "__version__",
+]
 
 __version__: str
 MAX_DEPTH: int
 DEFAULT_MAX_ENTRIES: int
+DEFAULT_MAX_MESSAGE_BYTES: int
+DEFAULT_MAX_APPENDS: int
+DEFAULT_MAX_OPEN_STREAMS: int
+DEFAULT_MUTATION_PREFIX: str
+
+@final
+class Sentinel:
+    """``KEEP`` or ``CLEAR``, for ``update_message``."""
+
+    def __reduce__(self) -> str: ...
+
+KEEP: Sentinel
+CLEAR: Sentinel
+
+_Grants = Mapping[str, str | Iterable[str]] | None
 
 _Events = str | Iterable[str] | None
 
@@ -42,6 +70,10 @@ class HistoryStore:
         retention_seconds: float | None = None,
         payload_size_cap: int | None = None,
         max_bytes: int | None = None,
+        max_message_bytes: int | None = None,
+        max_appends: int | None = None,
+        max_open_streams: int | None = None,
+        mutation_prefix: str | None = None,
     ) -> None: ...
     def disable(self, room: str, namespace: str | None = None) -> bool: ...
     def is_enabled(self, room: str, namespace: str | None = None) -> bool: ...
@@ -58,6 +90,7 @@ class HistoryStore:
         payload_size_cap: int | None = None,
         since_seq: int | None = None,
         before_seq: int | None = None,
+        view: str | None = None,
     ) -> list[Entry]: ...
     def _replay_entries(
         self,
@@ -69,6 +102,7 @@ class HistoryStore:
         since_seq: int | None = None,
         member_of: list[str] | None = None,
         joined_at: int | None = None,
+        view: str | None = None,
     ) -> list[Entry]: ...
     def page(
         self,
@@ -81,6 +115,7 @@ class HistoryStore:
         since_seq: int | None = None,
         before_seq: int | None = None,
         epoch: str | None = None,
+        view: str | None = None,
     ) -> Page: ...
     def stats(self, room: str, namespace: str | None = None) -> Stats: ...
     def clear(self, room: str, namespace: str | None = None) -> int: ...
@@ -91,8 +126,56 @@ class HistoryStore:
         self, namespace: str, to: Any, event: Any, data: Any, skip_sid: Any = None
     ) -> None: ...
     def _record_emit_logged(
-        self, namespace: str, to: Any, event: Any, data: Any, skip_sid: Any = None
+        self,
+        namespace: str,
+        to: Any,
+        event: Any,
+        data: Any,
+        skip_sid: Any = None,
+        message: tuple[str, str] | None = None,
     ) -> str | None: ...
+    def create_message(
+        self,
+        room: str,
+        event: str,
+        data: Any,
+        namespace: str | None = None,
+        message_id: str | None = None,
+        owner: str | None = None,
+    ) -> Mutation: ...
+    def update_message(
+        self,
+        room: str,
+        message_id: str,
+        event: str | Sentinel = ...,
+        data: Any = ...,
+        namespace: str | None = None,
+        actor: str | None = None,
+        grants: _Grants = None,
+    ) -> Mutation: ...
+    def delete_message(
+        self,
+        room: str,
+        message_id: str,
+        namespace: str | None = None,
+        actor: str | None = None,
+        grants: _Grants = None,
+    ) -> Mutation: ...
+    def append_message(
+        self,
+        room: str,
+        message_id: str,
+        fragment: str,
+        final: bool = ...,
+        namespace: str | None = None,
+        actor: str | None = None,
+        grants: _Grants = None,
+    ) -> Mutation: ...
+    def get_message(self, room: str, message_id: str, namespace: str | None = None) -> Message: ...
+    def get_message_versions(
+        self, room: str, message_id: str, limit: int | None = None, namespace: str | None = None
+    ) -> list[Entry]: ...
+    def _mutation_prefix(self, room: str, namespace: str | None = None) -> str | None: ...
     def _enable_log(self, namespace: str, max_age: float, max_bytes: int | None = None) -> None: ...
     def _disable_log(self, namespace: str) -> bool: ...
     def _log_position(self, namespace: str) -> tuple[str, int] | None: ...

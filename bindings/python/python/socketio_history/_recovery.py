@@ -217,12 +217,24 @@ class Recovery:
         self.bases.clear()
         self.recovered.clear()
 
-    def record(self, namespace: str, target: Any, event: Any, data: Any, skip_sid: Any) -> Any:
+    def record(
+        self,
+        namespace: str,
+        target: Any,
+        event: Any,
+        data: Any,
+        skip_sid: Any,
+        message: tuple[str, str] | None = None,
+    ) -> Any:
         """Log an emit (and record it in its rooms); the data to send, with
-        the offset as its last argument when it was logged."""
+        the offset as its last argument when it was logged. With ``message``
+        (room, id) it is an operation on that message, already applied to
+        the room: only the log records it."""
         self.ensure_log(namespace)
         try:
-            offset = self.store._record_emit_logged(namespace, target, event, data, skip_sid)
+            offset = self.store._record_emit_logged(
+                namespace, target, event, data, skip_sid, message
+            )
         except BaseException as e:
             _record_failed(e, event, target, namespace)
             offset = None

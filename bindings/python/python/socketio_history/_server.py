@@ -15,9 +15,15 @@ from typing import Any, Concatenate, ParamSpec, TypeVar
 import socketio
 from socketio import packet
 
-from . import _client, _recovery
+from . import _client, _messages, _recovery
 from ._hook import delivery_lock, history_property, joined_at, listen_to_the_queue, store_of
-from ._native import DEFAULT_MAX_ENTRIES
+from ._native import (
+    DEFAULT_MAX_APPENDS,
+    DEFAULT_MAX_ENTRIES,
+    DEFAULT_MAX_MESSAGE_BYTES,
+    DEFAULT_MAX_OPEN_STREAMS,
+    DEFAULT_MUTATION_PREFIX,
+)
 from ._types import Entry, Page, Stats
 
 Events = str | Iterable[str] | None
@@ -50,6 +56,10 @@ def enable_history(
     payload_size_cap: int | None = None,
     max_bytes: int | None = None,
     enabled: bool = True,
+    max_message_bytes: int = DEFAULT_MAX_MESSAGE_BYTES,
+    max_appends: int = DEFAULT_MAX_APPENDS,
+    max_open_streams: int = DEFAULT_MAX_OPEN_STREAMS,
+    mutation_prefix: str = DEFAULT_MUTATION_PREFIX,
 ) -> None:
     """Record the emits to ``room`` from now on (or reconfigure it in place).
 
@@ -60,6 +70,12 @@ def enable_history(
     :param payload_size_cap: default cap for reads (bytes); reads may override.
     :param max_bytes: most payload bytes kept; ``None`` for no byte bound.
     :param enabled: ``False`` is the same as :func:`disable_history`.
+    :param max_message_bytes: largest data of one mutable message (streamed
+        text accumulated).
+    :param max_appends: most appends to one message.
+    :param max_open_streams: most messages appended to and not final yet.
+    :param mutation_prefix: what mutation events begin with
+        (``"history:update"``, ``"history:delete"``, ``"history:append"``).
 
     Enabling an enabled room keeps its entries and ``seq``; tighter bounds
     evict the oldest at once. Raises ``TypeError``/``ValueError`` on bad
@@ -73,7 +89,16 @@ def enable_history(
         return
     listen_to_the_queue(self)
     store_of(self).enable(
-        room, namespace, max_entries, retention_seconds, payload_size_cap, max_bytes
+        room,
+        namespace,
+        max_entries,
+        retention_seconds,
+        payload_size_cap,
+        max_bytes,
+        max_message_bytes,
+        max_appends,
+        max_open_streams,
+        mutation_prefix,
     )
 
 
@@ -93,10 +118,16 @@ def get_history(
     payload_size_cap: int | None = None,
     since_seq: int | None = None,
     before_seq: int | None = None,
+    view: str = "log",
 ) -> list[Entry]:
     """The room's recorded emits, oldest to newest.
 
-    Each entry is ``{"event", "data", "timestamp", "seq", "truncated"}``.
+    Each entry is ``{"event", "data", "timestamp", "seq", "truncated",
+    "action", "message_id", "version", "redacted"}`` (``message_id`` and
+    ``version`` are ``None`` for a plain emit). ``view="latest"`` shows each
+    mutable message once, at its create's place, in its latest state
+    (deleted ones with ``"deleted": True``); ``limit`` counts what is
+    returned.
     In order: expired entries are dropped; ``since_seq`` < seq <
     ``before_seq``; ``include_events`` are kept, then ``exclude_events``
     dropped (a str or an iterable of str); the newest ``limit`` are kept;
@@ -112,6 +143,7 @@ def get_history(
         payload_size_cap,
         since_seq,
         before_seq,
+        view,
     )
 
 
@@ -126,6 +158,7 @@ def get_history_page(
     since_seq: int | None = None,
     before_seq: int | None = None,
     epoch: str | None = None,
+    view: str = "log",
 ) -> Page:
     """Like :func:`get_history`, for a client resuming from a cursor.
 
@@ -145,6 +178,7 @@ def get_history_page(
         since_seq,
         before_seq,
         epoch,
+        view,
     )
 
 
@@ -186,6 +220,7 @@ def _replay_entries(
         since_seq,
         [*member_of, sid],
         joined_at(self, ns, sid, room) if isinstance(room, str) else None,
+        "latest",
     )
     return eio_sid, entries
 
@@ -224,6 +259,9 @@ def replay_history(
     """Re-emit the room's selected entries to one connected client, in order,
     as the original events with their original arguments (whole payloads,
     whatever the room's read cap); entries whose emit skipped the client are
+    left out. A mutable message is sent once, at its place, as its event with
+    its latest event name and data (an answer being streamed: its text so
+    far; the appends that follow reach the client live); deleted ones are
     left out. Returns how many were sent (0 when ``sid`` is not connected).
 
     The replay is exact at its boundary with live traffic: it sends what was
@@ -333,14 +371,28 @@ _SYNC: dict[str, Callable[..., Any]] = {
     "enable_connection_state_recovery": enable_connection_state_recovery,
     "disable_connection_state_recovery": disable_connection_state_recovery,
     "is_recovered": is_recovered,
+    "create_message": _messages.create_message,
+    "update_message": _messages.update_message,
+    "delete_message": _messages.delete_message,
+    "append_message": _messages.append_message,
+    "get_message": _messages.get_message,
+    "get_message_versions": _messages.get_message_versions,
+}
+
+_MUTATIONS_ASYNC: dict[str, Callable[..., Any]] = {
+    "create_message": _messages.create_message_async,
+    "update_message": _messages.update_message_async,
+    "delete_message": _messages.delete_message_async,
+    "append_message": _messages.append_message_async,
 }
 
 _ASYNC: dict[str, Callable[..., Any]] = {
     **{
         name: _coroutine(fn)
         for name, fn in _SYNC.items()
-        if fn not in (replay_history, is_recovered)
+        if fn not in (replay_history, is_recovered) and name not in _MUTATIONS_ASYNC
     },
+    **_MUTATIONS_ASYNC,
     "replay_history": replay_history_async,
     "is_recovered": is_recovered,
 }

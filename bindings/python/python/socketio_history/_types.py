@@ -5,14 +5,59 @@ from __future__ import annotations
 from typing import Any, TypedDict
 
 
-class Entry(TypedDict):
-    """One recorded emit, as a read returns it."""
-
+class _Entry(TypedDict):
     event: str
     data: Any
     timestamp: float
     seq: int
     truncated: bool
+    action: str
+    message_id: str | None
+    version: int | None
+    redacted: bool
+
+
+class Entry(_Entry, total=False):
+    """One recorded emit (or operation on a message), as a read returns it;
+    ``deleted`` only in the latest view."""
+
+    deleted: bool
+
+
+class _Mutation(TypedDict):
+    message_id: str
+    action: str
+    version: int
+    seq: int
+    event: str
+
+
+class Mutation(_Mutation, total=False):
+    """What a message operation emitted (and returns). An append has
+    ``fragment`` and ``final`` instead of ``data``."""
+
+    data: Any
+    fragment: str
+    final: bool
+
+
+class Message(TypedDict):
+    """A mutable message's latest state."""
+
+    message_id: str
+    event: str
+    data: Any
+    version: int
+    action: str
+    deleted: bool
+    streaming: bool
+    final: bool
+    appends: int
+    owner: str | None
+    seq: int
+    last_seq: int
+    created: float
+    updated: float
 
 
 class Page(TypedDict):
@@ -45,3 +90,8 @@ class Stats(TypedDict):
     retention_seconds: float | None
     max_bytes: int | None
     payload_size_cap: int | None
+    messages: int
+    max_message_bytes: int | None
+    max_appends: int | None
+    max_open_streams: int | None
+    mutation_prefix: str | None

@@ -1,0 +1,259 @@
+"""Mutable messages on ``socketio.Server`` and ``socketio.AsyncServer``.
+
+Each operation is applied to the server's store (where every rule lives)
+and then emitted to the room, under the server's delivery lock, so clients
+receive operations in seq order. How the emit hook and a message queue
+treat an emit that carries an operation is in ``_ops.py``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ._hook import delivery_lock, store_of
+from ._native import CLEAR, KEEP
+from ._ops import OP, PendingOp
+from ._types import Entry, Message, Mutation
+
+# ---- the server methods --------------------------------------------------
+
+
+def _pending(server: Any, result: Mutation, room: str, owner: Any) -> PendingOp:
+    wire: dict[str, Any] = {
+        "v": 1,
+        "action": result["action"],
+        "room": room,
+        "id": result["message_id"],
+    }
+    if owner is not None:
+        wire["owner"] = owner
+    return PendingOp(room, result["message_id"], wire, manager=server.manager)
+
+
+def _notify_event(server: Any, room: str, namespace: str, action: str) -> str:
+    prefix = store_of(server)._mutation_prefix(room, namespace) or ""
+    return prefix + action
+
+
+def _emit(server: Any, op: PendingOp, event: str, data: Any, room: str, ns: str) -> None:
+    token = OP.set(op)
+    try:
+        server.emit(event, data, to=room, namespace=ns)
+    finally:
+        OP.reset(token)
+
+
+async def _emit_async(
+    server: Any, op: PendingOp, event: str, data: Any, room: str, ns: str
+) -> None:
+    token = OP.set(op)
+    try:
+        await server.emit(event, data, to=room, namespace=ns)
+    finally:
+        OP.reset(token)
+
+
+def create_message(
+    self: Any,
+    room: str,
+    event: str,
+    data: Any,
+    namespace: str | None = "/",
+    message_id: str | None = None,
+    owner: str | None = None,
+) -> Mutation:
+    """Emit ``event`` with ``data`` to ``room`` exactly like ``emit`` and
+    record it as version 1 of a mutable message.
+
+    :param message_id: 1 to 128 bytes without whitespace; ``None`` draws a
+        random one. It travels with the message through a message queue.
+    :param owner: who the message belongs to (for ``*_own`` grants).
+
+    Returns ``{"message_id", "action", "version", "seq", "event", "data"}``.
+    Raises ``HistoryNotEnabledError`` (the room has no history),
+    ``InvalidMessageError`` (bad or used id), ``MessageTooLargeError``,
+    ``TypeError``; nothing is emitted then.
+    """
+    ns = namespace or "/"
+    with delivery_lock(self):
+        result = store_of(self).create_message(room, event, data, ns, message_id, owner)
+        _emit(self, _pending(self, result, room, owner), event, data, room, ns)
+    return result
+
+
+def update_message(
+    self: Any,
+    room: str,
+    message_id: str,
+    event: Any = KEEP,
+    data: Any = KEEP,
+    namespace: str | None = "/",
+    actor: str | None = None,
+    grants: Any = None,
+) -> Mutation:
+    """Change a message: each of ``event`` and ``data`` is kept (``KEEP``,
+    the default), cleared (``CLEAR``, data only) or replaced (any value,
+    ``None`` included). Emitted to the room as ``history:update`` with
+    ``{"message_id", "action", "version", "seq", "event", "data"}`` (the
+    state after), which is also returned.
+
+    :param actor: the acting user, from the server's session (never from a
+        client payload); ``None`` is the server itself, always allowed.
+    :param grants: the actor's grants: ``{"message_update_any": ["room:*"],
+        "message_update_own": ["*"], ...}``.
+
+    An update that changes nothing, or of a deleted message, raises
+    ``InvalidMessageError``; see also ``MessageNotFoundError``,
+    ``MessageForbiddenError``, ``MessageTooLargeError``,
+    ``HistoryNotEnabledError``. A failed update changes and emits nothing.
+    """
+    ns = namespace or "/"
+    with delivery_lock(self):
+        result = store_of(self).update_message(room, message_id, event, data, ns, actor, grants)
+        event_name = _notify_event(self, room, ns, "update")
+        _emit(self, _pending(self, result, room, None), event_name, result, room, ns)
+    return result
+
+
+def delete_message(
+    self: Any,
+    room: str,
+    message_id: str,
+    namespace: str | None = "/",
+    actor: str | None = None,
+    grants: Any = None,
+) -> Mutation:
+    """Delete a message: it becomes a tombstone, its data is removed from
+    every entry of it (reads show ``data: None, redacted: True``), and
+    ``history:delete`` is emitted to the room. Raises like
+    :func:`update_message`."""
+    ns = namespace or "/"
+    with delivery_lock(self):
+        result = store_of(self).delete_message(room, message_id, ns, actor, grants)
+        event_name = _notify_event(self, room, ns, "delete")
+        _emit(self, _pending(self, result, room, None), event_name, result, room, ns)
+    return result
+
+
+def append_message(
+    self: Any,
+    room: str,
+    message_id: str,
+    fragment: str,
+    final: bool = False,
+    namespace: str | None = "/",
+    actor: str | None = None,
+    grants: Any = None,
+) -> Mutation:
+    """Append ``fragment`` (a non-empty str) to the message's text — an AI
+    answer streamed token by token — and emit ``history:append`` with
+    ``{"message_id", "action", "version", "seq", "event", "fragment",
+    "final"}``. ``final=True`` closes the stream (the fragment may then be
+    empty). Late joiners get the text so far from ``replay_history``.
+    Appending to a closed or deleted message, or to data that is not text,
+    raises ``InvalidMessageError``; the room's ``max_message_bytes``,
+    ``max_appends`` and ``max_open_streams`` raise ``MessageTooLargeError``."""
+    ns = namespace or "/"
+    with delivery_lock(self):
+        result = store_of(self).append_message(room, message_id, fragment, final, ns, actor, grants)
+        event_name = _notify_event(self, room, ns, "append")
+        _emit(self, _pending(self, result, room, None), event_name, result, room, ns)
+    return result
+
+
+def get_message(self: Any, room: str, message_id: str, namespace: str | None = "/") -> Message:
+    """The message's latest state: ``{"message_id", "event", "data",
+    "version", "action", "deleted", "streaming", "final", "appends",
+    "owner", "seq", "last_seq", "created", "updated"}``. Raises
+    ``MessageNotFoundError`` (also once every entry of it was evicted) or
+    ``HistoryNotEnabledError``."""
+    return store_of(self).get_message(room, message_id, namespace)
+
+
+def get_message_versions(
+    self: Any, room: str, message_id: str, limit: int = 100, namespace: str | None = "/"
+) -> list[Entry]:
+    """The message's retained entries, newest first, at most ``limit``
+    (appends show their fragment; a deleted message's show ``data: None``
+    and ``redacted: True``)."""
+    return store_of(self).get_message_versions(room, message_id, limit, namespace)
+
+
+async def create_message_async(
+    self: Any,
+    room: str,
+    event: str,
+    data: Any,
+    namespace: str | None = "/",
+    message_id: str | None = None,
+    owner: str | None = None,
+) -> Mutation:
+    ns = namespace or "/"
+    async with delivery_lock(self):
+        result = store_of(self).create_message(room, event, data, ns, message_id, owner)
+        await _emit_async(self, _pending(self, result, room, owner), event, data, room, ns)
+    return result
+
+
+async def update_message_async(
+    self: Any,
+    room: str,
+    message_id: str,
+    event: Any = KEEP,
+    data: Any = KEEP,
+    namespace: str | None = "/",
+    actor: str | None = None,
+    grants: Any = None,
+) -> Mutation:
+    ns = namespace or "/"
+    async with delivery_lock(self):
+        result = store_of(self).update_message(room, message_id, event, data, ns, actor, grants)
+        event_name = _notify_event(self, room, ns, "update")
+        await _emit_async(self, _pending(self, result, room, None), event_name, result, room, ns)
+    return result
+
+
+async def delete_message_async(
+    self: Any,
+    room: str,
+    message_id: str,
+    namespace: str | None = "/",
+    actor: str | None = None,
+    grants: Any = None,
+) -> Mutation:
+    ns = namespace or "/"
+    async with delivery_lock(self):
+        result = store_of(self).delete_message(room, message_id, ns, actor, grants)
+        event_name = _notify_event(self, room, ns, "delete")
+        await _emit_async(self, _pending(self, result, room, None), event_name, result, room, ns)
+    return result
+
+
+async def append_message_async(
+    self: Any,
+    room: str,
+    message_id: str,
+    fragment: str,
+    final: bool = False,
+    namespace: str | None = "/",
+    actor: str | None = None,
+    grants: Any = None,
+) -> Mutation:
+    ns = namespace or "/"
+    async with delivery_lock(self):
+        result = store_of(self).append_message(room, message_id, fragment, final, ns, actor, grants)
+        event_name = _notify_event(self, room, ns, "append")
+        await _emit_async(self, _pending(self, result, room, None), event_name, result, room, ns)
+    return result
+
+
+for _sync, _twin in (
+    (create_message, create_message_async),
+    (update_message, update_message_async),
+    (delete_message, delete_message_async),
+    (append_message, append_message_async),
+):
+    _twin.__doc__ = (_sync.__doc__ or "") + "\n\n    Note: this method is a coroutine.\n"
+    _twin.__name__ = _twin.__qualname__ = _sync.__name__
+
+__all__ = ["CLEAR", "KEEP"]

@@ -1,0 +1,129 @@
+"""Operations on messages in flight: what the emit hook must know about an
+emit that carries one, and how a message queue carries it to other nodes.
+
+The server methods (``_messages.py``) apply an operation and then emit it
+with a :class:`PendingOp` set in :data:`OP`. The hook (``_hook.py``) sees
+it: the room already holds the operation, so only the namespace's recovery
+log records the emit. With a message queue, ``PubSubManager._handle_emit``
+adds the operation to the emit's queue message on the origin and, on every
+other node, sets it again for the hook, which applies it to that node's
+store before delivery.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import logging
+from dataclasses import dataclass, field
+from typing import Any
+
+from ._errors import HistoryNotEnabledError
+from ._native import KEEP, HistoryStore
+
+logger = logging.getLogger("socketio_history")
+
+# The key a message queue's emit message carries the operation under.
+WIRE_KEY = "socketio_history"
+
+
+@dataclass
+class PendingOp:
+    """An operation on a message whose emit is being delivered.
+
+    ``applied``: this node applied it (the caller holds the delivery lock);
+    otherwise it came from another node through the queue and is applied
+    when the emit reaches the hook."""
+
+    room: str
+    message_id: str
+    wire: dict[str, Any] = field(default_factory=dict)
+    applied: bool = True
+    manager: Any = None
+
+    @property
+    def key(self) -> tuple[str, str]:
+        return (self.room, self.message_id)
+
+
+OP: contextvars.ContextVar[PendingOp | None] = contextvars.ContextVar(
+    "socketio_history_op", default=None
+)
+
+
+def apply_remote(store: HistoryStore, namespace: str, op: PendingOp, event: Any, data: Any) -> None:
+    """Apply an operation another node made (it authorized it) to this
+    node's store. A room without history here, or a message this node does
+    not hold (it joined late), is skipped: the emit is delivered anyway."""
+    w = op.wire
+    try:
+        action = w.get("action")
+        if action == "create":
+            store.create_message(op.room, event, data, namespace, op.message_id, w.get("owner"))
+        elif action == "update" and isinstance(data, dict):
+            store.update_message(
+                op.room, op.message_id, data.get("event", KEEP), data.get("data"), namespace
+            )
+        elif action == "delete":
+            store.delete_message(op.room, op.message_id, namespace)
+        elif action == "append" and isinstance(data, dict):
+            store.append_message(
+                op.room,
+                op.message_id,
+                data.get("fragment", ""),
+                bool(data.get("final", False)),
+                namespace,
+            )
+        else:
+            logger.warning("ignored a message operation from the queue: %r", w)
+    except HistoryNotEnabledError:
+        pass
+    except (TypeError, ValueError, LookupError, PermissionError) as e:
+        logger.warning(
+            "could not apply %s of message %r in room %r from the queue: %s",
+            w.get("action"),
+            op.message_id,
+            op.room,
+            e,
+        )
+
+
+def wrap_handle_emit(original: Any, is_async: bool) -> Any:
+    """``PubSubManager._handle_emit``: the origin's copy gets the pending
+    operation added (the same dict is then published); a copy from the
+    queue that carries one sets it for the hook."""
+
+    def pending(self: Any, message: dict[str, Any]) -> PendingOp | None:
+        op = OP.get()
+        if op is not None and op.applied:
+            message[WIRE_KEY] = op.wire
+            return None
+        w = message.get(WIRE_KEY)
+        if isinstance(w, dict) and isinstance(w.get("room"), str) and isinstance(w.get("id"), str):
+            return PendingOp(w["room"], w["id"], w, applied=False, manager=self)
+        return None
+
+    if is_async:
+
+        async def handle_emit_async(self: Any, message: Any) -> Any:
+            remote = pending(self, message) if isinstance(message, dict) else None
+            if remote is None:
+                return await original(self, message)
+            token = OP.set(remote)
+            try:
+                return await original(self, message)
+            finally:
+                OP.reset(token)
+
+        return handle_emit_async
+
+    def handle_emit(self: Any, message: Any) -> Any:
+        remote = pending(self, message) if isinstance(message, dict) else None
+        if remote is None:
+            return original(self, message)
+        token = OP.set(remote)
+        try:
+            return original(self, message)
+        finally:
+            OP.reset(token)
+
+    return handle_emit
