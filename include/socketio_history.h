@@ -53,7 +53,10 @@ enum sioh_status
   SIOH_STATUS_NOT_ENABLED = 5,
   /**
    * The payload alone exceeds the room's `max_bytes` (or the store's
-   * budget): not recorded, counted in `rejected_oversize`.
+   * budget): not recorded, counted in `rejected_oversize`. For a message
+   * operation: a limit (`max_message_bytes`, `max_appends`,
+   * `max_open_streams`, a byte bound) would be exceeded; the last error
+   * message names it.
    */
   SIOH_STATUS_PAYLOAD_TOO_LARGE = 6,
   /**
@@ -64,12 +67,54 @@ enum sioh_status
    * An internal error (a bug): a panic was caught at the boundary.
    */
   SIOH_STATUS_INTERNAL_ERROR = 8,
+  /**
+   * The room holds no message with this id (never created, or every
+   * one of its entries was evicted).
+   */
+  SIOH_STATUS_NOT_FOUND = 9,
+  /**
+   * The actor's grants do not allow the operation.
+   */
+  SIOH_STATUS_FORBIDDEN = 10,
 };
 #ifndef __cplusplus
 #if __STDC_VERSION__ >= 202311L
 typedef enum sioh_status sioh_status;
 #else
 typedef uint32_t sioh_status;
+#endif // __STDC_VERSION__ >= 202311L
+#endif // __cplusplus
+
+/**
+ * What an operation on a message is (the `action` of an entry).
+ */
+enum sioh_action
+#if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+  : uint32_t
+#endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+ {
+  /**
+   * A plain emit, or a message's first version.
+   */
+  SIOH_ACTION_CREATE = 0,
+  /**
+   * A message's event name or data changed.
+   */
+  SIOH_ACTION_UPDATE = 1,
+  /**
+   * A message deleted.
+   */
+  SIOH_ACTION_DELETE = 2,
+  /**
+   * Text appended to a message.
+   */
+  SIOH_ACTION_APPEND = 3,
+};
+#ifndef __cplusplus
+#if __STDC_VERSION__ >= 202311L
+typedef enum sioh_action sioh_action;
+#else
+typedef uint32_t sioh_action;
 #endif // __STDC_VERSION__ >= 202311L
 #endif // __cplusplus
 
@@ -103,6 +148,102 @@ enum sioh_payload_kind
 typedef enum sioh_payload_kind sioh_payload_kind;
 #else
 typedef uint32_t sioh_payload_kind;
+#endif // __STDC_VERSION__ >= 202311L
+#endif // __cplusplus
+
+/**
+ * What an update does with one field of a message.
+ */
+enum sioh_patch_mode
+#if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+  : uint32_t
+#endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+ {
+  /**
+   * Leave it as it is.
+   */
+  SIOH_PATCH_MODE_KEEP = 0,
+  /**
+   * Clear it (data only: an event name cannot be cleared).
+   */
+  SIOH_PATCH_MODE_CLEAR = 1,
+  /**
+   * Replace it with `value`.
+   */
+  SIOH_PATCH_MODE_REPLACE = 2,
+};
+#ifndef __cplusplus
+#if __STDC_VERSION__ >= 202311L
+typedef enum sioh_patch_mode sioh_patch_mode;
+#else
+typedef uint32_t sioh_patch_mode;
+#endif // __STDC_VERSION__ >= 202311L
+#endif // __cplusplus
+
+/**
+ * How a read shows mutable messages (`sioh_room_fetch_view`).
+ */
+enum sioh_view
+#if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+  : uint32_t
+#endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+ {
+  /**
+   * Entries as recorded: every operation is an entry.
+   */
+  SIOH_VIEW_LOG = 0,
+  /**
+   * Each live message once, at its create's place, in its latest state;
+   * plain entries as they are.
+   */
+  SIOH_VIEW_LATEST = 1,
+};
+#ifndef __cplusplus
+#if __STDC_VERSION__ >= 202311L
+typedef enum sioh_view sioh_view;
+#else
+typedef uint32_t sioh_view;
+#endif // __STDC_VERSION__ >= 202311L
+#endif // __cplusplus
+
+/**
+ * The kinds of grant (`sioh_grant.kind`).
+ */
+enum sioh_grant_kind
+#if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+  : uint32_t
+#endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+ {
+  /**
+   * Update any message of matching rooms.
+   */
+  SIOH_GRANT_KIND_MESSAGE_UPDATE_ANY = 0,
+  /**
+   * Update one's own messages of matching rooms.
+   */
+  SIOH_GRANT_KIND_MESSAGE_UPDATE_OWN = 1,
+  /**
+   * Delete any message of matching rooms.
+   */
+  SIOH_GRANT_KIND_MESSAGE_DELETE_ANY = 2,
+  /**
+   * Delete one's own messages of matching rooms.
+   */
+  SIOH_GRANT_KIND_MESSAGE_DELETE_OWN = 3,
+  /**
+   * Append to any message of matching rooms.
+   */
+  SIOH_GRANT_KIND_MESSAGE_APPEND_ANY = 4,
+  /**
+   * Append to one's own messages of matching rooms.
+   */
+  SIOH_GRANT_KIND_MESSAGE_APPEND_OWN = 5,
+};
+#ifndef __cplusplus
+#if __STDC_VERSION__ >= 202311L
+typedef enum sioh_grant_kind sioh_grant_kind;
+#else
+typedef uint32_t sioh_grant_kind;
 #endif // __STDC_VERSION__ >= 202311L
 #endif // __cplusplus
 
@@ -151,6 +292,18 @@ typedef struct sioh_room_config {
    * Default payload cap of reads, in bytes.
    */
   size_t payload_size_cap;
+  /**
+   * Largest data of one mutable message in bytes (default 1 MiB).
+   */
+  size_t max_message_bytes;
+  /**
+   * Most appends to one message (default 4096).
+   */
+  size_t max_appends;
+  /**
+   * Most messages appended to and not final yet (default 1024).
+   */
+  size_t max_open_streams;
 } sioh_room_config;
 
 /**
@@ -266,6 +419,38 @@ typedef struct sioh_page_info {
 } sioh_page_info;
 
 /**
+ * The message side of one returned entry (`sioh_entries_get_message`).
+ * `message_id` is borrowed like `sioh_entry`'s strings; NULL for a plain
+ * emit.
+ */
+typedef struct sioh_entry_message {
+  /**
+   * What the entry records (in the latest view: the last operation).
+   */
+  sioh_action action;
+  /**
+   * The message's id, NUL-terminated; NULL for a plain emit.
+   */
+  const char *message_id;
+  /**
+   * Its length in bytes (0 for a plain emit).
+   */
+  size_t message_id_len;
+  /**
+   * The message's version at this entry (0 for a plain emit).
+   */
+  uint64_t version;
+  /**
+   * The message was deleted since: the payload holds no data (JSON null).
+   */
+  bool redacted;
+  /**
+   * In the latest view: the message is deleted.
+   */
+  bool deleted;
+} sioh_entry_message;
+
+/**
  * A view of one returned entry. Its pointers are borrowed from the
  * `sioh_entries` it came from and valid until that is freed; `event` and
  * `payload` are also NUL-terminated (the NUL is not counted in the lengths).
@@ -306,6 +491,148 @@ typedef struct sioh_entry {
    */
   bool truncated;
 } sioh_entry;
+
+/**
+ * What an operation did. `message_id` is NUL-terminated.
+ */
+typedef struct sioh_mutation {
+  /**
+   * The operation.
+   */
+  sioh_action action;
+  /**
+   * The message's version after it (1 for a create).
+   */
+  uint64_t version;
+  /**
+   * The entry's seq in the room.
+   */
+  uint64_t seq;
+  /**
+   * Whether an append closed the stream.
+   */
+  bool is_final;
+  /**
+   * The message's id (at most 128 bytes), NUL-terminated.
+   */
+  char message_id[129];
+} sioh_mutation;
+
+/**
+ * One field of an update. `mode` is a `sioh_patch_mode`; for
+ * `SIOH_PATCH_MODE_REPLACE`, `value` (`value_len` bytes) is the new event
+ * name (UTF-8) or the new data, read as `kind` (a `sioh_payload_kind`).
+ */
+typedef struct sioh_patch {
+  /**
+   * A `sioh_patch_mode`.
+   */
+  uint32_t mode;
+  /**
+   * For data: how to read `value` (a `sioh_payload_kind`).
+   */
+  uint32_t kind;
+  /**
+   * The new value; NULL only if `value_len` is 0.
+   */
+  const uint8_t *value;
+  /**
+   * Its length in bytes.
+   */
+  size_t value_len;
+} sioh_patch;
+
+/**
+ * One grant: a `sioh_grant_kind` for the rooms `pattern` matches (`*`
+ * matches any run of characters).
+ */
+typedef struct sioh_grant {
+  /**
+   * A `sioh_grant_kind`.
+   */
+  uint32_t kind;
+  /**
+   * The room pattern (UTF-8).
+   */
+  const char *pattern;
+  /**
+   * Its length in bytes.
+   */
+  size_t pattern_len;
+} sioh_grant;
+
+/**
+ * Who is acting. Pass NULL for the server itself (always allowed). With an
+ * `actor` (from the server's own session, never from a client's payload),
+ * an `_ANY` grant matching the room allows the operation; else an `_OWN`
+ * grant matching the room allows it when the actor is the message's owner
+ * (compared in constant time); else it is refused (`SIOH_STATUS_FORBIDDEN`).
+ */
+typedef struct sioh_auth {
+  /**
+   * The actor (UTF-8, 1 to 1024 bytes).
+   */
+  const char *actor;
+  /**
+   * Its length.
+   */
+  size_t actor_len;
+  /**
+   * `grants_len` grants; NULL only if `grants_len` is 0.
+   */
+  const struct sioh_grant *grants;
+  /**
+   * How many.
+   */
+  size_t grants_len;
+} sioh_auth;
+
+/**
+ * A message's latest state besides its event and data (which
+ * `sioh_message_get` returns as a one-entry `sioh_entries`).
+ */
+typedef struct sioh_message_state {
+  /**
+   * Its latest version.
+   */
+  uint64_t version;
+  /**
+   * The last operation applied.
+   */
+  sioh_action action;
+  /**
+   * Whether it was deleted.
+   */
+  bool deleted;
+  /**
+   * Whether it was appended to and is not final yet.
+   */
+  bool streaming;
+  /**
+   * Whether a final append closed it.
+   */
+  bool is_final;
+  /**
+   * Appends applied.
+   */
+  size_t appends;
+  /**
+   * The create's seq.
+   */
+  uint64_t seq;
+  /**
+   * The seq of its newest entry.
+   */
+  uint64_t last_seq;
+  /**
+   * Wall-clock Unix seconds of the create.
+   */
+  double created;
+  /**
+   * Wall-clock Unix seconds of the last operation.
+   */
+  double updated;
+} sioh_message_state;
 
 /**
  * One room's counters, sizes and configuration.
@@ -367,6 +694,10 @@ typedef struct sioh_stats {
    * The room's configuration (zeroed when disabled).
    */
   struct sioh_room_config config;
+  /**
+   * Live mutable messages.
+   */
+  size_t messages;
 } sioh_stats;
 
 #ifdef __cplusplus
@@ -395,7 +726,9 @@ const char *sioh_last_error_message(void);
 
 /**
  * Set `config` to the defaults (the core's: 100 entries, no age limit, no
- * byte bound, no payload cap). Does nothing if `config` is NULL.
+ * byte bound, no payload cap, the message limits of SPEC section 6). Does
+ * nothing if `config` is NULL. (The mutation event prefix is a Python
+ * option: C servers name their own events.)
  */
 void sioh_room_config_init(struct sioh_room_config *config);
 
@@ -413,6 +746,21 @@ sioh_status sioh_room_fetch(const struct sioh_store *store,
                             size_t room_len,
                             const struct sioh_query *query,
                             struct sioh_entries **entries_out);
+
+/**
+ * `sioh_room_fetch` with a `view` (a `sioh_view`): `SIOH_VIEW_LATEST`
+ * shows each live message once, at its create's place, in its latest
+ * state (`limit` counts what is returned; event filters match the latest
+ * event name). `sioh_entries_get_message` tells an entry's message.
+ */
+sioh_status sioh_room_fetch_view(const struct sioh_store *store,
+                                 const char *ns,
+                                 size_t ns_len,
+                                 const char *room,
+                                 size_t room_len,
+                                 const struct sioh_query *query,
+                                 uint32_t view,
+                                 struct sioh_entries **entries_out);
 
 /**
  * A windowed read for a reconnecting client: like `sioh_room_fetch`, plus
@@ -433,6 +781,14 @@ sioh_status sioh_room_page(const struct sioh_store *store,
                            struct sioh_page_info *info_out);
 
 /**
+ * The message side of the `index`th entry in `*out`: its action, message
+ * id and version (a plain emit: `SIOH_ACTION_CREATE`, NULL id, version 0).
+ */
+sioh_status sioh_entries_get_message(const struct sioh_entries *entries,
+                                     size_t index,
+                                     struct sioh_entry_message *out);
+
+/**
  * How many entries a result holds (0 for NULL).
  */
 size_t sioh_entries_len(const struct sioh_entries *entries);
@@ -448,6 +804,119 @@ sioh_status sioh_entries_get(const struct sioh_entries *entries,
  * Free a result. NULL is a no-op.
  */
 void sioh_entries_free(struct sioh_entries *entries);
+
+/**
+ * Create a message in a room: record the emit (`event`, and `payload`
+ * read as `kind`, like `sioh_room_record`) as version 1 of message
+ * `message_id` (`message_id_len` bytes: 1 to 128, no whitespace), or of a
+ * fresh random id when `message_id` is NULL. `owner` (optional) is who it
+ * belongs to, for `_OWN` grants. On success `*out` (optional) tells the id,
+ * seq and version.
+ *
+ * Errors: `SIOH_STATUS_NOT_ENABLED`, `SIOH_STATUS_INVALID_ARGUMENT` (a bad
+ * or used id), `SIOH_STATUS_PAYLOAD_TOO_LARGE` (`max_message_bytes` or a
+ * byte bound). A failed call changes nothing.
+ *
+ * Thread safety: any thread; operations on one room are ordered by its
+ * lock.
+ */
+sioh_status sioh_message_create(const struct sioh_store *store,
+                                const char *ns,
+                                size_t ns_len,
+                                const char *room,
+                                size_t room_len,
+                                const char *event,
+                                size_t event_len,
+                                uint32_t kind,
+                                const uint8_t *payload,
+                                size_t payload_len,
+                                const char *message_id,
+                                size_t message_id_len,
+                                const char *owner,
+                                size_t owner_len,
+                                struct sioh_mutation *out);
+
+/**
+ * Update a message: `event` and `data` (each optional: NULL keeps it) are
+ * kept, cleared (data only) or replaced. An update that changes nothing,
+ * or of a deleted message, is `SIOH_STATUS_INVALID_ARGUMENT`; an unknown
+ * message `SIOH_STATUS_NOT_FOUND`; a refused actor `SIOH_STATUS_FORBIDDEN`.
+ * `auth` NULL: the server itself.
+ */
+sioh_status sioh_message_update(const struct sioh_store *store,
+                                const char *ns,
+                                size_t ns_len,
+                                const char *room,
+                                size_t room_len,
+                                const char *message_id,
+                                size_t message_id_len,
+                                const struct sioh_patch *event,
+                                const struct sioh_patch *data,
+                                const struct sioh_auth *auth,
+                                struct sioh_mutation *out);
+
+/**
+ * Delete a message: it becomes a tombstone and every entry of it loses its
+ * data (reads show it `redacted`). Errors as for `sioh_message_update`.
+ */
+sioh_status sioh_message_delete(const struct sioh_store *store,
+                                const char *ns,
+                                size_t ns_len,
+                                const char *room,
+                                size_t room_len,
+                                const char *message_id,
+                                size_t message_id_len,
+                                const struct sioh_auth *auth,
+                                struct sioh_mutation *out);
+
+/**
+ * Append `fragment` (UTF-8, `fragment_len` bytes; empty only when
+ * `is_final`) to a message's text; `is_final` closes the stream. Appending
+ * to a closed or deleted message, or to data that is not text, is
+ * `SIOH_STATUS_INVALID_ARGUMENT`; the room's message limits give
+ * `SIOH_STATUS_PAYLOAD_TOO_LARGE`.
+ */
+sioh_status sioh_message_append(const struct sioh_store *store,
+                                const char *ns,
+                                size_t ns_len,
+                                const char *room,
+                                size_t room_len,
+                                const char *message_id,
+                                size_t message_id_len,
+                                const char *fragment,
+                                size_t fragment_len,
+                                bool is_final,
+                                const struct sioh_auth *auth,
+                                struct sioh_mutation *out);
+
+/**
+ * A message's latest state: `*entries_out` gets one entry with its latest
+ * event name and data (JSON null when it has none), freed with
+ * `sioh_entries_free`; `*state_out` (optional) the rest.
+ */
+sioh_status sioh_message_get(const struct sioh_store *store,
+                             const char *ns,
+                             size_t ns_len,
+                             const char *room,
+                             size_t room_len,
+                             const char *message_id,
+                             size_t message_id_len,
+                             struct sioh_entries **entries_out,
+                             struct sioh_message_state *state_out);
+
+/**
+ * A message's retained entries, newest first, at most `limit`; freed with
+ * `sioh_entries_free`.
+ */
+sioh_status sioh_message_versions(const struct sioh_store *store,
+                                  const char *ns,
+                                  size_t ns_len,
+                                  const char *room,
+                                  size_t room_len,
+                                  const char *message_id,
+                                  size_t message_id_len,
+                                  size_t limit,
+                                  struct sioh_entries **entries_out);
 
 /**
  * Set `query` to select everything with no cap. NULL is a no-op.

@@ -71,8 +71,14 @@ struct RoomConfig {
     double retention_seconds = 0;  // 0: no expiry
     size_t max_bytes = 0;          // 0: no byte bound
     std::optional<size_t> payload_size_cap;
+    size_t max_message_bytes = 1 << 20;
+    size_t max_appends = 4096;
+    size_t max_open_streams = 1024;
 
     RoomConfig &with_max_entries(size_t n) { max_entries = n; return *this; }
+    RoomConfig &with_max_message_bytes(size_t n) { max_message_bytes = n; return *this; }
+    RoomConfig &with_max_appends(size_t n) { max_appends = n; return *this; }
+    RoomConfig &with_max_open_streams(size_t n) { max_open_streams = n; return *this; }
     RoomConfig &with_retention_seconds(double s) { retention_seconds = s; return *this; }
     RoomConfig &with_max_bytes(size_t n) { max_bytes = n; return *this; }
     RoomConfig &with_payload_size_cap(size_t n) { payload_size_cap = n; return *this; }
@@ -85,8 +91,44 @@ struct RoomConfig {
         c.max_bytes = max_bytes;
         c.has_payload_size_cap = payload_size_cap.has_value();
         c.payload_size_cap = payload_size_cap.value_or(0);
+        c.max_message_bytes = max_message_bytes;
+        c.max_appends = max_appends;
+        c.max_open_streams = max_open_streams;
         return c;
     }
+};
+
+/** One field of a message update: keep it, clear it (data only), or
+ *  replace it (data read as `kind`). */
+struct Patch {
+    sioh_patch_mode mode = SIOH_PATCH_MODE_KEEP;
+    PayloadKind kind = PayloadKind::Json;
+    std::string value;
+
+    static Patch keep() { return Patch{}; }
+    static Patch clear() { return Patch{SIOH_PATCH_MODE_CLEAR, PayloadKind::Json, {}}; }
+    static Patch replace(std::string v, PayloadKind k = PayloadKind::Json) {
+        return Patch{SIOH_PATCH_MODE_REPLACE, k, std::move(v)};
+    }
+    sioh_patch to_c() const {
+        return sioh_patch{static_cast<uint32_t>(mode), static_cast<uint32_t>(kind),
+                          reinterpret_cast<const uint8_t *>(value.data()), value.size()};
+    }
+};
+
+/** Who is acting on a message: no actor is the server itself. */
+struct Actor {
+    std::string actor;
+    std::vector<std::pair<sioh_grant_kind, std::string>> grants;
+};
+
+/** What a message operation did. */
+struct Mutation {
+    sioh_action action;
+    uint64_t version;
+    uint64_t seq;
+    bool is_final;
+    std::string message_id;
 };
 
 /** What a read selects (see sioh_query). */
@@ -211,6 +253,79 @@ public:
         return Entries(raw);
     }
 
+    /** Entries in a view (SIOH_VIEW_LATEST: each message once, latest state). */
+    Entries fetch_view(std::string_view room, sioh_view view, const Query &query = {},
+                       std::string_view ns = "/") const {
+        Lists lists(query);
+        sioh_entries *raw = nullptr;
+        detail::check(sioh_room_fetch_view(get(), ns.data(), ns.size(), room.data(), room.size(),
+                                           &lists.c, static_cast<uint32_t>(view), &raw));
+        return Entries(raw);
+    }
+
+    /** Create a mutable message (an empty message_id draws a random one). */
+    Mutation create_message(std::string_view room, std::string_view event, PayloadKind kind,
+                            std::string_view data, std::string_view message_id = {},
+                            std::string_view owner = {}, std::string_view ns = "/") {
+        sioh_mutation m;
+        detail::check(sioh_message_create(
+            get(), ns.data(), ns.size(), room.data(), room.size(), event.data(), event.size(),
+            static_cast<uint32_t>(kind), reinterpret_cast<const uint8_t *>(data.data()),
+            data.size(), message_id.empty() ? nullptr : message_id.data(), message_id.size(),
+            owner.empty() ? nullptr : owner.data(), owner.size(), &m));
+        return to_mutation(m);
+    }
+    Mutation update_message(std::string_view room, std::string_view message_id,
+                            const Patch &event, const Patch &data,
+                            const std::optional<Actor> &actor = std::nullopt,
+                            std::string_view ns = "/") {
+        sioh_patch e = event.to_c(), d = data.to_c();
+        Auth auth(actor);
+        sioh_mutation m;
+        detail::check(sioh_message_update(get(), ns.data(), ns.size(), room.data(), room.size(),
+                                          message_id.data(), message_id.size(), &e, &d,
+                                          auth.get(), &m));
+        return to_mutation(m);
+    }
+    Mutation delete_message(std::string_view room, std::string_view message_id,
+                            const std::optional<Actor> &actor = std::nullopt,
+                            std::string_view ns = "/") {
+        Auth auth(actor);
+        sioh_mutation m;
+        detail::check(sioh_message_delete(get(), ns.data(), ns.size(), room.data(), room.size(),
+                                          message_id.data(), message_id.size(), auth.get(), &m));
+        return to_mutation(m);
+    }
+    Mutation append_message(std::string_view room, std::string_view message_id,
+                            std::string_view fragment, bool is_final = false,
+                            const std::optional<Actor> &actor = std::nullopt,
+                            std::string_view ns = "/") {
+        Auth auth(actor);
+        sioh_mutation m;
+        detail::check(sioh_message_append(get(), ns.data(), ns.size(), room.data(), room.size(),
+                                          message_id.data(), message_id.size(), fragment.data(),
+                                          fragment.size(), is_final, auth.get(), &m));
+        return to_mutation(m);
+    }
+    /** The message's latest event and data (one entry), and its state. */
+    std::pair<Entries, sioh_message_state> get_message(std::string_view room,
+                                                       std::string_view message_id,
+                                                       std::string_view ns = "/") const {
+        sioh_entries *raw = nullptr;
+        sioh_message_state st;
+        detail::check(sioh_message_get(get(), ns.data(), ns.size(), room.data(), room.size(),
+                                       message_id.data(), message_id.size(), &raw, &st));
+        return {Entries(raw), st};
+    }
+    Entries message_versions(std::string_view room, std::string_view message_id,
+                             size_t limit = 100, std::string_view ns = "/") const {
+        sioh_entries *raw = nullptr;
+        detail::check(sioh_message_versions(get(), ns.data(), ns.size(), room.data(),
+                                            room.size(), message_id.data(), message_id.size(),
+                                            limit, &raw));
+        return Entries(raw);
+    }
+
     Page page(std::string_view room, const Query &query = {},
               std::optional<std::string_view> epoch = std::nullopt, std::string_view ns = "/") const {
         Lists lists(query);
@@ -248,6 +363,26 @@ public:
     sioh_store *get() const noexcept { return raw_.get(); }
 
 private:
+    static Mutation to_mutation(const sioh_mutation &m) {
+        return Mutation{m.action, m.version, m.seq, m.is_final, std::string(m.message_id)};
+    }
+
+    /** An Actor as C structs, kept alive for the call (NULL: the server). */
+    struct Auth {
+        std::vector<sioh_grant> grants;
+        sioh_auth c{};
+        bool present = false;
+        explicit Auth(const std::optional<Actor> &a) {
+            if (!a) return;
+            present = true;
+            for (const auto &g : a->grants)
+                grants.push_back(sioh_grant{static_cast<uint32_t>(g.first), g.second.data(),
+                                            g.second.size()});
+            c = sioh_auth{a->actor.data(), a->actor.size(), grants.data(), grants.size()};
+        }
+        const sioh_auth *get() const { return present ? &c : nullptr; }
+    };
+
     /** A Query as C structs, with the string views kept alive for the call. */
     struct Lists {
         std::vector<sioh_str> include, exclude;

@@ -22,6 +22,12 @@ pub struct sioh_room_config {
     pub has_payload_size_cap: bool,
     /// Default payload cap of reads, in bytes.
     pub payload_size_cap: usize,
+    /// Largest data of one mutable message in bytes (default 1 MiB).
+    pub max_message_bytes: usize,
+    /// Most appends to one message (default 4096).
+    pub max_appends: usize,
+    /// Most messages appended to and not final yet (default 1024).
+    pub max_open_streams: usize,
 }
 
 pub(crate) fn config_to_core(c: &sioh_room_config) -> Checked<RoomConfig> {
@@ -30,7 +36,10 @@ pub(crate) fn config_to_core(c: &sioh_room_config) -> Checked<RoomConfig> {
         .max_entries(c.max_entries)
         .retention(retention)
         .max_bytes((c.max_bytes != 0).then_some(c.max_bytes))
-        .payload_size_cap(c.has_payload_size_cap.then_some(c.payload_size_cap)))
+        .payload_size_cap(c.has_payload_size_cap.then_some(c.payload_size_cap))
+        .max_message_bytes(c.max_message_bytes)
+        .max_appends(c.max_appends)
+        .max_open_streams(c.max_open_streams))
 }
 
 pub(crate) fn config_from_core(c: &RoomConfig) -> sioh_room_config {
@@ -40,11 +49,16 @@ pub(crate) fn config_from_core(c: &RoomConfig) -> sioh_room_config {
         max_bytes: c.max_bytes.unwrap_or(0),
         has_payload_size_cap: c.payload_size_cap.is_some(),
         payload_size_cap: c.payload_size_cap.unwrap_or(0),
+        max_message_bytes: c.max_message_bytes,
+        max_appends: c.max_appends,
+        max_open_streams: c.max_open_streams,
     }
 }
 
 /// Set `config` to the defaults (the core's: 100 entries, no age limit, no
-/// byte bound, no payload cap). Does nothing if `config` is NULL.
+/// byte bound, no payload cap, the message limits of SPEC section 6). Does
+/// nothing if `config` is NULL. (The mutation event prefix is a Python
+/// option: C servers name their own events.)
 #[no_mangle]
 pub extern "C" fn sioh_room_config_init(config: *mut sioh_room_config) {
     boundary! {

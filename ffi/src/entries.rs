@@ -8,7 +8,7 @@ use crate::record::sioh_payload_kind;
 use crate::stats::epoch_field;
 use crate::status::{done, fail, sioh_status};
 use crate::store::{key, sioh_store};
-use socketio_history_core::{HistoryEntry, PayloadKind};
+use socketio_history_core::{Action, HistoryEntry, PayloadKind, View};
 use std::ffi::c_char;
 
 /// The resync signals of a page read.
@@ -57,9 +57,74 @@ pub struct sioh_entry {
     pub truncated: bool,
 }
 
+/// What an operation on a message is (the `action` of an entry).
+#[allow(non_camel_case_types)]
+#[repr(u32)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum sioh_action {
+    /// A plain emit, or a message's first version.
+    Create = 0,
+    /// A message's event name or data changed.
+    Update = 1,
+    /// A message deleted.
+    Delete = 2,
+    /// Text appended to a message.
+    Append = 3,
+}
+
+impl From<Action> for sioh_action {
+    fn from(a: Action) -> Self {
+        match a {
+            Action::Update => sioh_action::Update,
+            Action::Delete => sioh_action::Delete,
+            Action::Append => sioh_action::Append,
+            _ => sioh_action::Create,
+        }
+    }
+}
+
+/// How a read shows mutable messages (`sioh_room_fetch_view`).
+#[allow(non_camel_case_types)]
+#[repr(u32)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum sioh_view {
+    /// Entries as recorded: every operation is an entry.
+    Log = 0,
+    /// Each live message once, at its create's place, in its latest state;
+    /// plain entries as they are.
+    Latest = 1,
+}
+
+/// The message side of one returned entry (`sioh_entries_get_message`).
+/// `message_id` is borrowed like `sioh_entry`'s strings; NULL for a plain
+/// emit.
+#[allow(non_camel_case_types)]
+#[repr(C)]
+#[derive(Debug, Clone, Copy)]
+pub struct sioh_entry_message {
+    /// What the entry records (in the latest view: the last operation).
+    pub action: sioh_action,
+    /// The message's id, NUL-terminated; NULL for a plain emit.
+    pub message_id: *const c_char,
+    /// Its length in bytes (0 for a plain emit).
+    pub message_id_len: usize,
+    /// The message's version at this entry (0 for a plain emit).
+    pub version: u64,
+    /// The message was deleted since: the payload holds no data (JSON null).
+    pub redacted: bool,
+    /// In the latest view: the message is deleted.
+    pub deleted: bool,
+}
+
 struct Item {
     /// NUL-terminated.
     event: Box<[u8]>,
+    action: sioh_action,
+    /// NUL-terminated; `None` for a plain emit.
+    message_id: Option<Box<[u8]>>,
+    version: u64,
+    redacted: bool,
+    deleted: bool,
     kind: sioh_payload_kind,
     /// NUL-terminated.
     payload: Box<[u8]>,
@@ -102,6 +167,14 @@ fn item(e: &HistoryEntry) -> Item {
     };
     Item {
         event: with_nul(e.event.as_bytes()),
+        action: e.action.into(),
+        message_id: e
+            .message_id
+            .as_ref()
+            .map(|m| with_nul(m.as_str().as_bytes())),
+        version: e.version.unwrap_or(0),
+        redacted: e.redacted,
+        deleted: e.deleted,
         kind,
         payload,
         timestamp: e.timestamp,
@@ -110,12 +183,23 @@ fn item(e: &HistoryEntry) -> Item {
     }
 }
 
-fn hand_out(entries: &[HistoryEntry], out: *mut *mut sioh_entries) {
+pub(crate) fn hand_out(entries: &[HistoryEntry], out: *mut *mut sioh_entries) {
     let list = Box::into_raw(Box::new(sioh_entries {
         items: entries.iter().map(item).collect(),
     }));
     // SAFETY: callers checked `out` for NULL before doing any work.
     unsafe { *out = list };
+}
+
+fn to_view(view: u32) -> Result<View, sioh_status> {
+    match view {
+        v if v == sioh_view::Log as u32 => Ok(View::Log),
+        v if v == sioh_view::Latest as u32 => Ok(View::Latest),
+        other => Err(fail(
+            sioh_status::InvalidArgument,
+            format!("view must be a sioh_view (0 or 1), got {other}"),
+        )),
+    }
 }
 
 /// Read a room's history (`query` NULL: everything). On success
@@ -137,6 +221,34 @@ pub extern "C" fn sioh_room_fetch(
         // SAFETY: pointers checked by the helpers.
         let k = unsafe { key(store, ns, ns_len, room, room_len)? };
         let q = unsafe { to_query(query)? };
+        if entries_out.is_null() {
+            return Err(fail(sioh_status::NullPointer, "entries_out is NULL"));
+        }
+        hand_out(&k.store.fetch(k.ns, k.room, &q), entries_out);
+        Ok(())
+    })()))
+}
+
+/// `sioh_room_fetch` with a `view` (a `sioh_view`): `SIOH_VIEW_LATEST`
+/// shows each live message once, at its create's place, in its latest
+/// state (`limit` counts what is returned; event filters match the latest
+/// event name). `sioh_entries_get_message` tells an entry's message.
+#[no_mangle]
+#[allow(clippy::too_many_arguments)]
+pub extern "C" fn sioh_room_fetch_view(
+    store: *const sioh_store,
+    ns: *const c_char,
+    ns_len: usize,
+    room: *const c_char,
+    room_len: usize,
+    query: *const sioh_query,
+    view: u32,
+    entries_out: *mut *mut sioh_entries,
+) -> sioh_status {
+    boundary!(done((|| {
+        // SAFETY: pointers checked by the helpers.
+        let k = unsafe { key(store, ns, ns_len, room, room_len)? };
+        let q = unsafe { to_query(query)? }.view(to_view(view)?);
         if entries_out.is_null() {
             return Err(fail(sioh_status::NullPointer, "entries_out is NULL"));
         }
@@ -190,6 +302,45 @@ pub extern "C" fn sioh_room_page(
             gap: page.gap,
         };
         unsafe { put(info_out, info) };
+        Ok(())
+    })()))
+}
+
+/// The message side of the `index`th entry in `*out`: its action, message
+/// id and version (a plain emit: `SIOH_ACTION_CREATE`, NULL id, version 0).
+#[no_mangle]
+pub extern "C" fn sioh_entries_get_message(
+    entries: *const sioh_entries,
+    index: usize,
+    out: *mut sioh_entry_message,
+) -> sioh_status {
+    boundary!(done((|| {
+        // SAFETY: NULL checked by `required`.
+        let entries = unsafe { input::required("entries", entries)? };
+        if out.is_null() {
+            return Err(fail(sioh_status::NullPointer, "out is NULL"));
+        }
+        let it = entries.items.get(index).ok_or_else(|| {
+            fail(
+                sioh_status::InvalidArgument,
+                format!(
+                    "index {index} is out of range (len {})",
+                    entries.items.len()
+                ),
+            )
+        })?;
+        let view = sioh_entry_message {
+            action: it.action,
+            message_id: it
+                .message_id
+                .as_ref()
+                .map_or(std::ptr::null(), |m| m.as_ptr().cast()),
+            message_id_len: it.message_id.as_ref().map_or(0, |m| m.len() - 1),
+            version: it.version,
+            redacted: it.redacted,
+            deleted: it.deleted,
+        };
+        unsafe { put(out, view) };
         Ok(())
     })()))
 }

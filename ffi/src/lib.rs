@@ -23,6 +23,7 @@ mod boundary;
 mod config;
 mod entries;
 mod input;
+mod messages;
 mod query;
 mod record;
 mod room;
@@ -33,10 +34,16 @@ mod store;
 
 pub use config::{sioh_room_config, sioh_room_config_init};
 pub use entries::{
-    sioh_entries, sioh_entries_free, sioh_entries_get, sioh_entries_len, sioh_entry,
-    sioh_page_info, sioh_room_fetch, sioh_room_page,
+    sioh_action, sioh_entries, sioh_entries_free, sioh_entries_get, sioh_entries_get_message,
+    sioh_entries_len, sioh_entry, sioh_entry_message, sioh_page_info, sioh_room_fetch,
+    sioh_room_fetch_view, sioh_room_page, sioh_view,
 };
 pub use input::sioh_str;
+pub use messages::{
+    sioh_auth, sioh_grant, sioh_grant_kind, sioh_message_append, sioh_message_create,
+    sioh_message_delete, sioh_message_get, sioh_message_state, sioh_message_update,
+    sioh_message_versions, sioh_mutation, sioh_patch, sioh_patch_mode,
+};
 pub use query::{sioh_query, sioh_query_init};
 pub use record::{sioh_payload_kind, sioh_room_note_record_error, sioh_room_record};
 pub use room::{sioh_room_clear, sioh_room_disable, sioh_room_enable};

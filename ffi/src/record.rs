@@ -90,7 +90,7 @@ pub extern "C" fn sioh_room_record(
     })()))
 }
 
-fn parse_payload(kind: u32, raw: &[u8]) -> Checked<Payload> {
+pub(crate) fn parse_payload(kind: u32, raw: &[u8]) -> Checked<Payload> {
     let text = || {
         std::str::from_utf8(raw).map_err(|e| {
             fail(

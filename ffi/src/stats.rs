@@ -40,6 +40,8 @@ pub struct sioh_stats {
     pub epoch: [c_char; 16],
     /// The room's configuration (zeroed when disabled).
     pub config: sioh_room_config,
+    /// Live mutable messages.
+    pub messages: usize,
 }
 
 pub(crate) fn epoch_field(epoch: Option<socketio_history_core::Epoch>) -> [c_char; 16] {
@@ -77,6 +79,9 @@ pub extern "C" fn sioh_room_stats(
             max_bytes: 0,
             has_payload_size_cap: false,
             payload_size_cap: 0,
+            max_message_bytes: 0,
+            max_appends: 0,
+            max_open_streams: 0,
         };
         let out = sioh_stats {
             enabled: s.enabled,
@@ -93,6 +98,7 @@ pub extern "C" fn sioh_room_stats(
             last_seq: s.last_seq,
             epoch: epoch_field(s.epoch),
             config: s.config.as_ref().map_or(zero_config, config_from_core),
+            messages: s.messages,
         };
         unsafe { put(stats_out, out) };
         Ok(())

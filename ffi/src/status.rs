@@ -24,18 +24,26 @@ pub enum sioh_status {
     /// The room has no history enabled (for calls where that matters).
     NotEnabled = 5,
     /// The payload alone exceeds the room's `max_bytes` (or the store's
-    /// budget): not recorded, counted in `rejected_oversize`.
+    /// budget): not recorded, counted in `rejected_oversize`. For a message
+    /// operation: a limit (`max_message_bytes`, `max_appends`,
+    /// `max_open_streams`, a byte bound) would be exceeded; the last error
+    /// message names it.
     PayloadTooLarge = 6,
     /// A payload could not be taken in (for example nested too deeply).
     InvalidPayload = 7,
     /// An internal error (a bug): a panic was caught at the boundary.
     InternalError = 8,
+    /// The room holds no message with this id (never created, or every
+    /// one of its entries was evicted).
+    NotFound = 9,
+    /// The actor's grants do not allow the operation.
+    Forbidden = 10,
 }
 
 impl sioh_status {
     /// Every status, for mapping a C integer back to one. A test checks it
     /// against the generated header, which lists every variant.
-    pub(crate) const ALL: [sioh_status; 9] = [
+    pub(crate) const ALL: [sioh_status; 11] = [
         sioh_status::Ok,
         sioh_status::NullPointer,
         sioh_status::InvalidUtf8,
@@ -45,6 +53,8 @@ impl sioh_status {
         sioh_status::PayloadTooLarge,
         sioh_status::InvalidPayload,
         sioh_status::InternalError,
+        sioh_status::NotFound,
+        sioh_status::Forbidden,
     ];
 
     /// The status a C integer stands for, if any.
@@ -65,6 +75,8 @@ impl sioh_status {
             sioh_status::PayloadTooLarge => c"the payload is larger than the room's byte bound",
             sioh_status::InvalidPayload => c"the payload could not be recorded",
             sioh_status::InternalError => c"internal error",
+            sioh_status::NotFound => c"no such message in this room",
+            sioh_status::Forbidden => c"the operation is not allowed",
         }
     }
 }
@@ -92,6 +104,10 @@ pub(crate) fn core_error(e: HistoryError) -> sioh_status {
     let status = match e {
         HistoryError::InvalidPayload(_) => sioh_status::InvalidPayload,
         HistoryError::InvalidJson(_) => sioh_status::InvalidJson,
+        HistoryError::NotEnabled { .. } => sioh_status::NotEnabled,
+        HistoryError::NotFound { .. } => sioh_status::NotFound,
+        HistoryError::TooLarge { .. } => sioh_status::PayloadTooLarge,
+        HistoryError::Forbidden(_) => sioh_status::Forbidden,
         _ => sioh_status::InvalidArgument,
     };
     fail(status, e.to_string())
@@ -135,7 +151,7 @@ mod tests {
             assert_eq!(sioh_status::from_code(s as u32), Some(s));
             assert_ne!(s.text(), UNKNOWN_STATUS);
         }
-        assert_eq!(sioh_status::from_code(9), None);
+        assert_eq!(sioh_status::from_code(11), None);
         assert_eq!(sioh_status::from_code(u32::MAX), None);
     }
 }

@@ -64,6 +64,37 @@ int main() {
         CHECK(e.status() == SIOH_STATUS_INVALID_ARGUMENT);
         CHECK(std::strstr(e.what(), "max_entries") != nullptr);
     }
+    // Mutable messages: an answer streamed by appends, an edit, a delete.
+    store.enable("chat");
+    auto created = store.create_message("chat", "answer", sioh::PayloadKind::Text, "", "a1", "bot");
+    CHECK(created.version == 1 && created.message_id == "a1");
+    store.append_message("chat", "a1", "Hello");
+    auto fin = store.append_message("chat", "a1", " world", true);
+    CHECK(fin.is_final && fin.version == 3 && fin.action == SIOH_ACTION_APPEND);
+    auto [latest, state] = store.get_message("chat", "a1");
+    CHECK(latest[0].payload == "Hello world" && state.is_final && state.appends == 2);
+    auto note = store.create_message("chat", "chat", sioh::PayloadKind::Json, R"({"t":1})");
+    CHECK(note.message_id.size() == 26);
+    store.update_message("chat", note.message_id, sioh::Patch::keep(),
+                         sioh::Patch::replace(R"({"t":2})"));
+    CHECK(store.message_versions("chat", note.message_id).size() == 2);
+    try {
+        sioh::Actor bob{"bob", {{SIOH_GRANT_KIND_MESSAGE_DELETE_OWN, "*"}}};
+        store.delete_message("chat", "a1", bob);
+        CHECK(false);
+    } catch (const sioh::Error &e) {
+        CHECK(e.status() == SIOH_STATUS_FORBIDDEN);
+    }
+    sioh::Actor owner{"bot", {{SIOH_GRANT_KIND_MESSAGE_DELETE_OWN, "*"}}};
+    CHECK(store.delete_message("chat", "a1", owner).action == SIOH_ACTION_DELETE);
+    auto view = store.fetch_view("chat", SIOH_VIEW_LATEST);
+    CHECK(view.size() == 2 && view[1].payload == R"({"t":2})");
+    try {
+        store.get_message("chat", "nope");
+        CHECK(false);
+    } catch (const sioh::Error &e) {
+        CHECK(e.status() == SIOH_STATUS_NOT_FOUND);
+    }
     std::printf("test_cpp: %d passed, %d failed\n", passed, failed);
     return failed == 0 ? 0 : 1;
 }
