@@ -37,7 +37,7 @@ NATIVE_STATIC_LIBS := -lgcc_s -lutil -lrt -lpthread -lm -ldl -lc
 
 WHEEL_SOURCES := Cargo.toml Cargo.lock $(shell find core/src bindings/python/src bindings/python/python -type f -not -name '*.pyc') bindings/python/Cargo.toml bindings/python/pyproject.toml
 
-.PHONY: help demo demo-core test check test-rust test-python test-c lint fmt bench bench-core \
+.PHONY: help demo demo-messages demo-core test check test-rust test-python test-c lint fmt bench bench-core \
 	toolchain msrv msrv-toolchain c-toolchain services node-modules venv wheel lib header \
 	check-header install fuzz clean
 
@@ -48,9 +48,16 @@ help:
 			printf "  %-15s %s\n", t[1], doc} \
 		{doc = ""}' $(MAKEFILE_LIST)
 
-## The demo: a python-socketio chat with a late joiner who gets the history.
+## The demo: a python-socketio chat with a late joiner who gets the history,
+## then an assistant streaming its answer into a room (mutable messages).
 demo: wheel
 	$(VPY) examples/chat_demo.py
+	@echo
+	$(VPY) examples/assistant_demo.py
+
+## The mutable messages demo alone: appends, a mid-answer joiner, an edit, a delete.
+demo-messages: wheel
+	$(VPY) examples/assistant_demo.py
 
 ## A tour of the Rust core's model (rooms, seq/epoch, retention, resync).
 demo-core:
