@@ -16,6 +16,11 @@
 4. Memory: bytes per retained entry for 1,000,000 entries (100-byte payload,
    10 event names, 1,000 rooms), from RSS for this project and tracemalloc
    for the reference, each in a fresh process.
+6. Mutable messages: an append vs a plain record of the same token (the
+   store, and the server with its emit); the memory of a 4,096-append stream
+   (RSS of 100 such streams in a fresh process) against its text and
+   against keeping a snapshot per append; the latest view of 100 messages
+   vs folding the log in Python.
 
 Writes target/bench/python.json for benches/report.py. Must run with
 SOCKETIO_HISTORY_AUTOPATCH=0, so that "history off" is python-socketio's own,
@@ -399,6 +404,134 @@ def memory_reference():
     return used
 
 
+# ---- 6. mutable messages -----------------------------------------------
+
+TOKEN = "token "
+STREAM_APPENDS = 4096
+STREAMS = 100
+UNLIMITED = {"max_message_bytes": 2**62, "max_appends": 2**62}
+
+
+def bench_messages():
+    from socketio_history import HistoryStore  # noqa: PLC0415
+
+    number, rounds = (2_000, 5) if QUICK else (20_000, 15)
+    store = HistoryStore()
+    # Appends and records go to rooms of their own (records would evict
+    # the stream), each a full 1,000-entry room.
+    store.enable(ROOM, max_entries=1000, **UNLIMITED)
+    store.enable("plain", max_entries=1000)
+    store.create_message(ROOM, "answer", "", message_id="m")
+    sio = server_with(socketio.Manager())
+    sio.enable_history(ROOM, max_entries=1000, **UNLIMITED)
+    sio.enable_history("plain", max_entries=1000)
+    for sid in list(sio.manager.get_participants("/", ROOM)):
+        sio.manager.enter_room(sid[0], "/", "plain")
+    sio.create_message(ROOM, "answer", "", message_id="m")
+
+    def store_append(n):
+        append = store.append_message
+        for _ in range(n):
+            append(ROOM, "m", TOKEN)
+
+    def store_record(n):
+        record = store.record
+        for _ in range(n):
+            record("plain", "answer", TOKEN)
+
+    def server_append(n):
+        append = sio.append_message
+        for _ in range(n):
+            append(ROOM, "m", TOKEN)
+
+    def server_emit(n):
+        emit = sio.emit
+        for _ in range(n):
+            emit("answer", TOKEN, to="plain")
+
+    ops = interleaved(
+        {
+            "store: record the token": store_record,
+            "store: append the token": store_append,
+            "server: emit the token (history on)": server_emit,
+            "server: append_message (applied + emitted)": server_append,
+        },
+        number,
+        rounds,
+    )
+
+    # The latest view of 100 messages of 10 appends each, vs the fold a user
+    # would write over the log.
+    room = "answers"
+    sio.enable_history(room, max_entries=10_000)
+    for i in range(100):
+        sio.create_message(room, "answer", "", message_id=f"m{i}")
+        for _ in range(10):
+            sio.append_message(room, f"m{i}", TOKEN)
+
+    def fold(entries):
+        state = {}
+        for e in entries:
+            mid = e["message_id"]
+            if e["action"] == "append":
+                state[mid] = (state[mid][0], state[mid][1] + e["data"])
+            else:
+                state[mid] = (e["event"], e["data"])
+        return state
+
+    latest = sio.get_history(room, view="latest")
+    assert {e["message_id"]: (e["event"], e["data"]) for e in latest} == fold(sio.get_history(room))
+
+    def read_latest(n):
+        for _ in range(n):
+            sio.get_history(room, view="latest")
+
+    def read_and_fold(n):
+        for _ in range(n):
+            fold(sio.get_history(room))
+
+    reads = interleaved(
+        {"latest view (native)": read_latest, "log + fold in Python": read_and_fold},
+        number // 100,
+        rounds,
+    )
+    proc = subprocess.run(
+        [sys.executable, __file__, "--memory", "stream"], capture_output=True, text=True, check=True
+    )
+    rss, accounted = (int(x) for x in proc.stdout.split())
+    text = len(TOKEN) * STREAM_APPENDS
+    return {
+        "ops": ops,
+        "reads": reads,
+        "stream": {
+            "appends": STREAM_APPENDS,
+            "streams": STREAMS,
+            "text_bytes": text,
+            "rss_per_stream": rss / STREAMS,
+            "accounted_per_stream": accounted / STREAMS,
+            # What one snapshot per append (the design the notes warn of) holds.
+            "snapshots_per_stream": sum(len(TOKEN) * i for i in range(1, STREAM_APPENDS + 1)),
+        },
+    }
+
+
+def memory_stream():
+    from socketio_history import HistoryStore  # noqa: PLC0415
+
+    store = HistoryStore(max_total_bytes=2**62)
+    rooms = [f"r{i}" for i in range(STREAMS)]
+    for room in rooms:
+        store.enable(room, max_entries=STREAM_APPENDS + 1)
+        store.create_message(room, "answer", "", message_id="m")
+    before = rss_bytes()
+    for _ in range(STREAM_APPENDS):
+        for room in rooms:
+            store.append_message(room, "m", TOKEN)
+    used = rss_bytes() - before
+    assert all(len(store.get_message(r, "m")["data"]) == len(TOKEN) * STREAM_APPENDS for r in rooms)
+    return f"{used} {store.total_bytes}"
+
+
 def bench_memory():
     raw = 100 + statistics.mean(len(e) for e in MEM_EVENTS)
     out = {"entries": ENTRIES, "rooms": ROOMS, "raw_bytes_per_entry": raw}
@@ -415,7 +548,8 @@ def bench_memory():
 
 def main():
     if sys.argv[1:2] == ["--memory"]:
-        print(memory_ours() if sys.argv[2] == "ours" else memory_reference())
+        which = {"ours": memory_ours, "reference": memory_reference, "stream": memory_stream}
+        print(which[sys.argv[2]]())
         return
     results = {"python": sys.version.split()[0], "quick": QUICK}
     results["versions"] = {
@@ -433,6 +567,8 @@ def main():
     results["recovery"] = bench_recovery()
     print("memory ...", flush=True)
     results["memory"] = bench_memory()
+    print("messages ...", flush=True)
+    results["messages"] = bench_messages()
     OUT.parent.mkdir(parents=True, exist_ok=True)
     OUT.write_text(json.dumps(results, indent=2))
     print(json.dumps(results, indent=2))

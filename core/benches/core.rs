@@ -9,13 +9,17 @@
 //!   adds the one clock read a record needs.
 //! * `fetch/*`: the newest 100 of a 10,000-entry room, without and with an
 //!   event filter (10 event names, the filter keeps one).
+//! * `messages/*`: an append of a 6-byte token to a streamed message next to
+//!   a plain record of the same token (both into a full 1,000-entry room),
+//!   and the latest view of a room of 100 messages (10 appends each) next to
+//!   the newest 100 entries of its log.
 #![allow(missing_docs)]
 
 use criterion::{
     black_box, criterion_group, criterion_main, BatchSize, BenchmarkId, Criterion, Throughput,
 };
 use socketio_history_core::{
-    Clock, HistoryStore, ManualClock, Payload, Query, RoomConfig, SystemClock,
+    Auth, Clock, HistoryStore, ManualClock, Payload, Query, RoomConfig, SystemClock, View,
 };
 use std::collections::VecDeque;
 use std::sync::Arc;
@@ -163,5 +167,65 @@ fn scaling(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, record, fetch, scaling);
+fn messages(c: &mut Criterion) {
+    let mut g = c.benchmark_group("messages");
+    g.throughput(Throughput::Elements(1));
+    // No message limits: millions of appends land in one message.
+    let unlimited = RoomConfig::default()
+        .max_entries(1000)
+        .max_message_bytes(usize::MAX)
+        .max_appends(usize::MAX);
+    let store = HistoryStore::new();
+    store.enable("/", "room", unlimited.clone()).unwrap();
+    store
+        .create_message("/", "room", "answer", Payload::text(""), Some("m"), None)
+        .unwrap();
+    let server = Auth::server();
+    g.bench_function("append", |b| {
+        b.iter(|| {
+            store
+                .append_message("/", "room", "m", black_box("token "), false, &server)
+                .unwrap()
+        })
+    });
+    let plain = store_with("room", 1000, 1000, 1);
+    g.bench_function("record_same_token", |b| {
+        b.iter(|| {
+            plain.record(
+                "/",
+                "room",
+                black_box("answer"),
+                Payload::text(black_box("token ")),
+            )
+        })
+    });
+
+    let store = HistoryStore::new();
+    store
+        .enable("/", "room", unlimited.max_entries(10_000))
+        .unwrap();
+    for i in 0..100 {
+        let id = format!("m{i}");
+        store
+            .create_message("/", "room", "answer", Payload::text(""), Some(&id), None)
+            .unwrap();
+        for _ in 0..10 {
+            store
+                .append_message("/", "room", &id, "token ", false, &server)
+                .unwrap();
+        }
+    }
+    let latest = Query::new().view(View::Latest);
+    assert_eq!(store.fetch("/", "room", &latest).len(), 100);
+    g.bench_function("latest_view_100_messages", |b| {
+        b.iter(|| store.fetch("/", "room", black_box(&latest)))
+    });
+    let log = Query::new().limit(Some(100));
+    g.bench_function("log_newest_100", |b| {
+        b.iter(|| store.fetch("/", "room", black_box(&log)))
+    });
+    g.finish();
+}
+
+criterion_group!(benches, record, fetch, scaling, messages);
 criterion_main!(benches);

@@ -58,7 +58,7 @@ fn a_create_is_an_entry_and_version_1() {
         .unwrap();
     assert_eq!((m.seq, m.version, m.action), (2, 1, Action::Create));
     assert_eq!(m.message_id.as_str(), "m1");
-    assert_eq!(m.notify_event, None);
+    assert_eq!(m.notify_event(), None);
     assert_eq!(m.data, Some(text("hi")));
     let log = s.fetch(NS, "r", &Query::new());
     assert_eq!(log[0].message_id, None);
@@ -115,7 +115,7 @@ fn update_keeps_clears_or_replaces_each_field() {
         )
         .unwrap();
     assert_eq!((u.version, u.action), (2, Action::Update));
-    assert_eq!(u.notify_event.as_deref(), Some("history:update"));
+    assert_eq!(u.notify_event().as_deref(), Some("history:update"));
     assert_eq!(u.data, Some(text("")), "\"\" is a value, not a clear");
     let u = s
         .update_message(
@@ -239,7 +239,7 @@ fn appends_concatenate_from_text_or_no_data() {
         .append_message(NS, "r", "a", "lo", false, &server())
         .unwrap();
     assert_eq!(m.fragment.as_deref(), Some("lo"));
-    assert_eq!(m.notify_event.as_deref(), Some("history:append"));
+    assert_eq!(m.notify_event().as_deref(), Some("history:append"));
     assert!(!m.is_final);
     s.append_message(NS, "r", "b", "x", false, &server())
         .unwrap();
@@ -404,7 +404,7 @@ fn delete_redacts_every_read() {
         (d.action, d.version, d.data.clone()),
         (Action::Delete, 4, None)
     );
-    assert_eq!(d.notify_event.as_deref(), Some("history:delete"));
+    assert_eq!(d.notify_event().as_deref(), Some("history:delete"));
     let no_secret = |entries: &[socketio_history_core::HistoryEntry]| {
         for e in entries {
             assert!(!e.payload.to_json().contains("secret"), "{e:?}");

@@ -906,10 +906,10 @@ impl HistoryStore {
         room: &Bound<'_, PyAny>,
         namespace: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<Option<String>> {
-        let s = self
+        Ok(self
             .inner
-            .stats(&args::namespace(namespace)?, &args::string("room", room)?);
-        Ok(s.config.map(|c| c.mutation_prefix.to_string()))
+            .mutation_prefix(&args::namespace(namespace)?, &args::string("room", room)?)
+            .map(|p| p.to_string()))
     }
 
     fn __repr__(&self) -> String {

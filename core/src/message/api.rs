@@ -131,6 +131,11 @@ impl HistoryStore {
             })
     }
 
+    /// What the room's mutation events begin with (`None` without history).
+    pub fn mutation_prefix(&self, namespace: &str, room: &str) -> Option<std::sync::Arc<str>> {
+        self.with_room(namespace, Key::Room(room), |r| r.mutation_prefix())
+    }
+
     /// A message's retained entries, newest first, at most `limit`.
     pub fn message_versions(
         &self,

@@ -86,10 +86,18 @@ pub struct Mutation {
     pub is_final: bool,
     /// Wall-clock Unix seconds of the entry.
     pub timestamp: f64,
+    /// The room's mutation prefix when the operation was applied.
+    pub mutation_prefix: Arc<str>,
+}
+
+impl Mutation {
     /// The event a mutation is emitted as (the room's mutation prefix and
     /// the action, e.g. `"history:update"`); `None` for a create, which is
     /// emitted as its own event.
-    pub notify_event: Option<String>,
+    pub fn notify_event(&self) -> Option<String> {
+        (self.action != Action::Create)
+            .then(|| format!("{}{}", self.mutation_prefix, self.action.as_str()))
+    }
 }
 
 /// A message's latest state, as [`HistoryStore::get_message`] returns it.

@@ -146,6 +146,16 @@ impl Plan {
     }
 }
 
+/// End a message's stream (`to`: how it ends, unless it was final); the
+/// change to the room's count of open streams.
+fn close_stream(m: &mut MessageState, to: Stream) -> isize {
+    let was_open = m.stream == Stream::Open;
+    if m.stream != Stream::Final {
+        m.stream = to;
+    }
+    -isize::from(was_open)
+}
+
 /// The empty payload a delete's entry (and a redacted entry) holds.
 pub(crate) fn no_data() -> Payload {
     Payload::from_json("null").unwrap_or_else(|_| Payload::text(""))
@@ -419,15 +429,17 @@ impl Messages {
             self.by_id.insert(id, state);
             return;
         }
-        let Some(mut m) = self.by_id.remove(id.as_str()) else {
+        let Some(m) = self.by_id.get_mut(id.as_str()) else {
             return;
         };
-        self.add(&m, false);
+        // Changed in place (no re-insertion): an append is the hot path.
+        let (bytes_before, cost_before) = (m.data.size(), m.cost());
         m.event = event;
         m.version = version;
         m.action = action;
         m.last_seq = seq;
         m.updated = wall;
+        let mut open_delta: isize = 0;
         match change {
             Change::Create { .. } => {}
             Change::Update { data } => {
@@ -438,41 +450,38 @@ impl Messages {
             Change::Delete => {
                 m.deleted = true;
                 m.data = Data::None;
-                self.close_stream(&mut m, Stream::Idle);
+                open_delta = close_stream(m, Stream::Idle);
             }
             Change::Append { fragment, is_final } => {
-                let mut text = match std::mem::replace(&mut m.data, Data::None) {
-                    Data::Text(s) => s,
-                    Data::Payload(p) => p.as_text().unwrap_or_default().to_owned(),
-                    Data::None => String::new(),
-                };
-                text.push_str(&fragment);
+                match &mut m.data {
+                    Data::Text(text) => text.push_str(&fragment),
+                    other => {
+                        let mut text = other
+                            .to_payload()
+                            .and_then(|p| p.as_text().map(str::to_owned))
+                            .unwrap_or_default();
+                        text.push_str(&fragment);
+                        *other = Data::Text(text);
+                    }
+                }
                 if !fragment.is_empty() {
                     m.appends += 1;
                 }
                 if is_final {
-                    text.shrink_to_fit();
-                    self.close_stream(&mut m, Stream::Final);
+                    if let Data::Text(text) = &mut m.data {
+                        text.shrink_to_fit();
+                    }
+                    open_delta = close_stream(m, Stream::Final);
                 } else if m.stream == Stream::Idle {
                     m.stream = Stream::Open;
-                    self.open_streams += 1;
+                    open_delta = 1;
                 }
-                m.data = Data::Text(text);
             }
         }
-        self.add(&m, true);
-        self.by_id.insert(id, m);
-    }
-
-    fn close_stream(&mut self, m: &mut MessageState, to: Stream) {
-        if m.stream == Stream::Open {
-            self.open_streams -= 1;
-        }
-        m.stream = if m.stream == Stream::Final {
-            Stream::Final
-        } else {
-            to
-        };
+        let (bytes_after, cost_after) = (m.data.size(), m.cost());
+        self.bytes = self.bytes - bytes_before + bytes_after;
+        self.cost = self.cost - cost_before + cost_after;
+        self.open_streams = self.open_streams.wrapping_add_signed(open_delta);
     }
 
     /// Count a state in (or out of) the totals.
@@ -492,7 +501,8 @@ impl Messages {
         if self.by_id.get(id).is_some_and(|m| m.last_seq <= seq) {
             if let Some(mut m) = self.by_id.remove(id) {
                 self.add(&m, false);
-                self.close_stream(&mut m, Stream::Idle);
+                let delta = close_stream(&mut m, Stream::Idle);
+                self.open_streams = self.open_streams.wrapping_add_signed(delta);
                 self.order.remove(&m.create_seq);
             }
         }

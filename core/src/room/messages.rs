@@ -73,8 +73,7 @@ impl Room {
             fragment,
             is_final,
             timestamp: wall,
-            notify_event: (action != Action::Create)
-                .then(|| format!("{}{}", self.config.mutation_prefix, action.as_str())),
+            mutation_prefix: self.config.mutation_prefix.clone(),
         })
     }
 
@@ -119,15 +118,22 @@ impl Room {
         } else {
             (0, 0)
         };
-        let mut plain = self
+        let plain = self
             .entries
             .range(a..b)
             .enumerate()
             .rev()
-            .map(|(i, e)| (head + (a + i) as u64, e))
+            .map(|(i, e)| (head + (a + i) as u64, e));
+        // Walk the operations backwards beside the entries (both sorted by
+        // seq) to tell plain entries apart: O(1) each, no search.
+        let mut ops = self.ops.iter().rev().map(|(s, _)| *s).peekable();
+        let mut plain = plain
+            .filter(|(seq, _)| {
+                while ops.next_if(|s| s > seq).is_some() {}
+                ops.peek() != Some(seq)
+            })
             .filter(|(seq, e)| {
-                self.tag(*seq).is_none()
-                    && allowed.as_ref().is_none_or(|m| m[e.event as usize])
+                allowed.as_ref().is_none_or(|m| m[e.event as usize])
                     && q.for_client
                         .as_ref()
                         .is_none_or(|client| self.delivery(*seq).is_none_or(|d| d.reaches(client)))
@@ -163,6 +169,11 @@ impl Room {
         }
         out.reverse();
         (out, has_more)
+    }
+
+    /// The room's mutation prefix.
+    pub fn mutation_prefix(&self) -> std::sync::Arc<str> {
+        self.config.mutation_prefix.clone()
     }
 
     /// The latest state of message `id`.
