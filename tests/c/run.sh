@@ -35,5 +35,7 @@ done
 python3 tests/c/readme_example.py README.md "$out/readme_example.c"
 "$cc" -std=c11 "${warn[@]}" "$out/readme_example.c" -o "$out/readme_example" "${link[@]}"
 echo "== README C example (valgrind)"
-"${grind[@]}" "$out/readme_example" | grep -q '^1 chat {"text":"hi"}$'
-echo "test_readme_example: 1 passed, 0 failed"
+"${grind[@]}" "$out/readme_example" > "$out/readme_example.out"
+grep -q '^1 chat {"text":"hi"}$' "$out/readme_example.out"
+grep -Eq '^v2 [0-9a-z]{26}$' "$out/readme_example.out"
+echo "test_readme_example: 2 passed, 0 failed"

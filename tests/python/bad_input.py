@@ -44,6 +44,11 @@ def bad_enable():
     rows += [({"max_entries": 0}, ValueError, "max_entries")]
     rows += [({"max_bytes": 0}, ValueError, "max_bytes")]
     rows += [({"retention_seconds": bad}, e, "retention_seconds") for bad, e in BAD_RETENTION]
+    for param in ("max_message_bytes", "max_appends", "max_open_streams"):
+        rows += [({param: bad}, error, param) for bad, error in BAD_COUNTS]
+        rows += [({param: 0}, ValueError, param)]
+    rows += [({"mutation_prefix": bad}, TypeError, "mutation_prefix") for bad in WRONG_TYPES]
+    rows += [({"mutation_prefix": "p" * 129}, ValueError, "mutation_prefix")]
     return _params(rows)
 
 

@@ -52,8 +52,18 @@ HISTORY_METHODS = [
     "replay_history",
 ]
 
+# The mutable-message methods of SPEC section 6.
+MESSAGE_METHODS = [
+    "create_message",
+    "update_message",
+    "delete_message",
+    "append_message",
+    "get_message",
+    "get_message_versions",
+]
+
 # AsyncServer methods that must return coroutines.
-ASYNC_METHODS = {*HISTORY_METHODS, "emit", "send"}
+ASYNC_METHODS = {*HISTORY_METHODS, *MESSAGE_METHODS, "emit", "send"}
 
 
 @pytest.fixture(params=["Server", "AsyncServer"])

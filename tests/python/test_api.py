@@ -8,10 +8,10 @@ import pytest
 import socketio
 import socketio_history
 from bad_input import bad_enable, bad_read
-from conftest import HISTORY_METHODS
+from conftest import HISTORY_METHODS, MESSAGE_METHODS
 from socketio_history import HistoryStore
 
-METHODS = HISTORY_METHODS
+METHODS = HISTORY_METHODS + MESSAGE_METHODS
 
 
 def seqs(entries):

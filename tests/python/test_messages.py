@@ -242,6 +242,37 @@ def test_bad_grants_are_refused(chat):
     assert chat.get_message("r", "m")["deleted"] is False
 
 
+BAD_CALLS = [
+    ("create_message", ("r", 5, "x"), {}, TypeError, "event"),
+    ("create_message", (5, "chat", "x"), {}, TypeError, "room"),
+    ("create_message", ("r", "chat", object()), {}, TypeError, "payload"),
+    ("create_message", ("r", "chat", "x"), {"message_id": 7}, TypeError, "message_id"),
+    ("create_message", ("r", "chat", "x"), {"owner": b"a"}, TypeError, "owner"),
+    ("create_message", ("r", "chat", "x"), {"owner": ""}, ValueError, "owner"),
+    ("create_message", ("r", "chat", "x"), {"namespace": 1}, TypeError, "namespace"),
+    ("update_message", ("r", None), {"data": "x"}, TypeError, "message_id"),
+    ("update_message", ("r", "m"), {"data": {1, 2}}, TypeError, "payload"),
+    ("append_message", ("r", "m", 5), {}, TypeError, "fragment"),
+    ("append_message", ("r", "m", "x"), {"final": 1}, TypeError, "final"),
+    ("append_message", ("r", "m", "x"), {"actor": ""}, ValueError, "actor"),
+    ("delete_message", ("r", "m"), {"grants": "message_delete_any"}, TypeError, "grants"),
+    ("get_message_versions", ("r", "m"), {"limit": -1}, ValueError, "limit"),
+    ("get_message_versions", ("r", "m"), {"limit": "3"}, TypeError, "limit"),
+    ("get_message", ("r", 3), {}, TypeError, "message_id"),
+]
+
+
+@pytest.mark.parametrize("method, args, kwargs, error, param", BAD_CALLS)
+def test_bad_arguments_are_refused_and_change_nothing(chat, method, args, kwargs, error, param):
+    chat.create_message("r", "chat", "text", message_id="m")
+    before = (chat.get_history("r"), chat.get_message("r", "m"))
+    sent = Sent(chat.sio)
+    with pytest.raises(error, match=param):
+        getattr(chat, method)(*args, **kwargs)
+    assert (chat.get_history("r"), chat.get_message("r", "m")) == before
+    assert sent.items == []
+
+
 def test_the_mutation_prefix_is_a_room_option(server):
     server.enable_history("r", mutation_prefix="msg.")
     sent = Sent(server.sio)
