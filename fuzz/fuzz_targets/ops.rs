@@ -54,6 +54,7 @@ fn query(u: &mut Unstructured) -> Result<Query> {
         exclude_events: events(u)?,
         payload_size_cap: opt(u, |u| u.int_in_range(0..=12))?.into(),
         for_client: None,
+        view: Default::default(),
     })
 }
 
