@@ -781,6 +781,22 @@ sioh_status sioh_room_page(const struct sioh_store *store,
                            struct sioh_page_info *info_out);
 
 /**
+ * `sioh_room_page` with a `view` (a `sioh_view`, as for
+ * `sioh_room_fetch_view`).
+ */
+sioh_status sioh_room_page_view(const struct sioh_store *store,
+                                const char *ns,
+                                size_t ns_len,
+                                const char *room,
+                                size_t room_len,
+                                const struct sioh_query *query,
+                                uint32_t view,
+                                const char *epoch,
+                                size_t epoch_len,
+                                struct sioh_entries **entries_out,
+                                struct sioh_page_info *info_out);
+
+/**
  * The message side of the `index`th entry in `*out`: its action, message
  * id and version (a plain emit: `SIOH_ACTION_CREATE`, NULL id, version 0).
  */

@@ -276,10 +276,66 @@ pub extern "C" fn sioh_room_page(
     entries_out: *mut *mut sioh_entries,
     info_out: *mut sioh_page_info,
 ) -> sioh_status {
-    boundary!(done((|| {
+    boundary!(page(
+        store,
+        (ns, ns_len),
+        (room, room_len),
+        query,
+        View::Log,
+        (epoch, epoch_len),
+        entries_out,
+        info_out,
+    ))
+}
+
+/// `sioh_room_page` with a `view` (a `sioh_view`, as for
+/// `sioh_room_fetch_view`).
+#[no_mangle]
+#[allow(clippy::too_many_arguments)]
+pub extern "C" fn sioh_room_page_view(
+    store: *const sioh_store,
+    ns: *const c_char,
+    ns_len: usize,
+    room: *const c_char,
+    room_len: usize,
+    query: *const sioh_query,
+    view: u32,
+    epoch: *const c_char,
+    epoch_len: usize,
+    entries_out: *mut *mut sioh_entries,
+    info_out: *mut sioh_page_info,
+) -> sioh_status {
+    boundary!(match to_view(view) {
+        Ok(v) => page(
+            store,
+            (ns, ns_len),
+            (room, room_len),
+            query,
+            v,
+            (epoch, epoch_len),
+            entries_out,
+            info_out,
+        ),
+        Err(status) => status,
+    })
+}
+
+/// The body of both page reads (inside their boundaries).
+#[allow(clippy::too_many_arguments)]
+fn page(
+    store: *const sioh_store,
+    (ns, ns_len): (*const c_char, usize),
+    (room, room_len): (*const c_char, usize),
+    query: *const sioh_query,
+    view: View,
+    (epoch, epoch_len): (*const c_char, usize),
+    entries_out: *mut *mut sioh_entries,
+    info_out: *mut sioh_page_info,
+) -> sioh_status {
+    done((|| {
         // SAFETY: pointers checked by the helpers.
         let k = unsafe { key(store, ns, ns_len, room, room_len)? };
-        let q = unsafe { to_query(query)? };
+        let q = unsafe { to_query(query)? }.view(view);
         let epoch = if epoch.is_null() {
             None
         } else {
@@ -303,7 +359,7 @@ pub extern "C" fn sioh_room_page(
         };
         unsafe { put(info_out, info) };
         Ok(())
-    })()))
+    })())
 }
 
 /// The message side of the `index`th entry in `*out`: its action, message

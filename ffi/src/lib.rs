@@ -36,7 +36,7 @@ pub use config::{sioh_room_config, sioh_room_config_init};
 pub use entries::{
     sioh_action, sioh_entries, sioh_entries_free, sioh_entries_get, sioh_entries_get_message,
     sioh_entries_len, sioh_entry, sioh_entry_message, sioh_page_info, sioh_room_fetch,
-    sioh_room_fetch_view, sioh_room_page, sioh_view,
+    sioh_room_fetch_view, sioh_room_page, sioh_room_page_view, sioh_view,
 };
 pub use input::sioh_str;
 pub use messages::{

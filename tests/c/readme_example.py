@@ -16,7 +16,15 @@ for block in blocks:
     includes += [line for line in lines if line.startswith("#include")]
     body += ["{", *[line for line in lines if not line.startswith("#include")], "}"]
 program = "\n".join(
-    ["#include <stdio.h>", *dict.fromkeys(includes), "", "int main(void) {", *body,
-     "    return 0;", "}", ""]
+    [
+        "#include <stdio.h>",
+        *dict.fromkeys(includes),
+        "",
+        "int main(void) {",
+        *body,
+        "    return 0;",
+        "}",
+        "",
+    ]
 )
 open(out, "w", encoding="utf-8").write(program)

@@ -106,6 +106,19 @@ static void test_create_update_append_delete(void) {
     sioh_entries_free(latest);
     CHECK_STATUS(sioh_room_fetch_view(s, NULL, 0, S("r"), NULL, 7, &latest),
                  SIOH_STATUS_INVALID_ARGUMENT);
+    /* A page of the latest view: the limit counts messages. */
+    sioh_query q;
+    sioh_query_init(&q);
+    q.has_limit = true, q.limit = 1;
+    sioh_page_info info;
+    CHECK_OK(sioh_room_page_view(s, NULL, 0, S("r"), &q, SIOH_VIEW_LATEST, NULL, 0, &latest,
+                                 &info));
+    CHECK(sioh_entries_len(latest) == 1 && info.has_more && info.last_seq == 7);
+    CHECK_OK(sioh_entries_get(latest, 0, &e));
+    CHECK(e.seq == 2);
+    sioh_entries_free(latest);
+    CHECK_STATUS(sioh_room_page_view(s, NULL, 0, S("r"), &q, 2, NULL, 0, &latest, &info),
+                 SIOH_STATUS_INVALID_ARGUMENT);
 
     sioh_entries *v = NULL;
     CHECK_OK(sioh_message_versions(s, NULL, 0, S("r"), S("m1"), 2, &v));
