@@ -371,20 +371,11 @@ pub extern "C" fn sioh_entries_get_message(
     out: *mut sioh_entry_message,
 ) -> sioh_status {
     boundary!(done((|| {
-        // SAFETY: NULL checked by `required`.
-        let entries = unsafe { input::required("entries", entries)? };
         if out.is_null() {
             return Err(fail(sioh_status::NullPointer, "out is NULL"));
         }
-        let it = entries.items.get(index).ok_or_else(|| {
-            fail(
-                sioh_status::InvalidArgument,
-                format!(
-                    "index {index} is out of range (len {})",
-                    entries.items.len()
-                ),
-            )
-        })?;
+        // SAFETY: a live result or NULL (checked).
+        let it = unsafe { item_at(entries, index)? };
         let view = sioh_entry_message {
             action: it.action,
             message_id: it
@@ -399,6 +390,23 @@ pub extern "C" fn sioh_entries_get_message(
         unsafe { put(out, view) };
         Ok(())
     })()))
+}
+
+/// The `index`th item of a result.
+///
+/// # Safety
+/// `entries` must be NULL or a live result.
+unsafe fn item_at<'a>(entries: *const sioh_entries, index: usize) -> Result<&'a Item, sioh_status> {
+    let entries = input::required("entries", entries)?;
+    entries.items.get(index).ok_or_else(|| {
+        fail(
+            sioh_status::InvalidArgument,
+            format!(
+                "index {index} is out of range (len {})",
+                entries.items.len()
+            ),
+        )
+    })
 }
 
 /// How many entries a result holds (0 for NULL).
@@ -416,20 +424,11 @@ pub extern "C" fn sioh_entries_get(
     entry_out: *mut sioh_entry,
 ) -> sioh_status {
     boundary!(done((|| {
-        // SAFETY: NULL checked by `required`.
-        let entries = unsafe { input::required("entries", entries)? };
         if entry_out.is_null() {
             return Err(fail(sioh_status::NullPointer, "entry_out is NULL"));
         }
-        let it = entries.items.get(index).ok_or_else(|| {
-            fail(
-                sioh_status::InvalidArgument,
-                format!(
-                    "index {index} is out of range (len {})",
-                    entries.items.len()
-                ),
-            )
-        })?;
+        // SAFETY: a live result or NULL (checked).
+        let it = unsafe { item_at(entries, index)? };
         let view = sioh_entry {
             event: it.event.as_ptr().cast(),
             event_len: it.event.len() - 1,

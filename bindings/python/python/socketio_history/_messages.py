@@ -8,17 +8,23 @@ treat an emit that carries an operation is in ``_ops.py``.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from ._hook import delivery_lock, store_of
-from ._native import CLEAR, KEEP
+from ._native import CLEAR, KEEP, HistoryStore
 from ._ops import OP, PendingOp
 from ._types import Entry, Message, Mutation
 
 # ---- the server methods --------------------------------------------------
 
 
-def _pending(server: Any, result: Mutation, room: str, owner: Any) -> PendingOp:
+def _applied(
+    server: Any, room: str, ns: str, result: Mutation, owner: Any, data: Any
+) -> tuple[PendingOp, str, Any]:
+    """After ``result`` was applied: the pending operation the emit carries,
+    and what is emitted (a create: its own event and data; a mutation: the
+    room's mutation event with the result)."""
     wire: dict[str, Any] = {
         "v": 1,
         "action": result["action"],
@@ -27,30 +33,52 @@ def _pending(server: Any, result: Mutation, room: str, owner: Any) -> PendingOp:
     }
     if owner is not None:
         wire["owner"] = owner
-    return PendingOp(room, result["message_id"], wire, manager=server.manager)
+    op = PendingOp(room, result["message_id"], wire, manager=server.manager)
+    if result["action"] == "create":
+        return op, result["event"], data
+    prefix = store_of(server)._mutation_prefix(room, ns) or ""
+    return op, prefix + result["action"], result
 
 
-def _notify_event(server: Any, room: str, namespace: str, action: str) -> str:
-    prefix = store_of(server)._mutation_prefix(room, namespace) or ""
-    return prefix + action
+def _apply(
+    server: Any,
+    room: str,
+    namespace: str | None,
+    call: Callable[[HistoryStore, str], Mutation],
+    owner: Any = None,
+    data: Any = None,
+) -> Mutation:
+    """Apply ``call(store, namespace)`` and emit it, under the delivery lock."""
+    ns = namespace or "/"
+    with delivery_lock(server):
+        result = call(store_of(server), ns)
+        op, event, payload = _applied(server, room, ns, result, owner, data)
+        token = OP.set(op)
+        try:
+            server.emit(event, payload, to=room, namespace=ns)
+        finally:
+            OP.reset(token)
+    return result
 
 
-def _emit(server: Any, op: PendingOp, event: str, data: Any, room: str, ns: str) -> None:
-    token = OP.set(op)
-    try:
-        server.emit(event, data, to=room, namespace=ns)
-    finally:
-        OP.reset(token)
-
-
-async def _emit_async(
-    server: Any, op: PendingOp, event: str, data: Any, room: str, ns: str
-) -> None:
-    token = OP.set(op)
-    try:
-        await server.emit(event, data, to=room, namespace=ns)
-    finally:
-        OP.reset(token)
+async def _apply_async(
+    server: Any,
+    room: str,
+    namespace: str | None,
+    call: Callable[[HistoryStore, str], Mutation],
+    owner: Any = None,
+    data: Any = None,
+) -> Mutation:
+    ns = namespace or "/"
+    async with delivery_lock(server):
+        result = call(store_of(server), ns)
+        op, event, payload = _applied(server, room, ns, result, owner, data)
+        token = OP.set(op)
+        try:
+            await server.emit(event, payload, to=room, namespace=ns)
+        finally:
+            OP.reset(token)
+    return result
 
 
 def create_message(
@@ -74,11 +102,14 @@ def create_message(
     ``InvalidMessageError`` (bad or used id), ``MessageTooLargeError``,
     ``TypeError``; nothing is emitted then.
     """
-    ns = namespace or "/"
-    with delivery_lock(self):
-        result = store_of(self).create_message(room, event, data, ns, message_id, owner)
-        _emit(self, _pending(self, result, room, owner), event, data, room, ns)
-    return result
+    return _apply(
+        self,
+        room,
+        namespace,
+        lambda store, ns: store.create_message(room, event, data, ns, message_id, owner),
+        owner,
+        data,
+    )
 
 
 def update_message(
@@ -107,12 +138,12 @@ def update_message(
     ``MessageForbiddenError``, ``MessageTooLargeError``,
     ``HistoryNotEnabledError``. A failed update changes and emits nothing.
     """
-    ns = namespace or "/"
-    with delivery_lock(self):
-        result = store_of(self).update_message(room, message_id, event, data, ns, actor, grants)
-        event_name = _notify_event(self, room, ns, "update")
-        _emit(self, _pending(self, result, room, None), event_name, result, room, ns)
-    return result
+    return _apply(
+        self,
+        room,
+        namespace,
+        lambda store, ns: store.update_message(room, message_id, event, data, ns, actor, grants),
+    )
 
 
 def delete_message(
@@ -127,12 +158,12 @@ def delete_message(
     every entry of it (reads show ``data: None, redacted: True``), and
     ``history:delete`` is emitted to the room. Raises like
     :func:`update_message`."""
-    ns = namespace or "/"
-    with delivery_lock(self):
-        result = store_of(self).delete_message(room, message_id, ns, actor, grants)
-        event_name = _notify_event(self, room, ns, "delete")
-        _emit(self, _pending(self, result, room, None), event_name, result, room, ns)
-    return result
+    return _apply(
+        self,
+        room,
+        namespace,
+        lambda store, ns: store.delete_message(room, message_id, ns, actor, grants),
+    )
 
 
 def append_message(
@@ -153,12 +184,14 @@ def append_message(
     Appending to a closed or deleted message, or to data that is not text,
     raises ``InvalidMessageError``; the room's ``max_message_bytes``,
     ``max_appends`` and ``max_open_streams`` raise ``MessageTooLargeError``."""
-    ns = namespace or "/"
-    with delivery_lock(self):
-        result = store_of(self).append_message(room, message_id, fragment, final, ns, actor, grants)
-        event_name = _notify_event(self, room, ns, "append")
-        _emit(self, _pending(self, result, room, None), event_name, result, room, ns)
-    return result
+    return _apply(
+        self,
+        room,
+        namespace,
+        lambda store, ns: store.append_message(
+            room, message_id, fragment, final, ns, actor, grants
+        ),
+    )
 
 
 def get_message(self: Any, room: str, message_id: str, namespace: str | None = "/") -> Message:
@@ -188,11 +221,14 @@ async def create_message_async(
     message_id: str | None = None,
     owner: str | None = None,
 ) -> Mutation:
-    ns = namespace or "/"
-    async with delivery_lock(self):
-        result = store_of(self).create_message(room, event, data, ns, message_id, owner)
-        await _emit_async(self, _pending(self, result, room, owner), event, data, room, ns)
-    return result
+    return await _apply_async(
+        self,
+        room,
+        namespace,
+        lambda store, ns: store.create_message(room, event, data, ns, message_id, owner),
+        owner,
+        data,
+    )
 
 
 async def update_message_async(
@@ -205,12 +241,12 @@ async def update_message_async(
     actor: str | None = None,
     grants: Any = None,
 ) -> Mutation:
-    ns = namespace or "/"
-    async with delivery_lock(self):
-        result = store_of(self).update_message(room, message_id, event, data, ns, actor, grants)
-        event_name = _notify_event(self, room, ns, "update")
-        await _emit_async(self, _pending(self, result, room, None), event_name, result, room, ns)
-    return result
+    return await _apply_async(
+        self,
+        room,
+        namespace,
+        lambda store, ns: store.update_message(room, message_id, event, data, ns, actor, grants),
+    )
 
 
 async def delete_message_async(
@@ -221,12 +257,12 @@ async def delete_message_async(
     actor: str | None = None,
     grants: Any = None,
 ) -> Mutation:
-    ns = namespace or "/"
-    async with delivery_lock(self):
-        result = store_of(self).delete_message(room, message_id, ns, actor, grants)
-        event_name = _notify_event(self, room, ns, "delete")
-        await _emit_async(self, _pending(self, result, room, None), event_name, result, room, ns)
-    return result
+    return await _apply_async(
+        self,
+        room,
+        namespace,
+        lambda store, ns: store.delete_message(room, message_id, ns, actor, grants),
+    )
 
 
 async def append_message_async(
@@ -239,12 +275,14 @@ async def append_message_async(
     actor: str | None = None,
     grants: Any = None,
 ) -> Mutation:
-    ns = namespace or "/"
-    async with delivery_lock(self):
-        result = store_of(self).append_message(room, message_id, fragment, final, ns, actor, grants)
-        event_name = _notify_event(self, room, ns, "append")
-        await _emit_async(self, _pending(self, result, room, None), event_name, result, room, ns)
-    return result
+    return await _apply_async(
+        self,
+        room,
+        namespace,
+        lambda store, ns: store.append_message(
+            room, message_id, fragment, final, ns, actor, grants
+        ),
+    )
 
 
 for _sync, _twin in (
