@@ -324,7 +324,8 @@ typedef struct sioh_str {
  * What a read selects. Initialise with `sioh_query_init` (everything off:
  * all entries, no cap), then set the fields you need together with their
  * `has_` flag. Applied in this order: expired entries dropped; `since_seq`
- * < seq < `before_seq`; `include_events` kept; `exclude_events` dropped;
+ * < seq < `before_seq` and `since_time` <= timestamp < `until_time`;
+ * `include_events` kept; `exclude_events` dropped;
  * the newest `limit` kept; returned oldest to newest; payloads cut to the
  * cap (which replaces the room's default).
  */
@@ -386,6 +387,22 @@ typedef struct sioh_query {
    * payloads, whatever the room's default).
    */
   size_t payload_size_cap;
+  /**
+   * Whether `since_time` applies.
+   */
+  bool has_since_time;
+  /**
+   * Keep entries recorded at or after this time (Unix seconds; not NaN).
+   */
+  double since_time;
+  /**
+   * Whether `until_time` applies.
+   */
+  bool has_until_time;
+  /**
+   * Keep entries recorded before this time (Unix seconds; not NaN).
+   */
+  double until_time;
 } sioh_query;
 
 /**

@@ -144,6 +144,9 @@ struct Query {
     Query &with_include_events(std::vector<std::string> e) { include_events = std::move(e); return *this; }
     Query &with_exclude_events(std::vector<std::string> e) { exclude_events = std::move(e); return *this; }
     Query &with_payload_size_cap(size_t n) { payload_size_cap = n; return *this; }
+    std::optional<double> since_time, until_time;  // Unix seconds
+    Query &with_since_time(double t) { since_time = t; return *this; }
+    Query &with_until_time(double t) { until_time = t; return *this; }
 };
 
 /** One entry, borrowed from the Entries it came from. */
@@ -397,6 +400,10 @@ private:
             c.before_seq = q.before_seq.value_or(0);
             c.has_payload_size_cap = q.payload_size_cap.has_value();
             c.payload_size_cap = q.payload_size_cap.value_or(0);
+            c.has_since_time = q.since_time.has_value();
+            c.since_time = q.since_time.value_or(0);
+            c.has_until_time = q.until_time.has_value();
+            c.until_time = q.until_time.value_or(0);
             if (q.include_events) {
                 for (const auto &e : *q.include_events) include.push_back(detail::view(e));
                 c.has_include_events = true;

@@ -59,7 +59,8 @@ impl View {
 }
 
 /// A read of one room. Applied in this order: drop expired entries; select by
-/// cursor (`since_seq` < seq < `before_seq`); keep what reaches `for_client`;
+/// cursor (`since_seq` < seq < `before_seq`) and time (`since_time` ≤
+/// timestamp < `until_time`, by binary search); keep what reaches `for_client`;
 /// keep `include_events`; drop `exclude_events`; keep the newest `limit`;
 /// return oldest to newest; cut payloads of the returned copies to the cap.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -83,6 +84,10 @@ pub struct Query {
     pub for_client: Option<Vec<String>>,
     /// How mutable messages are shown.
     pub view: View,
+    /// Only entries recorded at or after this wall-clock time (Unix seconds).
+    pub since_time: Option<f64>,
+    /// Only entries recorded before this wall-clock time (Unix seconds).
+    pub until_time: Option<f64>,
 }
 
 impl Query {
@@ -143,6 +148,18 @@ impl Query {
         S: Into<String>,
     {
         self.for_client = Some(rooms.into_iter().map(Into::into).collect());
+        self
+    }
+
+    /// Keep entries recorded at or after `t` (Unix seconds).
+    pub fn since_time(mut self, t: Option<f64>) -> Self {
+        self.since_time = t;
+        self
+    }
+
+    /// Keep entries recorded before `t` (Unix seconds).
+    pub fn until_time(mut self, t: Option<f64>) -> Self {
+        self.until_time = t;
         self
     }
 

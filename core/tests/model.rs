@@ -72,17 +72,32 @@ fn query() -> impl Strategy<Value = Query> {
             (0usize..12).prop_map(PayloadCap::Bytes)
         ],
         prop_oneof![Just(None), rooms_subset().prop_map(Some)],
+        (times(), times()),
     )
-        .prop_map(|(limit, since, before, inc, exc, cap, client)| Query {
-            limit,
-            since_seq: since,
-            before_seq: before,
-            include_events: inc,
-            exclude_events: exc,
-            payload_size_cap: cap,
-            for_client: client,
-            view: Default::default(),
-        })
+        .prop_map(
+            |(limit, since, before, inc, exc, cap, client, (since_time, until_time))| Query {
+                limit,
+                since_seq: since,
+                before_seq: before,
+                include_events: inc,
+                exclude_events: exc,
+                payload_size_cap: cap,
+                for_client: client,
+                view: Default::default(),
+                since_time,
+                until_time,
+            },
+        )
+}
+
+/// Wall times around those the model's clock reaches (it starts at 1000 s
+/// and often moves by whole seconds, so bounds often equal an entry's time).
+fn times() -> impl Strategy<Value = Option<f64>> {
+    prop_oneof![
+        Just(None),
+        (0u32..12).prop_map(|s| Some(1000.0 + f64::from(s))),
+        (0u32..40).prop_map(|h| Some(1000.25 + f64::from(h) * 0.5)),
+    ]
 }
 
 fn op() -> impl Strategy<Value = Op> {

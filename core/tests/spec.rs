@@ -773,3 +773,48 @@ fn structured_payloads_with_binary_and_args_round_trip() {
         ]
     );
 }
+
+/// `since_time` (inclusive) and `until_time` (exclusive) select by record
+/// time, by binary search while timestamps are in record order and entry by
+/// entry once they are not (an explicit `record_at`, a wall-clock step).
+#[test]
+fn time_ranges_select_by_record_time_sorted_or_not() {
+    let s = socketio_history_core::HistoryStore::new();
+    s.enable("/", "r", RoomConfig::default()).unwrap();
+    for t in [10.0, 20.0, 20.0, 30.0] {
+        s.record_at("/", "r", "e", Payload::text("x"), t).unwrap();
+    }
+    let seqs = |q: Query| -> Vec<u64> { s.fetch("/", "r", &q).iter().map(|e| e.seq).collect() };
+    assert_eq!(seqs(Query::new().since_time(Some(20.0))), [2, 3, 4]);
+    assert_eq!(seqs(Query::new().until_time(Some(20.0))), [1]);
+    assert_eq!(
+        seqs(Query::new().since_time(Some(15.0)).until_time(Some(30.0))),
+        [2, 3]
+    );
+    assert_eq!(seqs(Query::new().since_time(Some(31.0))), Vec::<u64>::new());
+    assert_eq!(
+        seqs(Query::new().since_time(Some(f64::NEG_INFINITY))),
+        [1, 2, 3, 4]
+    );
+    // With a cursor and a limit: the newest of what both select.
+    let q = Query::new()
+        .since_seq(Some(1))
+        .since_time(Some(10.0))
+        .limit(Some(1));
+    assert_eq!(seqs(q), [4]);
+    // Out of record order: still exact.
+    s.record_at("/", "r", "e", Payload::text("x"), 15.0)
+        .unwrap();
+    assert_eq!(
+        seqs(Query::new().since_time(Some(12.0)).until_time(Some(25.0))),
+        [2, 3, 5]
+    );
+    let page = s.page(
+        "/",
+        "r",
+        &Query::new().until_time(Some(16.0)).limit(Some(1)),
+        None,
+    );
+    assert_eq!(page.entries.iter().map(|e| e.seq).collect::<Vec<_>>(), [5]);
+    assert!(page.has_more);
+}

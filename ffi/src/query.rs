@@ -9,7 +9,8 @@ use socketio_history_core::Query;
 /// What a read selects. Initialise with `sioh_query_init` (everything off:
 /// all entries, no cap), then set the fields you need together with their
 /// `has_` flag. Applied in this order: expired entries dropped; `since_seq`
-/// < seq < `before_seq`; `include_events` kept; `exclude_events` dropped;
+/// < seq < `before_seq` and `since_time` <= timestamp < `until_time`;
+/// `include_events` kept; `exclude_events` dropped;
 /// the newest `limit` kept; returned oldest to newest; payloads cut to the
 /// cap (which replaces the room's default).
 #[allow(non_camel_case_types)]
@@ -45,6 +46,14 @@ pub struct sioh_query {
     /// Cut returned payloads larger than this many bytes (`SIZE_MAX`: whole
     /// payloads, whatever the room's default).
     pub payload_size_cap: usize,
+    /// Whether `since_time` applies.
+    pub has_since_time: bool,
+    /// Keep entries recorded at or after this time (Unix seconds; not NaN).
+    pub since_time: f64,
+    /// Whether `until_time` applies.
+    pub has_until_time: bool,
+    /// Keep entries recorded before this time (Unix seconds; not NaN).
+    pub until_time: f64,
 }
 
 /// Set `query` to select everything with no cap. NULL is a no-op.
@@ -71,6 +80,10 @@ impl sioh_query {
         exclude_events_len: 0,
         has_payload_size_cap: false,
         payload_size_cap: 0,
+        has_since_time: false,
+        since_time: 0.0,
+        has_until_time: false,
+        until_time: 0.0,
     };
 }
 
@@ -106,5 +119,20 @@ pub(crate) unsafe fn to_query(q: *const sioh_query) -> Checked<Query> {
         // Delivery metadata is not recorded from C (yet): nothing to filter.
         for_client: None,
         view: Default::default(),
+        since_time: time("since_time", q.has_since_time, q.since_time)?,
+        until_time: time("until_time", q.has_until_time, q.until_time)?,
     })
+}
+
+fn time(param: &str, has: bool, t: f64) -> Checked<Option<f64>> {
+    if !has {
+        return Ok(None);
+    }
+    if t.is_nan() {
+        return Err(crate::status::fail(
+            crate::status::sioh_status::InvalidArgument,
+            format!("{param} must be a number of Unix seconds, not NaN"),
+        ));
+    }
+    Ok(Some(t))
 }

@@ -55,6 +55,8 @@ fn query(u: &mut Unstructured) -> Result<Query> {
         payload_size_cap: opt(u, |u| u.int_in_range(0..=12))?.into(),
         for_client: None,
         view: Default::default(),
+        since_time: opt(u, |u| u.int_in_range(0..=40u32).map(|h| 1000.0 + f64::from(h) * 0.5))?,
+        until_time: opt(u, |u| u.int_in_range(0..=40u32).map(|h| 1000.0 + f64::from(h) * 0.5))?,
     })
 }
 

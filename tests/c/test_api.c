@@ -289,6 +289,23 @@ static void test_queries(void) {
     q.limit = 1, q.has_include_events = true, q.include_events = inc + 1;
     q.include_events_len = 1, q.has_before_seq = true, q.before_seq = 5;
     EXPECT("2");
+
+    /* Time ranges: since_time inclusive, until_time exclusive. */
+    sioh_room_enable(store, NULL, 0, S("t"), NULL);
+    for (int i = 0; i < 4; i++) {
+        double ts = 100.0 + 10 * i;
+        CHECK_OK(sioh_room_record(store, NULL, 0, S("t"), S("e"), SIOH_PAYLOAD_KIND_TEXT,
+                                  (const uint8_t *)"x", 1, &ts, NULL));
+    }
+    sioh_query_init(&q);
+    q.has_since_time = true, q.since_time = 110.0, q.has_until_time = true, q.until_time = 130.0;
+    e = fetch(store, "t", &q);
+    CHECK(strcmp(seqs(e), "2,3") == 0);
+    sioh_entries_free(e);
+    q.since_time = NAN;
+    sioh_entries *none = NULL;
+    CHECK_STATUS(sioh_room_fetch(store, NULL, 0, S("t"), &q, &none), SIOH_STATUS_INVALID_ARGUMENT);
+    CHECK(strstr(sioh_last_error_message(), "since_time") != NULL);
 #undef EXPECT
     sioh_store_free(store);
 }

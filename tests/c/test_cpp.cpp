@@ -87,6 +87,9 @@ int main() {
     }
     sioh::Actor owner{"bot", {{SIOH_GRANT_KIND_MESSAGE_DELETE_OWN, "*"}}};
     CHECK(store.delete_message("chat", "a1", owner).action == SIOH_ACTION_DELETE);
+    auto recent = store.fetch("chat", sioh::Query{}.with_since_time(0).with_until_time(1e12));
+    CHECK(recent.size() == 6);
+    CHECK(store.fetch("chat", sioh::Query{}.with_until_time(0)).size() == 0);
     auto view = store.fetch_view("chat", SIOH_VIEW_LATEST);
     CHECK(view.size() == 2 && view[1].payload == R"({"t":2})");
     try {

@@ -60,6 +60,11 @@ def bad_read():
         rows += [({param: bad}, error, param) for bad, error in BAD_COUNTS]
     for param in ("include_events", "exclude_events"):
         rows += [({param: bad}, TypeError, param) for bad in BAD_EVENT_FILTERS]
+    for param in ("since_time", "until_time"):
+        rows += [({param: bad}, TypeError, param) for bad in (True, "1", b"1", [1.0])]
+        rows += [({param: math.nan}, ValueError, param)]
+    rows += [({"view": bad}, TypeError, "view") for bad in (1, b"log", ["log"])]
+    rows += [({"view": "newest"}, ValueError, "view")]
     return _params(rows)
 
 

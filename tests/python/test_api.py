@@ -2,6 +2,7 @@
 
 import importlib
 import inspect
+import math
 import time
 
 import pytest
@@ -472,3 +473,18 @@ def test_history_store_on_its_own():
     with pytest.raises(TypeError):
         store.record("room", "e", object())
     assert "HistoryStore" in repr(store)
+
+
+def test_time_ranges_select_by_record_time(clocked, clock):
+    clocked.enable_history("r")
+    for i in range(4):
+        clocked.emit("chat", f"m{i}", to="r")
+        clock.advance(10)
+    # Recorded at 1_000_000, 1_000_010, 1_000_020, 1_000_030.
+    got = clocked.get_history("r", since_time=1_000_010, until_time=1_000_030.0)
+    assert datas(got) == ["m1", "m2"]
+    assert datas(clocked.get_history("r", since_time=1_000_030)) == ["m3"]
+    assert clocked.get_history("r", until_time=1_000_000) == []
+    page = clocked.get_history_page("r", since_time=1_000_005, limit=1)
+    assert datas(page["entries"]) == ["m3"] and page["has_more"]
+    assert datas(clocked.get_history("r", since_time=-math.inf)) == ["m0", "m1", "m2", "m3"]

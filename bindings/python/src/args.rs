@@ -119,3 +119,13 @@ pub fn flag(param: &str, obj: &Bound<'_, PyAny>) -> PyResult<bool> {
         .map(|b| b.is_true())
         .map_err(|_| type_error(param, "a bool", obj))
 }
+
+/// A point in time in Unix seconds (`since_time`/`until_time`): `None`, or
+/// an int/float that is not NaN (infinities select everything or nothing).
+pub fn time(param: &str, obj: Option<&Bound<'_, PyAny>>) -> PyResult<Option<f64>> {
+    let t = seconds(param, obj)?;
+    if t.is_some_and(f64::is_nan) {
+        return Err(PyValueError::new_err(format!("{param} must not be NaN")));
+    }
+    Ok(t)
+}

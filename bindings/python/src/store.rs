@@ -73,6 +73,8 @@ impl ReadArgs {
         since_seq: Option<&Bound<'_, PyAny>>,
         before_seq: Option<&Bound<'_, PyAny>>,
         view: Option<&Bound<'_, PyAny>>,
+        since_time: Option<&Bound<'_, PyAny>>,
+        until_time: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<Self> {
         Ok(ReadArgs {
             query: Query {
@@ -85,6 +87,8 @@ impl ReadArgs {
                     .into(),
                 for_client: None,
                 view: messages::view(view)?,
+                since_time: args::time("since_time", since_time)?,
+                until_time: args::time("until_time", until_time)?,
             },
         })
     }
@@ -372,8 +376,10 @@ impl HistoryStore {
         })
     }
 
-    /// Read a room's history, oldest to newest (see ``get_history``).
-    #[pyo3(signature = (room, limit=None, namespace=None, include_events=None, exclude_events=None, payload_size_cap=None, since_seq=None, before_seq=None, view=None))]
+    /// Read a room's history, oldest to newest (see ``get_history``);
+    /// ``since_time`` (inclusive) and ``until_time`` (exclusive) select by
+    /// record time, in Unix seconds.
+    #[pyo3(signature = (room, limit=None, namespace=None, include_events=None, exclude_events=None, payload_size_cap=None, since_seq=None, before_seq=None, view=None, since_time=None, until_time=None))]
     #[allow(clippy::too_many_arguments)]
     fn fetch<'py>(
         &self,
@@ -387,6 +393,8 @@ impl HistoryStore {
         since_seq: Option<&Bound<'py, PyAny>>,
         before_seq: Option<&Bound<'py, PyAny>>,
         view: Option<&Bound<'py, PyAny>>,
+        since_time: Option<&Bound<'py, PyAny>>,
+        until_time: Option<&Bound<'py, PyAny>>,
     ) -> PyResult<Bound<'py, PyList>> {
         let a = ReadArgs::parse(
             limit,
@@ -396,6 +404,8 @@ impl HistoryStore {
             since_seq,
             before_seq,
             view,
+            since_time,
+            until_time,
         )?;
         self.fetch_list(py, room, namespace, &a.query)
     }
@@ -431,6 +441,8 @@ impl HistoryStore {
             since_seq,
             None,
             view,
+            None,
+            None,
         )?;
         let mut query = a.query.whole_payloads();
         query.for_client = member_of;
@@ -450,7 +462,7 @@ impl HistoryStore {
     }
 
     /// A windowed read with ``gap`` and ``has_more`` (see ``get_history_page``).
-    #[pyo3(signature = (room, limit=None, namespace=None, include_events=None, exclude_events=None, payload_size_cap=None, since_seq=None, before_seq=None, epoch=None, view=None))]
+    #[pyo3(signature = (room, limit=None, namespace=None, include_events=None, exclude_events=None, payload_size_cap=None, since_seq=None, before_seq=None, epoch=None, view=None, since_time=None, until_time=None))]
     #[allow(clippy::too_many_arguments)]
     fn page<'py>(
         &self,
@@ -465,6 +477,8 @@ impl HistoryStore {
         before_seq: Option<&Bound<'py, PyAny>>,
         epoch: Option<&Bound<'py, PyAny>>,
         view: Option<&Bound<'py, PyAny>>,
+        since_time: Option<&Bound<'py, PyAny>>,
+        until_time: Option<&Bound<'py, PyAny>>,
     ) -> PyResult<Bound<'py, PyDict>> {
         let room = args::string("room", room)?;
         let ns = args::namespace(namespace)?;
@@ -476,6 +490,8 @@ impl HistoryStore {
             since_seq,
             before_seq,
             view,
+            since_time,
+            until_time,
         )?;
         let epoch = args::opt_string("epoch", epoch)?;
         let page = py.detach(|| self.inner.page(&ns, &room, &a.query, epoch.as_deref()));

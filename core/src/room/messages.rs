@@ -2,7 +2,7 @@
 //! redacting a deleted message's entries, and the reads that know messages
 //! (the latest view, one message, its versions).
 
-use super::{entry_cost, OpTag, Room};
+use super::{entry_cost, in_time, OpTag, Room};
 use crate::error::{HistoryError, Result};
 use crate::message::state::{no_data, MessageState, Stream};
 use crate::message::{Action, Message, Mutation, Op};
@@ -98,11 +98,9 @@ impl Room {
     /// apply to places; event filters to the latest event name.
     pub(super) fn latest(&self, q: &Query) -> (Vec<HistoryEntry>, bool) {
         let head = self.head_seq();
-        let hi = q
-            .before_seq
-            .map_or(self.last_seq + 1, |b| b.min(self.last_seq + 1));
+        let (lo, hi) = self.seq_window(q);
+        // A message's place may be older than the retained entries.
         let lo_msg = q.since_seq.map_or(0, |s| s.saturating_add(1));
-        let lo = lo_msg.max(head);
         let allowed = self.event_mask(q);
         let wants = |name: &str| {
             q.include_events
@@ -133,7 +131,8 @@ impl Room {
                 ops.peek() != Some(seq)
             })
             .filter(|(seq, e)| {
-                allowed.as_ref().is_none_or(|m| m[e.event as usize])
+                in_time(q, e.wall)
+                    && allowed.as_ref().is_none_or(|m| m[e.event as usize])
                     && q.for_client
                         .as_ref()
                         .is_none_or(|client| self.delivery(*seq).is_none_or(|d| d.reaches(client)))
@@ -141,8 +140,8 @@ impl Room {
             .peekable();
         let mut msgs = self
             .messages
-            .by_position(lo_msg.min(hi)..hi)
-            .filter(|m| wants(&m.event))
+            .by_position(lo_msg.min(hi)..q.before_seq.map_or(hi, |b| b.min(self.last_seq + 1)))
+            .filter(|m| wants(&m.event) && in_time(q, m.created))
             .peekable();
         let wanted = q.limit.unwrap_or(usize::MAX);
         let cap = q.payload_size_cap.resolve(self.config.payload_size_cap);

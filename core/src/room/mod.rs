@@ -103,6 +103,10 @@ pub(crate) struct Room {
     event_bytes: usize,
     delivery_bytes: usize,
     op_bytes: usize,
+    /// Some entry's wall time is below an older one's (a wall-clock step,
+    /// or `record_at`): time-range reads then check each entry instead of
+    /// searching. Cleared when the room empties.
+    unsorted_walls: bool,
     counters: Counters,
 }
 
@@ -121,6 +125,7 @@ impl Room {
             event_bytes: 0,
             delivery_bytes: 0,
             op_bytes: 0,
+            unsorted_walls: false,
             counters: Counters::default(),
         }
     }
@@ -185,6 +190,7 @@ impl Room {
             self.deliveries = VecDeque::new();
             self.ops = VecDeque::new();
             self.names.clear();
+            self.unsorted_walls = false;
         }
         Some(e)
     }
@@ -282,6 +288,9 @@ impl Room {
                 .rebuild(self.entries.iter_mut().map(|e| &mut e.event));
         }
         let event_len = u32::try_from(event.len()).unwrap_or(u32::MAX);
+        if self.entries.back().is_some_and(|last| wall < last.wall) {
+            self.unsorted_walls = true;
+        }
         self.bytes += payload.size();
         self.entries.push_back(Entry {
             payload,
@@ -323,6 +332,7 @@ impl Room {
         self.event_bytes = 0;
         self.delivery_bytes = 0;
         self.op_bytes = 0;
+        self.unsorted_walls = false;
         n
     }
 
@@ -336,14 +346,11 @@ impl Room {
         if q.view == View::Latest {
             return self.latest(q);
         }
-        let head = self.head_seq();
-        let lo = q.since_seq.map_or(head, |s| s.saturating_add(1).max(head));
-        let hi = q
-            .before_seq
-            .map_or(self.last_seq + 1, |b| b.min(self.last_seq + 1));
+        let (lo, hi) = self.seq_window(q);
         if lo >= hi {
             return (Vec::new(), false);
         }
+        let head = self.head_seq();
         let window = self
             .entries
             .range((lo - head) as usize..(hi - head) as usize);
@@ -352,7 +359,7 @@ impl Room {
         let mut picked: Vec<(u64, &Entry)> = Vec::with_capacity(wanted.min(window.len()));
         let mut has_more = false;
         for (i, e) in window.enumerate().rev() {
-            if allowed.as_ref().is_some_and(|m| !m[e.event as usize]) {
+            if allowed.as_ref().is_some_and(|m| !m[e.event as usize]) || !in_time(q, e.wall) {
                 continue;
             }
             if let Some(client) = &q.for_client {
@@ -374,6 +381,28 @@ impl Room {
             .map(|(seq, e)| self.entry_at(seq, e, cap))
             .collect();
         (out, has_more)
+    }
+
+    /// The seqs `[lo, hi)` a read's cursors and time range select: the
+    /// cursors by arithmetic, the time range by binary search over the
+    /// entries' wall times (which are in record order unless
+    /// `unsorted_walls`; then [`in_time`] sorts it out per entry).
+    fn seq_window(&self, q: &Query) -> (u64, u64) {
+        let head = self.head_seq();
+        let mut lo = q.since_seq.map_or(head, |s| s.saturating_add(1).max(head));
+        let mut hi = q
+            .before_seq
+            .map_or(self.last_seq + 1, |b| b.min(self.last_seq + 1));
+        if !self.unsorted_walls {
+            let first_at = |t: f64| head + self.entries.partition_point(|e| e.wall < t) as u64;
+            if let Some(t) = q.since_time {
+                lo = lo.max(first_at(t));
+            }
+            if let Some(t) = q.until_time {
+                hi = hi.min(first_at(t));
+            }
+        }
+        (lo, hi)
     }
 
     /// The entry `seq` as a read returns it, payload cut to `cap`.
@@ -461,6 +490,12 @@ impl Room {
             config: Some(self.config.clone()),
         }
     }
+}
+
+/// Whether a wall time is inside a read's time range (`since_time`
+/// inclusive, `until_time` exclusive).
+pub(crate) fn in_time(q: &Query, wall: f64) -> bool {
+    q.since_time.is_none_or(|t| wall >= t) && q.until_time.is_none_or(|t| wall < t)
 }
 
 /// A page of a room that has no history: nothing, and a gap for any cursor

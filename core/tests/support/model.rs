@@ -126,6 +126,8 @@ impl MRoom {
             .iter()
             .filter(|e| q.since_seq.is_none_or(|s| e.seq > s))
             .filter(|e| q.before_seq.is_none_or(|b| e.seq < b))
+            .filter(|e| q.since_time.is_none_or(|t| e.wall >= t))
+            .filter(|e| q.until_time.is_none_or(|t| e.wall < t))
             .filter(|e| q.for_client.as_ref().is_none_or(|c| e.reaches(c)))
             .filter(|e| {
                 q.include_events

@@ -91,6 +91,8 @@ class HistoryStore:
         since_seq: int | None = None,
         before_seq: int | None = None,
         view: str | None = None,
+        since_time: float | None = None,
+        until_time: float | None = None,
     ) -> list[Entry]: ...
     def _replay_entries(
         self,
@@ -116,6 +118,8 @@ class HistoryStore:
         before_seq: int | None = None,
         epoch: str | None = None,
         view: str | None = None,
+        since_time: float | None = None,
+        until_time: float | None = None,
     ) -> Page: ...
     def stats(self, room: str, namespace: str | None = None) -> Stats: ...
     def clear(self, room: str, namespace: str | None = None) -> int: ...

@@ -119,6 +119,8 @@ def get_history(
     since_seq: int | None = None,
     before_seq: int | None = None,
     view: str = "log",
+    since_time: float | None = None,
+    until_time: float | None = None,
 ) -> list[Entry]:
     """The room's recorded emits, oldest to newest.
 
@@ -144,6 +146,8 @@ def get_history(
         since_seq,
         before_seq,
         view,
+        since_time,
+        until_time,
     )
 
 
@@ -159,6 +163,8 @@ def get_history_page(
     before_seq: int | None = None,
     epoch: str | None = None,
     view: str = "log",
+    since_time: float | None = None,
+    until_time: float | None = None,
 ) -> Page:
     """Like :func:`get_history`, for a client resuming from a cursor.
 
@@ -179,6 +185,8 @@ def get_history_page(
         before_seq,
         epoch,
         view,
+        since_time,
+        until_time,
     )
 
 
