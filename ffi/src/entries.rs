@@ -217,16 +217,14 @@ pub extern "C" fn sioh_room_fetch(
     query: *const sioh_query,
     entries_out: *mut *mut sioh_entries,
 ) -> sioh_status {
-    boundary!(done((|| {
-        // SAFETY: pointers checked by the helpers.
-        let k = unsafe { key(store, ns, ns_len, room, room_len)? };
-        let q = unsafe { to_query(query)? };
-        if entries_out.is_null() {
-            return Err(fail(sioh_status::NullPointer, "entries_out is NULL"));
-        }
-        hand_out(&k.store.fetch(k.ns, k.room, &q), entries_out);
-        Ok(())
-    })()))
+    boundary!(fetch(
+        store,
+        (ns, ns_len),
+        (room, room_len),
+        query,
+        Ok(View::Log),
+        entries_out
+    ))
 }
 
 /// `sioh_room_fetch` with a `view` (a `sioh_view`): `SIOH_VIEW_LATEST`
@@ -245,16 +243,35 @@ pub extern "C" fn sioh_room_fetch_view(
     view: u32,
     entries_out: *mut *mut sioh_entries,
 ) -> sioh_status {
-    boundary!(done((|| {
+    boundary!(fetch(
+        store,
+        (ns, ns_len),
+        (room, room_len),
+        query,
+        to_view(view),
+        entries_out
+    ))
+}
+
+/// The body of both fetches (inside their boundaries).
+fn fetch(
+    store: *const sioh_store,
+    (ns, ns_len): (*const c_char, usize),
+    (room, room_len): (*const c_char, usize),
+    query: *const sioh_query,
+    view: Result<View, sioh_status>,
+    entries_out: *mut *mut sioh_entries,
+) -> sioh_status {
+    done((|| {
         // SAFETY: pointers checked by the helpers.
         let k = unsafe { key(store, ns, ns_len, room, room_len)? };
-        let q = unsafe { to_query(query)? }.view(to_view(view)?);
+        let q = unsafe { to_query(query)? }.view(view?);
         if entries_out.is_null() {
             return Err(fail(sioh_status::NullPointer, "entries_out is NULL"));
         }
         hand_out(&k.store.fetch(k.ns, k.room, &q), entries_out);
         Ok(())
-    })()))
+    })())
 }
 
 /// A windowed read for a reconnecting client: like `sioh_room_fetch`, plus
