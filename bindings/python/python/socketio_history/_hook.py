@@ -129,7 +129,10 @@ def _note_op(
     room itself already holds it. Returns the data to send and the
     recovery state (``None``: off)."""
     if not op.applied:
-        apply_remote(store, ns, op, event, data)
+        try:
+            apply_remote(store, ns, op, event, data)
+        except BaseException as e:  # history never breaks an emit
+            _record_failed(e, event, target, ns)
     rec = manager.__dict__.get(_RECOVERY)
     if rec is not None:
         data = rec.record(ns, target, event, data, skip_sid, message=op.key)
