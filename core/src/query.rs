@@ -45,10 +45,14 @@ pub enum View {
     /// Each live message once, at its create's place, in its latest state
     /// (deleted ones marked `deleted`); plain entries as they are.
     Latest,
+    /// The latest view without the deleted messages: what a late joiner is
+    /// sent (`limit` counts what is left).
+    Replay,
 }
 
 impl View {
-    /// The view a name spells: `"log"` or `"latest"`.
+    /// The view a name spells: `"log"` or `"latest"` (the replay view is
+    /// the replays' own).
     pub fn parse(name: &str) -> Option<Self> {
         match name {
             "log" => Some(View::Log),

@@ -489,6 +489,11 @@ fn the_latest_view_shows_each_message_once_in_create_order() {
             .before_seq(Some(7)),
     );
     assert_eq!(after.iter().map(|e| e.seq).collect::<Vec<_>>(), [3, 4]);
+    // The replay view leaves the deleted message out before counting.
+    let replay = s.fetch(NS, "r", &Query::new().view(View::Replay).limit(Some(2)));
+    assert_eq!(replay.iter().map(|e| e.seq).collect::<Vec<_>>(), [3, 4]);
+    let replay = s.fetch(NS, "r", &Query::new().view(View::Replay));
+    assert!(replay.iter().all(|e| !e.deleted) && replay.len() == 4);
     // A cap cuts latest data like any payload.
     let capped = s.fetch(
         NS,

@@ -161,6 +161,14 @@ def test_views_versions_and_redaction(chat):
         chat.get_history("r", view=1)
 
 
+def test_a_replay_leaves_deleted_messages_out_before_the_limit_counts(chat):
+    for i in range(3):
+        chat.create_message("r", "chat", f"m{i}", message_id=f"m{i}")
+    chat.delete_message("r", "m2")
+    replayed = chat.sio.history._replay_entries("r", 2, "/")
+    assert [e["data"] for e in replayed] == ["m0", "m1"]
+
+
 def test_errors_are_distinct_and_builtin(chat):
     cases = [
         (lambda: chat.create_message("nohistory", "chat", "x"), sh.HistoryNotEnabledError),

@@ -416,9 +416,9 @@ impl HistoryStore {
     /// each entry's delivery metadata: what skipped the client is left out.
     /// ``joined_at`` leaves out what came after it (the client received
     /// that live).
-    /// ``view="latest"`` replays each live message once in its latest state
-    /// (deleted ones left out).
-    #[pyo3(signature = (room, limit=None, namespace=None, include_events=None, exclude_events=None, since_seq=None, member_of=None, joined_at=None, view=None))]
+    /// Each live message is replayed once in its latest state (deleted ones
+    /// left out, before the limit counts).
+    #[pyo3(signature = (room, limit=None, namespace=None, include_events=None, exclude_events=None, since_seq=None, member_of=None, joined_at=None))]
     #[allow(clippy::too_many_arguments)]
     fn _replay_entries<'py>(
         &self,
@@ -431,7 +431,6 @@ impl HistoryStore {
         since_seq: Option<&Bound<'py, PyAny>>,
         member_of: Option<Vec<String>>,
         joined_at: Option<u64>,
-        view: Option<&Bound<'py, PyAny>>,
     ) -> PyResult<Bound<'py, PyList>> {
         let a = ReadArgs::parse(
             limit,
@@ -440,25 +439,15 @@ impl HistoryStore {
             None,
             since_seq,
             None,
-            view,
+            None,
             None,
             None,
         )?;
         let mut query = a.query.whole_payloads();
         query.for_client = member_of;
         query.before_seq = joined_at.map(|s| s.saturating_add(1));
-        let list = self.fetch_list(py, room, namespace, &query)?;
-        if query.view == core::View::Latest {
-            // A late joiner is not sent what was deleted.
-            let kept = PyList::empty(py);
-            for e in list.iter() {
-                if e.get_item(intern!(py, "deleted")).is_err() {
-                    kept.append(e)?;
-                }
-            }
-            return Ok(kept);
-        }
-        Ok(list)
+        query.view = core::View::Replay;
+        self.fetch_list(py, room, namespace, &query)
     }
 
     /// A windowed read with ``gap`` and ``has_more`` (see ``get_history_page``).

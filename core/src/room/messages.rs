@@ -6,7 +6,7 @@ use super::{entry_cost, in_time, OpTag, Room};
 use crate::error::{HistoryError, Result};
 use crate::message::state::{no_data, MessageState, Stream};
 use crate::message::{Action, Message, Mutation, Op};
-use crate::query::{HistoryEntry, Query};
+use crate::query::{HistoryEntry, Query, View};
 
 impl Room {
     /// Check and apply one operation on a message of this room (`room` is
@@ -93,9 +93,10 @@ impl Room {
         }
     }
 
-    /// The latest view: each live message once, at its create's place, in
-    /// its latest state; plain entries as they are. Cursors and `limit`
-    /// apply to places; event filters to the latest event name.
+    /// The latest view (and the replay view, which leaves deleted messages
+    /// out): each live message once, at its create's place, in its latest
+    /// state; plain entries as they are. Cursors and `limit` apply to
+    /// places; event filters to the latest event name.
     pub(super) fn latest(&self, q: &Query) -> (Vec<HistoryEntry>, bool) {
         let head = self.head_seq();
         let (lo, hi) = self.seq_window(q);
@@ -141,6 +142,7 @@ impl Room {
         let mut msgs = self
             .messages
             .by_position(lo_msg.min(hi)..q.before_seq.map_or(hi, |b| b.min(self.last_seq + 1)))
+            .filter(|m| !(m.deleted && q.view == View::Replay))
             .filter(|m| wants(&m.event) && in_time(q, m.created))
             .peekable();
         let wanted = q.limit.unwrap_or(usize::MAX);

@@ -343,7 +343,7 @@ impl Room {
     /// The selected entries (oldest to newest) and whether older selected
     /// entries exist beyond the limit. Only returned entries are copied.
     fn select(&self, q: &Query) -> (Vec<HistoryEntry>, bool) {
-        if q.view == View::Latest {
+        if q.view != View::Log {
             return self.latest(q);
         }
         let (lo, hi) = self.seq_window(q);

@@ -104,7 +104,6 @@ class HistoryStore:
         since_seq: int | None = None,
         member_of: list[str] | None = None,
         joined_at: int | None = None,
-        view: str | None = None,
     ) -> list[Entry]: ...
     def page(
         self,

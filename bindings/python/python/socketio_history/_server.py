@@ -228,7 +228,6 @@ def _replay_entries(
         since_seq,
         [*member_of, sid],
         joined_at(self, ns, sid, room) if isinstance(room, str) else None,
-        "latest",
     )
     return eio_sid, entries
 
