@@ -71,6 +71,15 @@ impl Payload {
         Self::tagged(layout::TEXT, s.as_ref().as_bytes())
     }
 
+    /// JSON `null`: what an entry without data holds (a delete, a redacted
+    /// entry, a message whose data was cleared).
+    pub fn null() -> Self {
+        let mut w = ValueWriter::new();
+        // Writing one null into a fresh writer cannot fail.
+        let _ = w.null();
+        Self::from_writer(w).unwrap_or_else(|_| Self::text(""))
+    }
+
     /// A binary payload.
     pub fn bytes(b: impl AsRef<[u8]>) -> Self {
         Self::tagged(layout::BYTES, b.as_ref())

@@ -481,9 +481,7 @@ pub extern "C" fn sioh_message_get(
         let m = k.store.get_message(k.ns, k.room, id).map_err(core_error)?;
         let entry = socketio_history_core::HistoryEntry {
             event: m.event.clone(),
-            payload: m.data.clone().unwrap_or_else(|| {
-                Payload::from_json("null").unwrap_or_else(|_| Payload::text(""))
-            }),
+            payload: m.data.clone().unwrap_or_else(Payload::null),
             timestamp: m.created,
             seq: m.seq,
             truncated: false,

@@ -127,11 +127,6 @@ pub fn data_patch(obj: &Bound<'_, PyAny>) -> PyResult<Patch<core::Payload>> {
     }
 }
 
-/// An optional str argument (`message_id`, `owner`, `actor`).
-pub fn opt_str(param: &str, obj: Option<&Bound<'_, PyAny>>) -> PyResult<Option<String>> {
-    args::opt_string(param, obj)
-}
-
 /// `grants=`: `None` or a mapping of grant names to a room pattern or an
 /// iterable of them.
 pub fn grants(py: Python<'_>, obj: Option<&Bound<'_, PyAny>>) -> PyResult<Grants> {
@@ -156,23 +151,22 @@ pub fn grants(py: Python<'_>, obj: Option<&Bound<'_, PyAny>>) -> PyResult<Grants
     Ok(g)
 }
 
-/// Run `f` with the caller: the server itself without `actor`, else the
-/// actor with its grants.
-pub fn with_auth<R>(
-    py: Python<'_>,
+/// Apply an operation as the caller (the server itself without `actor`,
+/// else the actor with its grants): the mutation's dict, or the error of its
+/// category.
+pub fn mutate<'py>(
+    py: Python<'py>,
     actor: Option<&Bound<'_, PyAny>>,
     grants_obj: Option<&Bound<'_, PyAny>>,
-    f: impl FnOnce(&Auth<'_>) -> R,
-) -> PyResult<R> {
-    let actor = opt_str("actor", actor)?;
+    op: impl FnOnce(&Auth<'_>) -> Result<Mutation, HistoryError>,
+) -> PyResult<Bound<'py, PyDict>> {
+    let actor = args::opt_string("actor", actor)?;
     let g = grants(py, grants_obj)?;
-    match actor.as_deref() {
-        None => Ok(f(&Auth::server())),
-        Some(a) => {
-            let auth = Auth::actor(a, &g).map_err(|e| error(py, e))?;
-            Ok(f(&auth))
-        }
-    }
+    let done = match actor.as_deref() {
+        None => op(&Auth::server()),
+        Some(a) => op(&Auth::actor(a, &g).map_err(|e| error(py, e))?),
+    };
+    mutation_dict(py, &done.map_err(|e| error(py, e))?)
 }
 
 /// What a mutation is emitted with, and what the methods return:

@@ -770,8 +770,8 @@ impl HistoryStore {
         let room = args::string("room", room)?;
         let ns = args::namespace(namespace)?;
         let event = args::string("event", event)?;
-        let id = messages::opt_str("message_id", message_id)?;
-        let owner = messages::opt_str("owner", owner)?;
+        let id = args::opt_string("message_id", message_id)?;
+        let owner = args::opt_string("owner", owner)?;
         let payload = to_payload(data)?;
         let m = self
             .inner
@@ -806,12 +806,10 @@ impl HistoryStore {
             Patch::Clear => Patch::Clear,
             Patch::Replace(e) => Patch::Replace(e.as_str()),
         };
-        let m = messages::with_auth(py, actor, grants, |auth| {
+        messages::mutate(py, actor, grants, |auth| {
             self.inner
                 .update_message(&ns, &room, &id, event, data, auth)
-        })?
-        .map_err(|e| messages::error(py, e))?;
-        messages::mutation_dict(py, &m)
+        })
     }
 
     /// Delete a message (a tombstone; its content leaves every read).
@@ -828,11 +826,9 @@ impl HistoryStore {
         let room = args::string("room", room)?;
         let ns = args::namespace(namespace)?;
         let id = args::string("message_id", message_id)?;
-        let m = messages::with_auth(py, actor, grants, |auth| {
+        messages::mutate(py, actor, grants, |auth| {
             self.inner.delete_message(&ns, &room, &id, auth)
-        })?
-        .map_err(|e| messages::error(py, e))?;
-        messages::mutation_dict(py, &m)
+        })
     }
 
     /// Append ``fragment`` (a non-empty str; may be empty when ``final``) to
@@ -855,12 +851,10 @@ impl HistoryStore {
         let id = args::string("message_id", message_id)?;
         let fragment = args::string("fragment", fragment)?;
         let is_final = r#final.map_or(Ok(false), |f| args::flag("final", f))?;
-        let m = messages::with_auth(py, actor, grants, |auth| {
+        messages::mutate(py, actor, grants, |auth| {
             self.inner
                 .append_message(&ns, &room, &id, &fragment, is_final, auth)
-        })?
-        .map_err(|e| messages::error(py, e))?;
-        messages::mutation_dict(py, &m)
+        })
     }
 
     /// A message's latest state.

@@ -156,11 +156,6 @@ fn close_stream(m: &mut MessageState, to: Stream) -> isize {
     -isize::from(was_open)
 }
 
-/// The empty payload a delete's entry (and a redacted entry) holds.
-pub(crate) fn no_data() -> Payload {
-    Payload::from_json("null").unwrap_or_else(|_| Payload::text(""))
-}
-
 #[derive(Debug, Default)]
 pub(crate) struct Messages {
     by_id: HashMap<MessageId, MessageState>,
@@ -311,7 +306,7 @@ impl Messages {
                     .as_ref()
                     .unwrap_or(&m.data)
                     .to_payload()
-                    .unwrap_or_else(no_data);
+                    .unwrap_or_else(Payload::null);
                 Ok(Plan {
                     id: m.id.clone(),
                     action: Action::Update,
@@ -333,7 +328,7 @@ impl Messages {
                     action: Action::Delete,
                     version: m.version + 1,
                     event: m.event.clone(),
-                    entry: no_data(),
+                    entry: Payload::null(),
                     state_size: 0,
                     change: Change::Delete,
                 })

@@ -4,8 +4,9 @@
 
 use super::{entry_cost, in_time, OpTag, Room};
 use crate::error::{HistoryError, Result};
-use crate::message::state::{no_data, MessageState, Stream};
+use crate::message::state::{MessageState, Stream};
 use crate::message::{Action, Message, Mutation, Op};
+use crate::payload::Payload;
 use crate::query::{HistoryEntry, Query, View};
 
 impl Room {
@@ -87,7 +88,7 @@ impl Room {
             }
             tag.redacted = true;
             if let Some(e) = self.entries.get_mut((*seq - head) as usize) {
-                let gone = std::mem::replace(&mut e.payload, no_data());
+                let gone = std::mem::replace(&mut e.payload, Payload::null());
                 self.bytes = self.bytes - gone.size() + e.payload.size();
             }
         }
@@ -220,7 +221,7 @@ impl Room {
 
 /// A live message as the latest view returns it.
 fn latest_entry(m: &MessageState, cap: Option<usize>) -> HistoryEntry {
-    let payload = m.data.to_payload().unwrap_or_else(no_data);
+    let payload = m.data.to_payload().unwrap_or_else(Payload::null);
     let cut = cap.and_then(|c| payload.truncated(c));
     HistoryEntry {
         event: m.event.clone(),
