@@ -122,6 +122,12 @@ pub(crate) struct Plan {
 #[derive(Debug)]
 enum Change {
     Create { owner: Option<Arc<str>>, data: Data },
+    Edit(Edit),
+}
+
+/// An operation on a message that exists.
+#[derive(Debug)]
+enum Edit {
     Update { data: Option<Data> },
     Delete,
     Append { fragment: Box<str>, is_final: bool },
@@ -131,7 +137,7 @@ impl Plan {
     /// For an append: the fragment and whether it closes the stream.
     pub fn append(&self) -> Option<(&str, bool)> {
         match &self.change {
-            Change::Append { fragment, is_final } => Some((fragment, *is_final)),
+            Change::Edit(Edit::Append { fragment, is_final }) => Some((fragment, *is_final)),
             _ => None,
         }
     }
@@ -139,9 +145,13 @@ impl Plan {
     /// The data after a create or an update.
     pub fn data_after(&self, messages: &Messages) -> Option<Payload> {
         match &self.change {
-            Change::Create { data, .. } | Change::Update { data: Some(data) } => data.to_payload(),
-            Change::Update { data: None } => messages.get(self.id.as_str())?.data.to_payload(),
-            Change::Delete | Change::Append { .. } => None,
+            Change::Create { data, .. } | Change::Edit(Edit::Update { data: Some(data) }) => {
+                data.to_payload()
+            }
+            Change::Edit(Edit::Update { data: None }) => {
+                messages.get(self.id.as_str())?.data.to_payload()
+            }
+            Change::Edit(Edit::Delete | Edit::Append { .. }) => None,
         }
     }
 }
@@ -314,7 +324,7 @@ impl Messages {
                     event: new_event,
                     entry,
                     state_size,
-                    change: Change::Update { data: new_data },
+                    change: Change::Edit(Edit::Update { data: new_data }),
                 })
             }
             Op::Delete { id, auth } => {
@@ -330,7 +340,7 @@ impl Messages {
                     event: m.event.clone(),
                     entry: Payload::null(),
                     state_size: 0,
-                    change: Change::Delete,
+                    change: Change::Edit(Edit::Delete),
                 })
             }
             Op::Append {
@@ -384,10 +394,10 @@ impl Messages {
                     event: m.event.clone(),
                     entry: Payload::text(fragment),
                     state_size,
-                    change: Change::Append {
+                    change: Change::Edit(Edit::Append {
                         fragment: fragment.into(),
                         is_final,
-                    },
+                    }),
                 })
             }
         }
@@ -403,27 +413,30 @@ impl Messages {
             change,
             ..
         } = plan;
-        if let Change::Create { owner, data } = change {
-            let state = MessageState {
-                id: id.clone(),
-                event,
-                data,
-                owner,
-                version,
-                action,
-                create_seq: seq,
-                last_seq: seq,
-                created: wall,
-                updated: wall,
-                deleted: false,
-                stream: Stream::Idle,
-                appends: 0,
-            };
-            self.add(&state, true);
-            self.order.insert(seq, id.clone());
-            self.by_id.insert(id, state);
-            return;
-        }
+        let edit = match change {
+            Change::Edit(edit) => edit,
+            Change::Create { owner, data } => {
+                let state = MessageState {
+                    id: id.clone(),
+                    event,
+                    data,
+                    owner,
+                    version,
+                    action,
+                    create_seq: seq,
+                    last_seq: seq,
+                    created: wall,
+                    updated: wall,
+                    deleted: false,
+                    stream: Stream::Idle,
+                    appends: 0,
+                };
+                self.add(&state, true);
+                self.order.insert(seq, id.clone());
+                self.by_id.insert(id, state);
+                return;
+            }
+        };
         let Some(m) = self.by_id.get_mut(id.as_str()) else {
             return;
         };
@@ -435,19 +448,18 @@ impl Messages {
         m.last_seq = seq;
         m.updated = wall;
         let mut open_delta: isize = 0;
-        match change {
-            Change::Create { .. } => {}
-            Change::Update { data } => {
+        match edit {
+            Edit::Update { data } => {
                 if let Some(d) = data {
                     m.data = d;
                 }
             }
-            Change::Delete => {
+            Edit::Delete => {
                 m.deleted = true;
                 m.data = Data::None;
                 open_delta = close_stream(m, Stream::Idle);
             }
-            Change::Append { fragment, is_final } => {
+            Edit::Append { fragment, is_final } => {
                 match &mut m.data {
                     Data::Text(text) => text.push_str(&fragment),
                     other => {
