@@ -58,7 +58,7 @@ impl HistoryStore {
         data: Patch<Payload>,
         auth: &Auth<'_>,
     ) -> Result<Mutation> {
-        MessageId::new(message_id)?;
+        MessageId::check(message_id)?;
         self.mutate(
             namespace,
             room,
@@ -81,7 +81,7 @@ impl HistoryStore {
         message_id: &str,
         auth: &Auth<'_>,
     ) -> Result<Mutation> {
-        MessageId::new(message_id)?;
+        MessageId::check(message_id)?;
         let m = self.mutate(
             namespace,
             room,
@@ -109,7 +109,7 @@ impl HistoryStore {
         is_final: bool,
         auth: &Auth<'_>,
     ) -> Result<Mutation> {
-        MessageId::new(message_id)?;
+        MessageId::check(message_id)?;
         self.mutate(
             namespace,
             room,
@@ -124,7 +124,7 @@ impl HistoryStore {
 
     /// A message's latest state.
     pub fn get_message(&self, namespace: &str, room: &str, message_id: &str) -> Result<Message> {
-        MessageId::new(message_id)?;
+        MessageId::check(message_id)?;
         self.read_room(namespace, room, |r| r.message(message_id))?
             .ok_or_else(|| HistoryError::NotFound {
                 message_id: message_id.to_owned(),
@@ -144,7 +144,7 @@ impl HistoryStore {
         message_id: &str,
         limit: usize,
     ) -> Result<Vec<HistoryEntry>> {
-        MessageId::new(message_id)?;
+        MessageId::check(message_id)?;
         self.read_room(namespace, room, |r| r.versions(message_id, limit))?
             .ok_or_else(|| HistoryError::NotFound {
                 message_id: message_id.to_owned(),

@@ -19,6 +19,13 @@ pub struct MessageId(Arc<str>);
 impl MessageId {
     /// Check a caller's id.
     pub fn new(id: &str) -> Result<Self> {
+        Self::check(id)?;
+        Ok(MessageId(id.into()))
+    }
+
+    /// Whether `id` is a well-formed id (without making one: the store's
+    /// operations look messages up by `&str`).
+    pub fn check(id: &str) -> Result<()> {
         if id.is_empty() || id.len() > MAX_LEN {
             return Err(HistoryError::invalid(
                 "message_id",
@@ -31,7 +38,7 @@ impl MessageId {
                 "must not contain whitespace or control characters",
             ));
         }
-        Ok(MessageId(id.into()))
+        Ok(())
     }
 
     /// A fresh random id: 26 characters of Crockford base32 (128 bits from
