@@ -32,6 +32,7 @@ mod epoch;
 mod error;
 mod message;
 mod names;
+mod packet;
 mod payload;
 mod query;
 mod recovery;
@@ -50,6 +51,7 @@ pub use message::{
     Action, Auth, GrantKind, Grants, Message, MessageId, Mutation, Patch, DEFAULT_MAX_APPENDS,
     DEFAULT_MAX_MESSAGE_BYTES, DEFAULT_MAX_OPEN_STREAMS, DEFAULT_MUTATION_PREFIX,
 };
+pub use packet::{event_packet, EventPacket};
 pub use payload::{Payload, PayloadKind};
 pub use query::{HistoryEntry, Page, PayloadCap, Query, View};
 pub use recovery::{
@@ -58,4 +60,4 @@ pub use recovery::{
 pub use room::RecordOutcome;
 pub use stats::RoomStats;
 pub use store::{HistoryStore, StoreBuilder, DEFAULT_NAMESPACE};
-pub use value::{Token, ValueWriter, MAX_DEPTH};
+pub use value::{JsonStyle, Token, ValueWriter, MAX_DEPTH};

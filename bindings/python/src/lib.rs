@@ -5,6 +5,7 @@ mod args;
 mod convert;
 mod messages;
 mod store;
+mod wire;
 
 use pyo3::prelude::*;
 

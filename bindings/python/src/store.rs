@@ -4,6 +4,7 @@
 use crate::args::{self, core_error, to_usize};
 use crate::convert::{to_payload, to_python};
 use crate::messages;
+use crate::wire;
 use pyo3::intern;
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList, PyString, PyTuple};
@@ -182,6 +183,33 @@ impl HistoryStore {
         }))
     }
 
+    /// What a resuming client missed, each entry with its offset; the
+    /// client's `offset` is anything Python passed (a non-str is malformed).
+    fn missed(
+        &self,
+        ns: &str,
+        point: Option<core::ResumePoint>,
+        offset: Option<&Bound<'_, PyAny>>,
+        member_of: &[String],
+    ) -> Result<Vec<(core::Offset, HistoryEntry)>, core::NotResumable> {
+        let point = point.ok_or(core::NotResumable::OtherLifetime)?;
+        let client = match offset.filter(|o| !o.is_none()) {
+            None => None,
+            Some(o) => Some(
+                o.cast::<PyString>()
+                    .ok()
+                    .and_then(|s| s.to_str().ok())
+                    .ok_or(core::NotResumable::BadOffset)?,
+            ),
+        };
+        let epoch = point.epoch;
+        let entries = self.inner.resume(ns, &point, client, member_of)?;
+        Ok(entries
+            .into_iter()
+            .map(|e| (core::Offset::new(epoch, e.seq), e))
+            .collect())
+    }
+
     /// The enabled rooms of an emit's target.
     fn enabled_rooms<'a>(&self, ns: &str, rooms: &'a [String]) -> Vec<&'a str> {
         rooms
@@ -190,6 +218,63 @@ impl HistoryStore {
             .filter(|r| self.inner.is_enabled(ns, r))
             .collect()
     }
+}
+
+/// Where a dropped connection stood (`None`: the epoch is not one). `sent`
+/// are the offsets of the events sent to it most recently, every one after
+/// `sent_base` (an offset; `None`: since it connected) unless `window_full`
+/// (older ones were forgotten).
+fn resume_point(
+    epoch: &str,
+    connect_seq: u64,
+    sent: &[String],
+    sent_base: Option<&str>,
+    window_full: bool,
+    disconnect_seq: u64,
+) -> Option<core::ResumePoint> {
+    let epoch = core::Epoch::parse(epoch)?;
+    let seq_of = |text: &str| core::Offset::parse(text).map(|o| o.seq());
+    let sent: Vec<u64> = sent.iter().filter_map(|t| seq_of(t)).collect();
+    let mut sent_base = sent_base.and_then(seq_of).unwrap_or(connect_seq);
+    if window_full {
+        // What came before the window's oldest was forgotten.
+        sent_base = sent_base.max(sent.first().map_or(0, |s| s.saturating_sub(1)));
+    }
+    Some(core::ResumePoint {
+        epoch,
+        connect_seq,
+        sent,
+        sent_base,
+        disconnect_seq,
+    })
+}
+
+/// The query of a replay: whole payloads, the latest state of messages,
+/// what reached the client (``member_of``) before it joined (``joined_at``).
+fn replay_query(
+    limit: Option<&Bound<'_, PyAny>>,
+    include_events: Option<&Bound<'_, PyAny>>,
+    exclude_events: Option<&Bound<'_, PyAny>>,
+    since_seq: Option<&Bound<'_, PyAny>>,
+    member_of: Option<Vec<String>>,
+    joined_at: Option<u64>,
+) -> PyResult<Query> {
+    let a = ReadArgs::parse(
+        limit,
+        include_events,
+        exclude_events,
+        None,
+        since_seq,
+        None,
+        None,
+        None,
+        None,
+    )?;
+    let mut query = a.query.whole_payloads();
+    query.for_client = member_of;
+    query.before_seq = joined_at.map(|s| s.saturating_add(1));
+    query.view = core::View::Replay;
+    Ok(query)
 }
 
 /// The clients an emit skipped: `None`, one sid, or a list of them.
@@ -432,22 +517,55 @@ impl HistoryStore {
         member_of: Option<Vec<String>>,
         joined_at: Option<u64>,
     ) -> PyResult<Bound<'py, PyList>> {
-        let a = ReadArgs::parse(
+        let query = replay_query(
             limit,
             include_events,
             exclude_events,
-            None,
             since_seq,
-            None,
-            None,
-            None,
-            None,
+            member_of,
+            joined_at,
         )?;
-        let mut query = a.query.whole_payloads();
-        query.for_client = member_of;
-        query.before_seq = joined_at.map(|s| s.saturating_add(1));
-        query.view = core::View::Replay;
         self.fetch_list(py, room, namespace, &query)
+    }
+
+    /// The entries of :meth:`_replay_entries` as the Socket.IO packets that
+    /// replay them to ``sid``, encoded as python-socketio's default
+    /// serializer would: ``(count, messages, offsets)``, the number of
+    /// entries, every Engine.IO message to send in order (``str``, or
+    /// ``bytes`` for binary attachments), and, with ``log``, the recovery
+    /// offsets the packets carry (each entry logged as an emit to ``sid``).
+    #[pyo3(signature = (room, sid, limit=None, namespace=None, include_events=None, exclude_events=None, since_seq=None, member_of=None, joined_at=None, log=false))]
+    #[allow(clippy::too_many_arguments)]
+    fn _replay_packets<'py>(
+        &self,
+        py: Python<'py>,
+        room: &Bound<'py, PyAny>,
+        sid: &str,
+        limit: Option<&Bound<'py, PyAny>>,
+        namespace: Option<&Bound<'py, PyAny>>,
+        include_events: Option<&Bound<'py, PyAny>>,
+        exclude_events: Option<&Bound<'py, PyAny>>,
+        since_seq: Option<&Bound<'py, PyAny>>,
+        member_of: Option<Vec<String>>,
+        joined_at: Option<u64>,
+        log: bool,
+    ) -> PyResult<(usize, Bound<'py, PyList>, Bound<'py, PyList>)> {
+        let room = args::string("room", room)?;
+        let ns = args::namespace(namespace)?;
+        let query = replay_query(
+            limit,
+            include_events,
+            exclude_events,
+            since_seq,
+            member_of,
+            joined_at,
+        )?;
+        let packets = py.detach(|| {
+            self.inner
+                .replay_packets(&ns, &room, &query, sid, log, core::JsonStyle::PythonAscii)
+        });
+        let (messages, offsets) = wire::messages(py, &packets)?;
+        Ok((packets.len(), messages, offsets))
     }
 
     /// A windowed read with ``gap`` and ``has_more`` (see ``get_history_page``).
@@ -715,42 +833,74 @@ impl HistoryStore {
         member_of: Vec<String>,
     ) -> PyResult<Bound<'py, PyAny>> {
         let ns = namespace_str(namespace)?;
-        let reason = |r: core::NotResumable| Ok(PyString::new(py, &r.to_string()).into_any());
-        let Some(epoch) = core::Epoch::parse(epoch) else {
-            return reason(core::NotResumable::OtherLifetime);
-        };
-        let seq_of = |text: &str| core::Offset::parse(text).map(|o| o.seq());
-        let sent: Vec<u64> = sent.iter().filter_map(|t| seq_of(t)).collect();
-        let mut sent_base = sent_base.and_then(seq_of).unwrap_or(connect_seq);
-        if window_full {
-            // What came before the window's oldest was forgotten.
-            sent_base = sent_base.max(sent.first().map_or(0, |s| s.saturating_sub(1)));
-        }
-        let point = core::ResumePoint {
+        let point = resume_point(
             epoch,
             connect_seq,
-            sent,
+            &sent,
             sent_base,
+            window_full,
             disconnect_seq,
-        };
-        // A client's offset that is no str is as good as a malformed one.
-        let client = match offset.filter(|o| !o.is_none()) {
-            None => None,
-            Some(o) => match o.cast::<PyString>().ok().and_then(|s| s.to_str().ok()) {
-                Some(text) => Some(text),
-                None => return reason(core::NotResumable::BadOffset),
-            },
-        };
-        let entries = match self.inner.resume(ns, &point, client, &member_of) {
+        );
+        let entries = match self.missed(ns, point, offset, &member_of) {
             Ok(entries) => entries,
-            Err(r) => return reason(r),
+            Err(r) => return Ok(PyString::new(py, &r.to_string()).into_any()),
         };
         let out = PyList::empty(py);
-        for e in &entries {
-            let offset = core::Offset::new(epoch, e.seq).to_string();
-            out.append((&*e.event, to_python(py, &e.payload)?, offset))?;
+        for (offset, e) in &entries {
+            out.append((&*e.event, to_python(py, &e.payload)?, offset.to_string()))?;
         }
         Ok(out.into_any())
+    }
+
+    /// :meth:`_resume` with the missed events as the Socket.IO packets that
+    /// restore them (see :meth:`_replay_packets`): ``(messages, offsets)``,
+    /// or the reason (a str).
+    #[pyo3(signature = (namespace, epoch, connect_seq, sent, sent_base, window_full, disconnect_seq, offset, member_of))]
+    #[allow(clippy::too_many_arguments)]
+    fn _resume_packets<'py>(
+        &self,
+        py: Python<'py>,
+        namespace: &Bound<'py, PyAny>,
+        epoch: &str,
+        connect_seq: u64,
+        sent: Vec<String>,
+        sent_base: Option<&str>,
+        window_full: bool,
+        disconnect_seq: u64,
+        offset: Option<&Bound<'py, PyAny>>,
+        member_of: Vec<String>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let ns = namespace_str(namespace)?;
+        let point = resume_point(
+            epoch,
+            connect_seq,
+            &sent,
+            sent_base,
+            window_full,
+            disconnect_seq,
+        );
+        let entries = match self.missed(ns, point, offset, &member_of) {
+            Ok(entries) => entries,
+            Err(r) => return Ok(PyString::new(py, &r.to_string()).into_any()),
+        };
+        let packets: Vec<core::EventPacket> = py.detach(|| {
+            entries
+                .iter()
+                .map(|(offset, e)| {
+                    let text = offset.to_string();
+                    let mut p = core::event_packet(
+                        ns,
+                        &e.event,
+                        &e.payload,
+                        Some(&text),
+                        core::JsonStyle::PythonAscii,
+                    );
+                    p.offset = Some(*offset);
+                    p
+                })
+                .collect()
+        });
+        Ok(wire::messages(py, &packets)?.into_pyobject(py)?.into_any())
     }
 
     /// Create a mutable message: record ``data`` as ``event`` (version 1).

@@ -5,17 +5,53 @@ use super::{Token, Tokens, ValueWriter};
 use crate::error::Result;
 use std::io::Write;
 
+/// How JSON text is written: both compact (no spaces), differing in what
+/// they escape and how they write floats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum JsonStyle {
+    /// serde_json's: UTF-8 kept as is, floats in their shortest form.
+    #[default]
+    Compact,
+    /// What Python's `json.dumps(v, separators=(",", ":"))` writes, which is
+    /// what python-socketio sends: everything outside printable ASCII as
+    /// `\uXXXX` escapes (surrogate pairs beyond the BMP), floats as
+    /// `float.__repr__` (`1e+16`, `1.5e-07`, `100.0`).
+    PythonAscii,
+}
+
 /// Render an encoding as compact JSON text (see the module docs).
 pub(crate) fn render_json(buf: &[u8]) -> String {
     let mut out = Vec::with_capacity(buf.len() + 16);
     let mut tokens = Tokens::new(buf);
     let mut binaries = 0;
-    render_value(&mut tokens, &mut out, &mut binaries);
+    let mut number = |_: &[u8]| {
+        binaries += 1;
+        binaries - 1
+    };
+    render_value(&mut tokens, &mut out, &mut number, JsonStyle::Compact);
     // Every piece written is valid UTF-8 (escaped `&str`s and ASCII).
     String::from_utf8(out).unwrap_or_default()
 }
 
-fn render_value(t: &mut Tokens<'_>, out: &mut Vec<u8>, binaries: &mut usize) {
+/// Render the next value of `t` into `out` in `style`. Each binary leaf is
+/// handed to `binary`, in order, which returns the number its attachment
+/// placeholder gets.
+pub(crate) fn render_value<'a>(
+    t: &mut Tokens<'a>,
+    out: &mut Vec<u8>,
+    binary: &mut dyn FnMut(&'a [u8]) -> usize,
+    style: JsonStyle,
+) {
+    render(t, out, binary, style);
+}
+
+fn render<'a>(
+    t: &mut Tokens<'a>,
+    out: &mut Vec<u8>,
+    binary: &mut dyn FnMut(&'a [u8]) -> usize,
+    style: JsonStyle,
+) {
     let Some(tok) = t.next() else { return };
     match tok {
         Token::Null => out.extend_from_slice(b"null"),
@@ -25,11 +61,14 @@ fn render_value(t: &mut Tokens<'_>, out: &mut Vec<u8>, binaries: &mut usize) {
             let _ = write!(out, "{v}");
         }
         Token::BigInt(s) => out.extend_from_slice(s.as_bytes()),
-        Token::Float(v) => write_float(out, v),
-        Token::Str(s) | Token::Key(s) => write_escaped(out, s),
-        Token::Bytes(_) => {
-            let _ = write!(out, "{{\"_placeholder\":true,\"num\":{binaries}}}");
-            *binaries += 1;
+        Token::Float(v) => match style {
+            JsonStyle::Compact => write_float(out, v),
+            JsonStyle::PythonAscii => write_float_python(out, v),
+        },
+        Token::Str(s) | Token::Key(s) => write_str(out, s, style),
+        Token::Bytes(b) => {
+            let num = binary(b);
+            let _ = write!(out, "{{\"_placeholder\":true,\"num\":{num}}}");
         }
         Token::List(n) => {
             out.push(b'[');
@@ -37,7 +76,7 @@ fn render_value(t: &mut Tokens<'_>, out: &mut Vec<u8>, binaries: &mut usize) {
                 if i > 0 {
                     out.push(b',');
                 }
-                render_value(t, out, binaries);
+                render(t, out, binary, style);
             }
             out.push(b']');
         }
@@ -47,12 +86,20 @@ fn render_value(t: &mut Tokens<'_>, out: &mut Vec<u8>, binaries: &mut usize) {
                 if i > 0 {
                     out.push(b',');
                 }
-                render_value(t, out, binaries); // the key
+                render(t, out, binary, style); // the key
                 out.push(b':');
-                render_value(t, out, binaries);
+                render(t, out, binary, style);
             }
             out.push(b'}');
         }
+    }
+}
+
+/// `s` as a JSON string literal in `style`.
+pub(crate) fn write_str(out: &mut Vec<u8>, s: &str, style: JsonStyle) {
+    match style {
+        JsonStyle::Compact => write_escaped(out, s),
+        JsonStyle::PythonAscii => write_escaped_ascii(out, s),
     }
 }
 
@@ -126,8 +173,9 @@ pub(super) fn escaped_len(s: &str) -> usize {
         .sum::<usize>()
 }
 
+const HEX: &[u8; 16] = b"0123456789abcdef";
+
 fn write_escaped(out: &mut Vec<u8>, s: &str) {
-    const HEX: &[u8; 16] = b"0123456789abcdef";
     out.push(b'"');
     for b in s.bytes() {
         match b {
@@ -147,6 +195,98 @@ fn write_escaped(out: &mut Vec<u8>, s: &str) {
         }
     }
     out.push(b'"');
+}
+
+/// `s` as `json.dumps` (`ensure_ascii=True`) writes it.
+fn write_escaped_ascii(out: &mut Vec<u8>, s: &str) {
+    fn u_escape(out: &mut Vec<u8>, unit: u16) {
+        out.extend_from_slice(b"\\u");
+        for shift in [12, 8, 4, 0] {
+            out.push(HEX[usize::from((unit >> shift) & 0xf)]);
+        }
+    }
+    out.push(b'"');
+    // Printable ASCII runs are copied whole; only the rest is looked at.
+    let bytes = s.as_bytes();
+    let mut start = 0;
+    for (i, &b) in bytes.iter().enumerate() {
+        if (0x20..0x7f).contains(&b) && b != b'"' && b != b'\\' {
+            continue;
+        }
+        out.extend_from_slice(&bytes[start..i]);
+        start = i + 1;
+        match b {
+            b'"' => out.extend_from_slice(b"\\\""),
+            b'\\' => out.extend_from_slice(b"\\\\"),
+            0x08 => out.extend_from_slice(b"\\b"),
+            0x09 => out.extend_from_slice(b"\\t"),
+            0x0a => out.extend_from_slice(b"\\n"),
+            0x0c => out.extend_from_slice(b"\\f"),
+            0x0d => out.extend_from_slice(b"\\r"),
+            0x00..=0x7f => u_escape(out, u16::from(b)),
+            // A continuation byte: its character was escaped at its lead byte.
+            0x80..=0xbf => {}
+            _ => {
+                let c = s[i..].chars().next().unwrap_or('\u{fffd}');
+                let mut units = [0u16; 2];
+                c.encode_utf16(&mut units)
+                    .iter()
+                    .for_each(|&u| u_escape(out, u));
+            }
+        }
+    }
+    out.extend_from_slice(&bytes[start..]);
+    out.push(b'"');
+}
+
+/// A float as Python's `float.__repr__` writes it: the shortest digits that
+/// read back the same (as Rust's own formatting finds them), positional
+/// when the decimal exponent is in `[-4, 16)`, else `d.ddde±XX`.
+fn write_float_python(out: &mut Vec<u8>, v: f64) {
+    if !v.is_finite() {
+        return write_float(out, v);
+    }
+    if v == 0.0 {
+        out.extend_from_slice(if v.is_sign_negative() {
+            b"-0.0"
+        } else {
+            b"0.0"
+        });
+        return;
+    }
+    // `{:e}` gives "-d.ddde-X": the shortest round-trip digits.
+    let sci = format!("{v:e}");
+    let (mantissa, exp) = sci.split_once('e').unwrap_or((&sci, "0"));
+    let exp: i32 = exp.parse().unwrap_or(0);
+    let (sign, mantissa) = match mantissa.strip_prefix('-') {
+        Some(m) => ("-", m),
+        None => ("", mantissa),
+    };
+    let digits: String = mantissa.chars().filter(|c| *c != '.').collect();
+    out.extend_from_slice(sign.as_bytes());
+    if (-4..16).contains(&exp) {
+        let point = exp + 1; // digits before the decimal point
+        let n = digits.len() as i32;
+        if point <= 0 {
+            out.extend_from_slice(b"0.");
+            (0..-point).for_each(|_| out.push(b'0'));
+            out.extend_from_slice(digits.as_bytes());
+        } else if point < n {
+            let (int, frac) = digits.split_at(point as usize);
+            let _ = write!(out, "{int}.{frac}");
+        } else {
+            out.extend_from_slice(digits.as_bytes());
+            (0..point - n).for_each(|_| out.push(b'0'));
+            out.extend_from_slice(b".0");
+        }
+    } else {
+        let _ = write!(
+            out,
+            "{mantissa}e{}{:02}",
+            if exp < 0 { '-' } else { '+' },
+            exp.abs()
+        );
+    }
 }
 
 /// Push a parsed JSON document into a writer.

@@ -20,7 +20,8 @@ mod json;
 mod reader;
 mod writer;
 
-pub(crate) use json::{render_json, write_json_value};
+pub use json::JsonStyle;
+pub(crate) use json::{render_json, render_value, write_json_value, write_str};
 pub use reader::Tokens;
 pub use writer::ValueWriter;
 

@@ -105,6 +105,19 @@ class HistoryStore:
         member_of: list[str] | None = None,
         joined_at: int | None = None,
     ) -> list[Entry]: ...
+    def _replay_packets(
+        self,
+        room: str,
+        sid: str,
+        limit: int | None = None,
+        namespace: str | None = None,
+        include_events: _Events = None,
+        exclude_events: _Events = None,
+        since_seq: int | None = None,
+        member_of: list[str] | None = None,
+        joined_at: int | None = None,
+        log: bool = False,
+    ) -> tuple[int, list[str | bytes], list[str]]: ...
     def page(
         self,
         room: str,
@@ -194,3 +207,15 @@ class HistoryStore:
         offset: Any,
         member_of: list[str],
     ) -> list[tuple[str, Any, str]] | str: ...
+    def _resume_packets(
+        self,
+        namespace: str,
+        epoch: str,
+        connect_seq: int,
+        sent: list[str],
+        sent_base: str | None,
+        window_full: bool,
+        disconnect_seq: int,
+        offset: Any,
+        member_of: list[str],
+    ) -> tuple[list[str | bytes], list[str]] | str: ...

@@ -44,6 +44,7 @@ from typing import Any
 
 import socketio
 
+from . import _wire
 from ._hook import _RECOVERY, _record_failed, delivery_lock, store_of
 
 logger = logging.getLogger("socketio_history")
@@ -342,12 +343,15 @@ class Recovery:
             return None
         return self.by_pid.get((namespace, pid))
 
-    def missed(self, namespace: str, session: _Session, offset: Any) -> list[Any] | None:
-        """What the session missed, as ``(event, data, offset)``; ``None``
-        when it cannot be resumed whole."""
+    def missed(
+        self, server: Any, namespace: str, session: _Session, offset: Any
+    ) -> tuple[list[_wire.Message], list[str]] | None:
+        """What the session missed: the Engine.IO messages that restore it
+        and the offsets of its events; ``None`` when it cannot be resumed
+        whole."""
         if offset is not None and (not isinstance(offset, str) or len(offset) > _MAX_OFFSET_LEN):
             return None
-        result = self.store._resume(
+        point = (
             namespace,
             session.epoch,
             session.connect_seq,
@@ -358,23 +362,41 @@ class Recovery:
             offset,
             session.rooms,
         )
-        if isinstance(result, str):
-            logger.info("connection state not recovered for %s: %s", session.sid, result)
-            return None
-        return list(result)
+        if _wire.native(server):
+            packets = self.store._resume_packets(*point)
+            if not isinstance(packets, str):
+                return packets
+            reason = packets
+        else:
+            missed = self.store._resume(*point)
+            if not isinstance(missed, str):
+                events = [(event, [*emit_args(data), off]) for event, data, off in missed]
+                return _wire.encoded(server, namespace, events), [off for _, _, off in missed]
+            reason = missed
+        logger.info("connection state not recovered for %s: %s", session.sid, reason)
+        return None
+
+    def note_sent_all(self, namespace: str, eio_sid: str, offsets: list[str]) -> None:
+        """The events with these offsets are being sent to ``eio_sid``."""
+        if offsets:
+            sent = self.sent.setdefault(namespace, {})
+            window = sent.get(eio_sid)
+            if window is None:
+                window = sent[eio_sid] = deque(maxlen=SENT_WINDOW)
+            window.extend(offsets)
 
     def restored(
-        self, namespace: str, session: _Session, eio_sid: str, offset: Any, missed: list[Any]
+        self, namespace: str, session: _Session, eio_sid: str, offset: Any, offsets: list[str]
     ) -> None:
-        """Bookkeeping of a restored socket: it was sent the missed events,
-        and has everything up to the offset it came back with."""
+        """Bookkeeping of a restored socket: it was sent the missed events
+        (with ``offsets``), and has everything up to the offset it came back
+        with."""
         self.live[(namespace, session.sid)] = _Live(session.pid, session.epoch, session.connect_seq)
         self.by_pid[(namespace, session.pid)] = session.sid
         base = offset if isinstance(offset, str) else session.sent_base
         if base is not None:
             self.bases[(namespace, eio_sid)] = base
-        window: deque[str] = deque((off for _, _, off in missed), SENT_WINDOW)
-        self.sent.setdefault(namespace, {})[eio_sid] = window
+        self.sent.setdefault(namespace, {})[eio_sid] = deque(offsets, SENT_WINDOW)
         self.recovered.add((namespace, session.sid))
 
 

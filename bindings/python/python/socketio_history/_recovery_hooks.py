@@ -11,6 +11,7 @@ from typing import Any
 
 from socketio import exceptions, packet
 
+from . import _wire
 from ._hook import _RECOVERY
 from ._recovery import (
     _TRANSPORT_LOST,
@@ -18,7 +19,6 @@ from ._recovery import (
     Recovery,
     _eio_session,
     _Session,
-    emit_args,
     split_auth,
 )
 
@@ -50,13 +50,6 @@ def _still_used(server: Any, eio_sid: str) -> bool:
     """Whether any namespace still has a socket on this Engine.IO connection."""
     manager = server.manager
     return any(manager.sid_from_eio_sid(eio_sid, n) for n in manager.get_namespaces())
-
-
-def _replay_packets(server: Any, namespace: str, missed: list[Any]) -> list[Any]:
-    return [
-        server.packet_class(packet.EVENT, namespace=namespace, data=[event, *emit_args(data), off])
-        for event, data, off in missed
-    ]
 
 
 def _connect_reply(server: Any, namespace: str, session: _Session) -> Any:
@@ -120,17 +113,17 @@ def _restore_sync(
         session = rec.take(namespace, pid)
         if session is None or not _restorable(server, namespace, eio_sid, session):
             return False
-        missed = rec.missed(namespace, session, offset)
+        missed = rec.missed(server, namespace, session, offset)
         if missed is None:
             return False
+        messages, offsets = missed
         _enter_rooms(server.manager, session, namespace, eio_sid)
         eio_session = _eio_session(server, eio_sid)
         if eio_session is not None and session.user_session is not None:
             eio_session[namespace] = session.user_session
-        for pkt in _replay_packets(server, namespace, missed):
-            server._send_packet(eio_sid, pkt)
+        _wire.send(server, eio_sid, messages)
         server._send_packet(eio_sid, _connect_reply(server, namespace, session))
-        rec.restored(namespace, session, eio_sid, offset, missed)
+        rec.restored(namespace, session, eio_sid, offset, offsets)
     success, exc = _connect_handler_sync(server, namespace, session.sid, eio_sid, auth)
     if success is False:
         server._send_packet(
@@ -294,17 +287,17 @@ async def _restore_async(
         session = rec.take(namespace, pid)
         if session is None or not _restorable(server, namespace, eio_sid, session):
             return False
-        missed = rec.missed(namespace, session, offset)
+        missed = rec.missed(server, namespace, session, offset)
         if missed is None:
             return False
+        messages, offsets = missed
         _enter_rooms(server.manager, session, namespace, eio_sid)
         eio_session = _eio_session(server, eio_sid)
         if eio_session is not None and session.user_session is not None:
             eio_session[namespace] = session.user_session
-        for pkt in _replay_packets(server, namespace, missed):
-            await server._send_packet(eio_sid, pkt)
+        await _wire.send_async(server, eio_sid, messages)
         await server._send_packet(eio_sid, _connect_reply(server, namespace, session))
-        rec.restored(namespace, session, eio_sid, offset, missed)
+        rec.restored(namespace, session, eio_sid, offset, offsets)
     success, exc = await _connect_handler_async(server, namespace, session.sid, eio_sid, auth)
     if success is False:
         await server._send_packet(

@@ -13,9 +13,8 @@ from collections.abc import Callable, Coroutine, Iterable
 from typing import Any, Concatenate, ParamSpec, TypeVar
 
 import socketio
-from socketio import packet
 
-from . import _client, _messages, _recovery
+from . import _client, _messages, _recovery, _wire
 from ._hook import delivery_lock, history_property, joined_at, listen_to_the_queue, store_of
 from ._native import (
     DEFAULT_MAX_APPENDS,
@@ -202,7 +201,7 @@ def clear_history(self: Any, room: str, namespace: str | None = "/") -> int:
     return store_of(self).clear(room, namespace)
 
 
-def _replay_entries(
+def _replay_messages(
     self: Any,
     sid: Any,
     room: str,
@@ -211,46 +210,54 @@ def _replay_entries(
     since_seq: int | None,
     include_events: Events,
     exclude_events: Events,
-) -> tuple[str | None, list[Entry]]:
-    """The connection to replay to (``None``: not connected) and what it is
-    sent: the selected entries addressed to it (``skip_sid`` re-applied).
-    Called with the delivery lock held."""
+) -> tuple[str | None, int, list[_wire.Message]]:
+    """The connection to replay to (``None``: not connected), how many
+    entries it is sent (the selected entries addressed to it, ``skip_sid``
+    re-applied) and their Engine.IO messages. With recovery on, each is
+    logged like any emit to ``sid``, carries its offset, and is noted as
+    sent to the client (the caller sends them, under the delivery lock)."""
     _check_sid(sid)
     ns = namespace or "/"
     eio_sid = self.manager.eio_sid_from_sid(sid, ns)
     member_of = [r for r in self.manager.get_rooms(sid, ns) if isinstance(r, str)]
-    entries = store_of(self)._replay_entries(
-        room,
-        limit,
-        namespace,
-        include_events,
-        exclude_events,
-        since_seq,
-        [*member_of, sid],
-        joined_at(self, ns, sid, room) if isinstance(room, str) else None,
-    )
-    return eio_sid, entries
-
-
-def _replay_packets(
-    self: Any, sid: str, eio_sid: str, namespace: str | None, entries: list[Entry]
-) -> Any:
-    """The EVENT packets of a replay to ``eio_sid``. With recovery on, each
-    is logged like any emit to ``sid`` and carries its offset, and is noted
-    as sent to the client (the caller sends it, under the delivery lock)."""
-    ns = namespace or "/"
-    rec = _recovery.state(self)
-    try:
+    joined = joined_at(self, ns, sid, room) if isinstance(room, str) else None
+    store = store_of(self)
+    rec = _recovery.state(self) if eio_sid is not None else None
+    if rec is not None:
+        rec.ensure_log(ns)
+    member_of = [*member_of, sid]
+    if _wire.native(self):
+        count, messages, offsets = store._replay_packets(
+            room,
+            sid,
+            limit,
+            namespace,
+            include_events,
+            exclude_events,
+            since_seq,
+            member_of,
+            joined,
+            rec is not None,
+        )
+    else:
+        entries = store._replay_entries(
+            room, limit, namespace, include_events, exclude_events, since_seq, member_of, joined
+        )
+        count, events, offsets = len(entries), [], []
         for e in entries:
             data: Any = e["data"]
             if rec is not None:
                 data = rec.record(ns, sid, e["event"], data, None)
-                rec.note_sent(eio_sid)
-            args = _recovery.emit_args(data)
-            yield self.packet_class(packet.EVENT, namespace=ns, data=[e["event"], *args])
-    finally:
-        if rec is not None:
-            rec.sending = None
+                if rec.sending is not None and rec.offset is not None:
+                    offsets.append(rec.offset)
+                rec.sending = None
+            events.append((e["event"], _recovery.emit_args(data)))
+        messages = _wire.encoded(self, ns, events)
+    if eio_sid is None:
+        return None, 0, []
+    if rec is not None:
+        rec.note_sent_all(ns, eio_sid, offsets)
+    return eio_sid, count, messages
 
 
 def replay_history(
@@ -277,14 +284,12 @@ def replay_history(
     replayed entries, once. Call it right after ``enter_room``: an emit in
     between reaches the client before the replay (still once)."""
     with delivery_lock(self):
-        eio_sid, entries = _replay_entries(
+        eio_sid, count, messages = _replay_messages(
             self, sid, room, limit, namespace, since_seq, include_events, exclude_events
         )
-        if eio_sid is None:
-            return 0
-        for pkt in _replay_packets(self, sid, eio_sid, namespace, entries):
-            self._send_packet(eio_sid, pkt)
-    return len(entries)
+        if eio_sid is not None:
+            _wire.send(self, eio_sid, messages)
+    return count
 
 
 def enable_connection_state_recovery(
@@ -354,14 +359,12 @@ async def replay_history_async(
     exclude_events: Events = None,
 ) -> int:
     async with delivery_lock(self):
-        eio_sid, entries = _replay_entries(
+        eio_sid, count, messages = _replay_messages(
             self, sid, room, limit, namespace, since_seq, include_events, exclude_events
         )
-        if eio_sid is None:
-            return 0
-        for pkt in _replay_packets(self, sid, eio_sid, namespace, entries):
-            await self._send_packet(eio_sid, pkt)
-    return len(entries)
+        if eio_sid is not None:
+            await _wire.send_async(self, eio_sid, messages)
+    return count
 
 
 replay_history_async.__doc__ = _twin_doc(replay_history)
