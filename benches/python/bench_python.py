@@ -261,6 +261,98 @@ def bench_fetch(sio, ref):
     return interleaved(variants, 100 if QUICK else 1_000, 3 if QUICK else 7)
 
 
+# ---- 2b. replay to a real client ----------------------------------------
+
+
+class ReplayClient:
+    """benches/js/replay_client.js: socket.io-client under Node, counting
+    what it receives (so this process parses nothing per event)."""
+
+    def __init__(self, url):
+        node = shutil.which("node")
+        script = ROOT / "benches" / "js" / "replay_client.js"
+        self.proc = subprocess.Popen(
+            [node, str(script), url], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+        )
+        self.sid = json.loads(self.proc.stdout.readline())["id"]
+
+    def count(self):
+        self.proc.stdin.write("\n")
+        self.proc.stdin.flush()
+        return json.loads(self.proc.stdout.readline())["count"]
+
+    def wait_for(self, n, timeout=60):
+        deadline = time.monotonic() + timeout
+        while (got := self.count()) < n:
+            assert time.monotonic() < deadline, f"the client got {got} of {n} events"
+            time.sleep(0.01)
+        assert got == n, f"the client got {got} events, expected {n}"
+
+    def close(self):
+        self.proc.stdin.close()
+        self.proc.wait(10)
+
+
+def bench_replay(sio, ref):
+    """``replay_history(sid, room, limit=100)`` on the 10,000-entry room of
+    section 2, to a socket.io-client connected over websocket to a real
+    threading server (werkzeug), against the reference's fetch plus one
+    ``emit`` per entry, and against handing 100 pre-encoded messages to
+    Engine.IO (the floor of any replay through python-engineio). Timed: the
+    call, until every packet is queued on the client's socket; the client
+    is then waited for (untimed) until it received every event."""
+    from werkzeug.serving import make_server  # noqa: PLC0415
+    from engineio import packet as eio_packet  # noqa: PLC0415
+    import threading  # noqa: PLC0415
+
+    server = make_server("127.0.0.1", 0, socketio.WSGIApp(sio), threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    client = ReplayClient(f"http://127.0.0.1:{server.server_port}")
+    sid = client.sid
+    eio_sid = sio.manager.eio_sid_from_sid(sid, "/")
+    _, floor_messages, _ = sio.history._replay_packets(ROOM, sid, 100)
+    received = 0
+
+    def ours(n):
+        for _ in range(n):
+            sio.replay_history(sid, ROOM, limit=100)
+
+    def reference(n):
+        for _ in range(n):
+            for e in ref.fetch(ROOM, 100):
+                sio.emit(e["event"], e["data"], to=sid)
+
+    def floor(n):
+        send, make, message = sio._send_eio_packet, eio_packet.Packet, eio_packet.MESSAGE
+        for _ in range(n):
+            for m in floor_messages:
+                send(eio_sid, make(message, m))
+
+    variants = {
+        "replay_history (native packets)": ours,
+        "reference: fetch + emit per entry": reference,
+        "floor: 100 pre-encoded messages to Engine.IO": floor,
+    }
+    number, rounds = (5, 3) if QUICK else (20, 15)
+    samples = {name: [] for name in variants}
+    try:
+        for _ in range(rounds):
+            for name, fn in variants.items():
+                samples[name].append(measure(fn, number, 1)[2][0])
+                received += 100 * number
+                client.wait_for(received)
+    finally:
+        client.close()
+        server.shutdown()
+        thread.join(10)
+    out = {}
+    for name, s in samples.items():
+        med = statistics.median(s)
+        out[name] = {"median_ns": med, "mad_ns": statistics.median(abs(x - med) for x in s)}
+    return out
+
+
 # ---- 3. redis -----------------------------------------------------------
 
 
@@ -561,6 +653,8 @@ def main():
     print("fetch ...", flush=True)
     sio, ref = filled()
     results["fetch"] = bench_fetch(sio, ref)
+    print("replay ...", flush=True)
+    results["replay"] = bench_replay(sio, ref)
     print("redis ...", flush=True)
     results["redis"] = bench_redis(sio, ref)
     print("recovery ...", flush=True)

@@ -13,13 +13,18 @@
 //!   a plain record of the same token (both into a full 1,000-entry room),
 //!   and the latest view of a room of 100 messages (10 appends each) next to
 //!   the newest 100 entries of its log.
+//! * `replay/*`: the packets that replay the newest 100 of a 10,000-entry
+//!   room of the Python benchmark's 207-byte dict payload, encoded as
+//!   python-socketio would (`packets_100`), next to the plain read of the
+//!   same entries (`fetch_100`).
 #![allow(missing_docs)]
 
 use criterion::{
     black_box, criterion_group, criterion_main, BatchSize, BenchmarkId, Criterion, Throughput,
 };
 use socketio_history_core::{
-    Auth, Clock, HistoryStore, ManualClock, Payload, Query, RoomConfig, SystemClock, View,
+    Auth, Clock, HistoryStore, JsonStyle, ManualClock, Payload, Query, RoomConfig, SystemClock,
+    View,
 };
 use std::collections::VecDeque;
 use std::sync::Arc;
@@ -227,5 +232,37 @@ fn messages(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, record, fetch, scaling, messages);
+fn replay(c: &mut Criterion) {
+    let mut g = c.benchmark_group("replay");
+    let store = HistoryStore::new();
+    store
+        .enable("/", "room", RoomConfig::default().max_entries(10_000))
+        .unwrap();
+    let payload = Payload::from_json(&format!(
+        r#"{{"user":"alice","text":"{}","ts":1700000000.123,"tags":["general","release"],"id":123456}}"#,
+        "x".repeat(120)
+    ))
+    .unwrap();
+    for i in 0..10_000 {
+        store.record("/", "room", &format!("event{}", i % 10), payload.clone());
+    }
+    let q = Query::new().limit(Some(100)).view(View::Replay);
+    let style = JsonStyle::PythonAscii;
+    assert_eq!(
+        store
+            .replay_packets("/", "room", &q, "sid", false, style)
+            .len(),
+        100
+    );
+    g.throughput(Throughput::Elements(100));
+    g.bench_function("packets_100", |b| {
+        b.iter(|| store.replay_packets("/", "room", black_box(&q), "sid", false, style))
+    });
+    g.bench_function("fetch_100", |b| {
+        b.iter(|| store.fetch("/", "room", black_box(&q)))
+    });
+    g.finish();
+}
+
+criterion_group!(benches, record, fetch, scaling, messages, replay);
 criterion_main!(benches);

@@ -12,6 +12,7 @@ use crate::delivery::Delivery;
 use crate::payload::{Payload, PayloadKind};
 use crate::query::Query;
 use crate::recovery::Offset;
+use crate::slot::Key;
 use crate::store::HistoryStore;
 use crate::value::{render_value, write_str, JsonStyle, Token};
 
@@ -113,16 +114,25 @@ impl HistoryStore {
         log: bool,
         style: JsonStyle,
     ) -> Vec<EventPacket> {
+        if !log {
+            // Encoded under the room's lock, straight from the stored form.
+            let now = self.now_nanos();
+            let mut out = Vec::new();
+            self.with_room(namespace, Key::Room(room), |r| {
+                r.expire(now);
+                r.for_each_selected(query, |event, payload| {
+                    out.push(event_packet(namespace, event, payload, None, style));
+                });
+            });
+            return out;
+        }
+        // Each entry is copied into the log: read them as copies.
         let entries = self.fetch(namespace, room, query);
         entries
             .into_iter()
             .map(|e| {
-                let offset = if log {
-                    let to = Delivery::new(Some([sid]), None::<&str>);
-                    self.record_log(namespace, &e.event, e.payload.clone(), to)
-                } else {
-                    None
-                };
+                let to = Delivery::new(Some([sid]), None::<&str>);
+                let offset = self.record_log(namespace, &e.event, e.payload.clone(), to);
                 let text = offset.map(|o| o.to_string());
                 let mut pkt = event_packet(namespace, &e.event, &e.payload, text.as_deref(), style);
                 pkt.offset = offset;

@@ -135,8 +135,7 @@ impl HistoryStore {
     ) -> PyResult<Bound<'py, PyList>> {
         let room = args::string("room", room)?;
         let ns = args::namespace(namespace)?;
-        // Large reads copy many entries: let other threads run meanwhile.
-        let entries = py.detach(|| self.inner.fetch(&ns, &room, query));
+        let entries = large(py, query.limit, || self.inner.fetch(&ns, &room, query));
         entries_list(py, &entries)
     }
 
@@ -275,6 +274,21 @@ fn replay_query(
     query.before_seq = joined_at.map(|s| s.saturating_add(1));
     query.view = core::View::Replay;
     Ok(query)
+}
+
+/// Reads of more than this many entries release the GIL while the core
+/// works. Smaller ones keep it: giving it up and taking it back costs more
+/// than they take, and lets another thread (an Engine.IO writer) in ahead.
+const LARGE_READ: usize = 256;
+
+/// Run `f` (core work, no Python) without the GIL if the read may be large
+/// (`limit` entries; `None`: unbounded).
+fn large<T: Send>(py: Python<'_>, limit: Option<usize>, f: impl FnOnce() -> T + Send) -> T {
+    if limit.is_some_and(|n| n <= LARGE_READ) {
+        f()
+    } else {
+        py.detach(f)
+    }
 }
 
 /// The clients an emit skipped: `None`, one sid, or a list of them.
@@ -560,7 +574,7 @@ impl HistoryStore {
             member_of,
             joined_at,
         )?;
-        let packets = py.detach(|| {
+        let packets = large(py, query.limit, || {
             self.inner
                 .replay_packets(&ns, &room, &query, sid, log, core::JsonStyle::PythonAscii)
         });
@@ -601,7 +615,9 @@ impl HistoryStore {
             until_time,
         )?;
         let epoch = args::opt_string("epoch", epoch)?;
-        let page = py.detach(|| self.inner.page(&ns, &room, &a.query, epoch.as_deref()));
+        let page = large(py, a.query.limit, || {
+            self.inner.page(&ns, &room, &a.query, epoch.as_deref())
+        });
         let d = PyDict::new(py);
         d.set_item("entries", entries_list(py, &page.entries)?)?;
         d.set_item("epoch", page.epoch.map(|e| e.to_string()))?;
@@ -883,7 +899,7 @@ impl HistoryStore {
             Ok(entries) => entries,
             Err(r) => return Ok(PyString::new(py, &r.to_string()).into_any()),
         };
-        let packets: Vec<core::EventPacket> = py.detach(|| {
+        let packets: Vec<core::EventPacket> = large(py, Some(entries.len()), || {
             entries
                 .iter()
                 .map(|(offset, e)| {

@@ -2,7 +2,7 @@
 //! redacting a deleted message's entries, and the reads that know messages
 //! (the latest view, one message, its versions).
 
-use super::{entry_cost, in_time, OpTag, Room};
+use super::{entry_cost, in_time, OpTag, Picked, Room};
 use crate::error::{HistoryError, Result};
 use crate::message::state::{MessageState, Stream};
 use crate::message::{Action, Message, Mutation, Op};
@@ -98,7 +98,7 @@ impl Room {
     /// out): each live message once, at its create's place, in its latest
     /// state; plain entries as they are. Cursors and `limit` apply to
     /// places; event filters to the latest event name.
-    pub(super) fn latest(&self, q: &Query) -> (Vec<HistoryEntry>, bool) {
+    pub(super) fn latest(&self, q: &Query) -> (Vec<Picked<'_>>, bool) {
         let head = self.head_seq();
         let (lo, hi) = self.seq_window(q);
         // A message's place may be older than the retained entries.
@@ -147,7 +147,6 @@ impl Room {
             .filter(|m| wants(&m.event) && in_time(q, m.created))
             .peekable();
         let wanted = q.limit.unwrap_or(usize::MAX);
-        let cap = q.payload_size_cap.resolve(self.config.payload_size_cap);
         let mut out = Vec::new();
         let mut has_more = false;
         loop {
@@ -163,10 +162,10 @@ impl Room {
             }
             if take_msg {
                 if let Some(m) = msgs.next() {
-                    out.push(latest_entry(m, cap));
+                    out.push(Picked::Message(m));
                 }
             } else if let Some((seq, e)) = plain.next() {
-                out.push(self.entry_at(seq, e, cap));
+                out.push(Picked::Entry(seq, e));
             }
         }
         out.reverse();
@@ -220,7 +219,7 @@ impl Room {
 }
 
 /// A live message as the latest view returns it.
-fn latest_entry(m: &MessageState, cap: Option<usize>) -> HistoryEntry {
+pub(super) fn latest_entry(m: &MessageState, cap: Option<usize>) -> HistoryEntry {
     let payload = m.data.to_payload().unwrap_or_else(Payload::null);
     let cut = cap.and_then(|c| payload.truncated(c));
     HistoryEntry {

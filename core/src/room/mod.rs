@@ -11,7 +11,7 @@ mod messages;
 use crate::config::RoomConfig;
 use crate::delivery::Delivery;
 use crate::epoch::Epoch;
-use crate::message::state::Messages;
+use crate::message::state::{MessageState, Messages};
 use crate::message::{Action, MessageId};
 use crate::names::EventNames;
 use crate::payload::Payload;
@@ -19,6 +19,14 @@ use crate::query::{HistoryEntry, Page, Query, View};
 use crate::stats::{Counters, RoomStats};
 use std::collections::VecDeque;
 use std::sync::Arc;
+
+/// One entry a read selected, borrowed from its room: a stored entry (with
+/// its seq), or a live message in its latest state (the latest and replay
+/// views).
+enum Picked<'a> {
+    Entry(u64, &'a Entry),
+    Message(&'a MessageState),
+}
 
 #[derive(Debug)]
 struct Entry {
@@ -343,6 +351,21 @@ impl Room {
     /// The selected entries (oldest to newest) and whether older selected
     /// entries exist beyond the limit. Only returned entries are copied.
     fn select(&self, q: &Query) -> (Vec<HistoryEntry>, bool) {
+        let (picked, has_more) = self.pick(q);
+        let cap = q.payload_size_cap.resolve(self.config.payload_size_cap);
+        let out = picked
+            .into_iter()
+            .map(|p| match p {
+                Picked::Entry(seq, e) => self.entry_at(seq, e, cap),
+                Picked::Message(m) => messages::latest_entry(m, cap),
+            })
+            .collect();
+        (out, has_more)
+    }
+
+    /// What a read selects, oldest to newest, borrowed from the room, and
+    /// whether older selected entries exist beyond the limit.
+    fn pick(&self, q: &Query) -> (Vec<Picked<'_>>, bool) {
         if q.view != View::Log {
             return self.latest(q);
         }
@@ -356,7 +379,7 @@ impl Room {
             .range((lo - head) as usize..(hi - head) as usize);
         let allowed = self.event_mask(q);
         let wanted = q.limit.unwrap_or(usize::MAX);
-        let mut picked: Vec<(u64, &Entry)> = Vec::with_capacity(wanted.min(window.len()));
+        let mut picked = Vec::with_capacity(wanted.min(window.len()));
         let mut has_more = false;
         for (i, e) in window.enumerate().rev() {
             if allowed.as_ref().is_some_and(|m| !m[e.event as usize]) || !in_time(q, e.wall) {
@@ -372,15 +395,33 @@ impl Room {
                 has_more = true;
                 break;
             }
-            picked.push((lo + i as u64, e));
+            picked.push(Picked::Entry(lo + i as u64, e));
         }
+        picked.reverse();
+        (picked, has_more)
+    }
+
+    /// Run `f` on the event name and payload of each entry a read selects,
+    /// oldest first, straight from the room (payloads are only copied when
+    /// the read's cap cuts them, or built for a message's latest state).
+    pub fn for_each_selected(&self, q: &Query, mut f: impl FnMut(&str, &Payload)) {
         let cap = q.payload_size_cap.resolve(self.config.payload_size_cap);
-        let out = picked
-            .into_iter()
-            .rev()
-            .map(|(seq, e)| self.entry_at(seq, e, cap))
-            .collect();
-        (out, has_more)
+        let cut = |p: &Payload| cap.and_then(|c| p.truncated(c));
+        for picked in self.pick(q).0 {
+            match picked {
+                Picked::Entry(_, e) => {
+                    let event = self.names.get(e.event);
+                    match cut(&e.payload) {
+                        Some(p) => f(event, &p),
+                        None => f(event, &e.payload),
+                    }
+                }
+                Picked::Message(m) => {
+                    let p = m.data.to_payload().unwrap_or_else(Payload::null);
+                    f(&m.event, &cut(&p).unwrap_or(p));
+                }
+            }
+        }
     }
 
     /// The seqs `[lo, hi)` a read's cursors and time range select: the

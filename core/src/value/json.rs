@@ -197,6 +197,16 @@ fn write_escaped(out: &mut Vec<u8>, s: &str) {
     out.push(b'"');
 }
 
+/// Whether every byte is printable ASCII other than `"` and `\\`: a
+/// byte-wide fold over 64-byte chunks (which the compiler vectorises).
+fn plain_ascii(s: &[u8]) -> bool {
+    s.chunks(64).all(|chunk| {
+        chunk.iter().fold(0u8, |acc, &b| {
+            acc | u8::from(!(0x20..0x7f).contains(&b) || b == b'"' || b == b'\\')
+        }) == 0
+    })
+}
+
 /// `s` as `json.dumps` (`ensure_ascii=True`) writes it.
 fn write_escaped_ascii(out: &mut Vec<u8>, s: &str) {
     fn u_escape(out: &mut Vec<u8>, unit: u16) {
@@ -206,8 +216,13 @@ fn write_escaped_ascii(out: &mut Vec<u8>, s: &str) {
         }
     }
     out.push(b'"');
-    // Printable ASCII runs are copied whole; only the rest is looked at.
     let bytes = s.as_bytes();
+    if plain_ascii(bytes) {
+        out.extend_from_slice(bytes);
+        out.push(b'"');
+        return;
+    }
+    // Printable ASCII runs are copied whole; only the rest is looked at.
     let mut start = 0;
     for (i, &b) in bytes.iter().enumerate() {
         if (0x20..0x7f).contains(&b) && b != b'"' && b != b'\\' {
@@ -254,38 +269,51 @@ fn write_float_python(out: &mut Vec<u8>, v: f64) {
         });
         return;
     }
-    // `{:e}` gives "-d.ddde-X": the shortest round-trip digits.
-    let sci = format!("{v:e}");
-    let (mantissa, exp) = sci.split_once('e').unwrap_or((&sci, "0"));
-    let exp: i32 = exp.parse().unwrap_or(0);
-    let (sign, mantissa) = match mantissa.strip_prefix('-') {
-        Some(m) => ("-", m),
-        None => ("", mantissa),
+    // `{:e}` gives "d.ddde-X": the shortest round-trip digits (at most 17
+    // of them, so the text fits a small buffer on the stack).
+    let mut buf = [0u8; 32];
+    let len = {
+        let mut cursor = &mut buf[..];
+        let _ = write!(cursor, "{:e}", v.abs());
+        32 - cursor.len()
     };
-    let digits: String = mantissa.chars().filter(|c| *c != '.').collect();
-    out.extend_from_slice(sign.as_bytes());
+    let sci = &buf[..len];
+    let e_at = sci.iter().position(|&b| b == b'e').unwrap_or(len);
+    let mantissa = &sci[..e_at];
+    let exp: i32 = std::str::from_utf8(&sci[(e_at + 1).min(len)..])
+        .ok()
+        .and_then(|e| e.parse().ok())
+        .unwrap_or(0);
+    let mut digits = [0u8; 32];
+    let mut n = 0;
+    for &b in mantissa.iter().filter(|&&b| b != b'.') {
+        digits[n] = b;
+        n += 1;
+    }
+    let digits = &digits[..n];
+    if v < 0.0 {
+        out.push(b'-');
+    }
     if (-4..16).contains(&exp) {
         let point = exp + 1; // digits before the decimal point
         let n = digits.len() as i32;
         if point <= 0 {
             out.extend_from_slice(b"0.");
             (0..-point).for_each(|_| out.push(b'0'));
-            out.extend_from_slice(digits.as_bytes());
+            out.extend_from_slice(digits);
         } else if point < n {
             let (int, frac) = digits.split_at(point as usize);
-            let _ = write!(out, "{int}.{frac}");
+            out.extend_from_slice(int);
+            out.push(b'.');
+            out.extend_from_slice(frac);
         } else {
-            out.extend_from_slice(digits.as_bytes());
+            out.extend_from_slice(digits);
             (0..point - n).for_each(|_| out.push(b'0'));
             out.extend_from_slice(b".0");
         }
     } else {
-        let _ = write!(
-            out,
-            "{mantissa}e{}{:02}",
-            if exp < 0 { '-' } else { '+' },
-            exp.abs()
-        );
+        out.extend_from_slice(mantissa);
+        let _ = write!(out, "e{}{:02}", if exp < 0 { '-' } else { '+' }, exp.abs());
     }
 }
 
