@@ -193,6 +193,23 @@ def test_stored_copy_is_a_snapshot(server):
     assert datas(server)[0]["items"] == [1, 2], "reads return copies"
 
 
+def test_entries_of_one_read_share_no_container(server):
+    # A read shares immutable strings between its entries; never a list or
+    # dict, however alike the entries are.
+    server.enable_history("r")
+    for _ in range(3):
+        server.emit("e", {"tags": ["a", "b"], "meta": {"k": "v"}}, to="r")
+    first, second, third = server.get_history("r")
+    first["data"]["tags"].append("c")
+    first["data"]["meta"]["k"] = "changed"
+    first["event"] = "renamed"
+    del second["seq"]
+    assert third["data"] == {"tags": ["a", "b"], "meta": {"k": "v"}}
+    assert third["event"] == "e" and "seq" in third
+    assert [e["data"] for e in server.get_history("r")] == [third["data"]] * 3
+    assert len({id(e) for e in (first, second, third)}) == 3
+
+
 def test_payload_size_is_counted_per_spec(server):
     server.enable_history("r")
     server.emit("e", "é", to="r")

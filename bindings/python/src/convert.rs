@@ -13,6 +13,7 @@ use pyo3::intern;
 use pyo3::prelude::*;
 use pyo3::types::{PyBool, PyBytes, PyDict, PyFloat, PyInt, PyList, PyString, PyTuple};
 use socketio_history_core::{Payload, PayloadKind, Token, ValueWriter};
+use std::collections::HashMap;
 
 fn text<'a>(s: &'a Bound<'_, PyString>) -> PyResult<&'a str> {
     // Lone surrogates cannot be stored as UTF-8.
@@ -143,54 +144,101 @@ fn int_text(obj: &Bound<'_, PyAny>) -> PyResult<String> {
 
 /// Build the Python object for a stored payload.
 pub fn to_python<'py>(py: Python<'py>, p: &Payload) -> PyResult<Bound<'py, PyAny>> {
-    match p.kind() {
-        PayloadKind::Text => Ok(PyString::new(py, p.as_text().unwrap_or_default()).into_any()),
-        PayloadKind::Bytes => Ok(PyBytes::new(py, p.as_bytes().unwrap_or_default()).into_any()),
-        PayloadKind::Value | PayloadKind::Args => {
-            let Some(mut tokens) = p.tokens() else {
-                return Ok(py.None().into_bound(py));
-            };
-            let v = read(py, &mut tokens)?;
-            if p.kind() == PayloadKind::Args {
-                // The arguments were stored as one list; give the tuple back.
-                let list = v.cast_into::<PyList>()?;
-                Ok(list.to_tuple().into_any())
-            } else {
-                Ok(v)
-            }
-        }
-        _ => Err(PyTypeError::new_err("unknown payload kind")),
-    }
+    Objects::new(py).payload(p)
 }
 
-fn read<'py>(
+/// Strings up to this many bytes are shared within one read.
+const SHARED_STR_MAX: usize = 32;
+/// How many distinct strings one read shares at most.
+const SHARED_STRS: usize = 512;
+
+/// Builds the Python objects of one read. Every list and dict is new, so a
+/// caller mutating a result never changes history or another result; short
+/// strings (dict keys, event names, repeated values), which are immutable,
+/// are made once per read and shared: a large read builds thousands of
+/// them, and a shared key is hashed once.
+pub struct Objects<'py, 'a> {
     py: Python<'py>,
-    t: &mut socketio_history_core::value::Tokens<'_>,
-) -> PyResult<Bound<'py, PyAny>> {
-    let corrupt = || PyValueError::new_err("stored payload is malformed (internal error)");
-    Ok(match t.next().ok_or_else(corrupt)? {
-        Token::Null => py.None().into_bound(py),
-        Token::Bool(b) => PyBool::new(py, b).to_owned().into_any(),
-        Token::Int(v) => v.into_pyobject(py)?.into_any(),
-        Token::BigInt(s) => py.get_type::<PyInt>().call1((s,))?,
-        Token::Float(v) => PyFloat::new(py, v).into_any(),
-        Token::Str(s) | Token::Key(s) => PyString::new(py, s).into_any(),
-        Token::Bytes(b) => PyBytes::new(py, b).into_any(),
-        Token::List(n) => {
-            let list = PyList::empty(py);
-            for _ in 0..n {
-                list.append(read(py, t)?)?;
-            }
-            list.into_any()
+    strs: HashMap<&'a str, Bound<'py, PyString>, foldhash::fast::RandomState>,
+}
+
+impl<'py, 'a> Objects<'py, 'a> {
+    pub fn new(py: Python<'py>) -> Self {
+        Objects {
+            py,
+            strs: HashMap::default(),
         }
-        Token::Map(n) => {
-            let dict = PyDict::new(py);
-            for _ in 0..n {
-                let k = read(py, t)?;
-                let v = read(py, t)?;
-                dict.set_item(k, v)?;
-            }
-            dict.into_any()
+    }
+
+    /// A `str` for `s`, shared if short.
+    pub fn str(&mut self, s: &'a str) -> Bound<'py, PyString> {
+        if s.len() > SHARED_STR_MAX {
+            return PyString::new(self.py, s);
         }
-    })
+        if let Some(v) = self.strs.get(s) {
+            return v.clone();
+        }
+        let v = PyString::new(self.py, s);
+        if self.strs.len() < SHARED_STRS {
+            self.strs.insert(s, v.clone());
+        }
+        v
+    }
+
+    /// The Python object of a stored payload (a tuple for several
+    /// arguments).
+    pub fn payload(&mut self, p: &'a Payload) -> PyResult<Bound<'py, PyAny>> {
+        let py = self.py;
+        match p.kind() {
+            PayloadKind::Text => Ok(self.str(p.as_text().unwrap_or_default()).into_any()),
+            PayloadKind::Bytes => Ok(PyBytes::new(py, p.as_bytes().unwrap_or_default()).into_any()),
+            PayloadKind::Value | PayloadKind::Args => {
+                let Some(mut tokens) = p.tokens() else {
+                    return Ok(py.None().into_bound(py));
+                };
+                let v = self.read(&mut tokens)?;
+                if p.kind() == PayloadKind::Args {
+                    // The arguments were stored as one list; give the tuple back.
+                    let list = v.cast_into::<PyList>()?;
+                    Ok(list.to_tuple().into_any())
+                } else {
+                    Ok(v)
+                }
+            }
+            _ => Err(PyTypeError::new_err("unknown payload kind")),
+        }
+    }
+
+    fn read(
+        &mut self,
+        t: &mut socketio_history_core::value::Tokens<'a>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let py = self.py;
+        let corrupt = || PyValueError::new_err("stored payload is malformed (internal error)");
+        Ok(match t.next().ok_or_else(corrupt)? {
+            Token::Null => py.None().into_bound(py),
+            Token::Bool(b) => PyBool::new(py, b).to_owned().into_any(),
+            Token::Int(v) => v.into_pyobject(py)?.into_any(),
+            Token::BigInt(s) => py.get_type::<PyInt>().call1((s,))?,
+            Token::Float(v) => PyFloat::new(py, v).into_any(),
+            Token::Str(s) | Token::Key(s) => self.str(s).into_any(),
+            Token::Bytes(b) => PyBytes::new(py, b).into_any(),
+            Token::List(n) => {
+                let list = PyList::empty(py);
+                for _ in 0..n {
+                    list.append(self.read(t)?)?;
+                }
+                list.into_any()
+            }
+            Token::Map(n) => {
+                let dict = PyDict::new(py);
+                for _ in 0..n {
+                    let k = self.read(t)?;
+                    let v = self.read(t)?;
+                    dict.set_item(k, v)?;
+                }
+                dict.into_any()
+            }
+        })
+    }
 }

@@ -2,12 +2,12 @@
 //! around the core's store, nothing more.
 
 use crate::args::{self, core_error, to_usize};
-use crate::convert::{to_payload, to_python};
+use crate::convert::{to_payload, to_python, Objects};
 use crate::messages;
 use crate::wire;
 use pyo3::intern;
 use pyo3::prelude::*;
-use pyo3::types::{PyDict, PyList, PyString, PyTuple};
+use pyo3::types::{PyBool, PyDict, PyList, PyString, PyTuple};
 use socketio_history_core as core;
 use socketio_history_core::Patch;
 use socketio_history_core::{Delivery, HistoryEntry, Payload, Query, RecordOutcome, RoomConfig};
@@ -95,33 +95,56 @@ impl ReadArgs {
     }
 }
 
-fn entry_dict<'py>(py: Python<'py>, e: &HistoryEntry) -> PyResult<Bound<'py, PyDict>> {
-    // Interned keys: a large read builds thousands of these dicts.
-    let d = PyDict::new(py);
-    d.set_item(intern!(py, "event"), &*e.event)?;
-    d.set_item(intern!(py, "data"), to_python(py, &e.payload)?)?;
-    d.set_item(intern!(py, "timestamp"), e.timestamp)?;
-    d.set_item(intern!(py, "seq"), e.seq)?;
-    d.set_item(intern!(py, "truncated"), e.truncated)?;
-    d.set_item(intern!(py, "action"), e.action.as_str())?;
-    d.set_item(
-        intern!(py, "message_id"),
-        e.message_id.as_ref().map(|m| m.as_str()),
-    )?;
-    d.set_item(intern!(py, "version"), e.version)?;
-    d.set_item(intern!(py, "redacted"), e.redacted)?;
-    if e.deleted {
-        d.set_item(intern!(py, "deleted"), true)?;
-    }
-    Ok(d)
-}
+/// The keys every entry dict has, in order.
+const ENTRY_KEYS: [&str; 9] = [
+    "event",
+    "data",
+    "timestamp",
+    "seq",
+    "truncated",
+    "action",
+    "message_id",
+    "version",
+    "redacted",
+];
 
+/// Entry dicts, each a new dict of new containers (see [`Objects`]).
 fn entries_list<'py>(py: Python<'py>, entries: &[HistoryEntry]) -> PyResult<Bound<'py, PyList>> {
-    let list = PyList::empty(py);
-    for e in entries {
-        list.append(entry_dict(py, e)?)?;
+    // Each dict is a copy of a template holding every key: a copy clones the
+    // template's sized key table, so no entry's dict grows or hashes a key.
+    let template = PyDict::new(py);
+    for k in ENTRY_KEYS {
+        template.set_item(PyString::intern(py, k), py.None())?;
     }
-    Ok(list)
+    let keys: Vec<Bound<'py, PyString>> =
+        ENTRY_KEYS.iter().map(|k| PyString::intern(py, k)).collect();
+    let mut objects = Objects::new(py);
+    let mut out = Vec::with_capacity(entries.len());
+    for e in entries {
+        let d = template.copy()?;
+        let values: [Bound<'py, PyAny>; 9] = [
+            objects.str(&e.event).into_any(),
+            objects.payload(&e.payload)?,
+            e.timestamp.into_pyobject(py)?.into_any(),
+            e.seq.into_pyobject(py)?.into_any(),
+            PyBool::new(py, e.truncated).to_owned().into_any(),
+            objects.str(e.action.as_str()).into_any(),
+            match &e.message_id {
+                Some(m) => objects.str(m.as_str()).into_any(),
+                None => py.None().into_bound(py),
+            },
+            e.version.into_pyobject(py)?.into_any(),
+            PyBool::new(py, e.redacted).to_owned().into_any(),
+        ];
+        for (k, v) in keys.iter().zip(values) {
+            d.set_item(k, v)?;
+        }
+        if e.deleted {
+            d.set_item(intern!(py, "deleted"), true)?;
+        }
+        out.push(d);
+    }
+    PyList::new(py, out)
 }
 
 impl HistoryStore {
