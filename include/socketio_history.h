@@ -248,6 +248,33 @@ typedef uint32_t sioh_grant_kind;
 #endif // __cplusplus
 
 /**
+ * The clock a store reads at every record (`sioh_store_new_with_clock`).
+ */
+enum sioh_clock
+#if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+  : uint32_t
+#endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+ {
+  /**
+   * The precise monotonic clock (the default).
+   */
+  SIOH_CLOCK_PRECISE = 0,
+  /**
+   * The coarse monotonic clock (`CLOCK_MONOTONIC_COARSE` on Linux): a
+   * read costs a few nanoseconds instead of tens, for timestamps and
+   * age-based retention in steps of the kernel's tick (1 to 4 ms).
+   */
+  SIOH_CLOCK_COARSE = 1,
+};
+#ifndef __cplusplus
+#if __STDC_VERSION__ >= 202311L
+typedef enum sioh_clock sioh_clock;
+#else
+typedef uint32_t sioh_clock;
+#endif // __STDC_VERSION__ >= 202311L
+#endif // __cplusplus
+
+/**
  * The entries a read returned, owned by the library until
  * `sioh_entries_free`. Immutable: reading it from several threads at once
  * is safe.
@@ -1076,6 +1103,16 @@ sioh_status sioh_room_stats(const struct sioh_store *store,
  */
 sioh_status sioh_store_new(size_t max_total_bytes,
                            struct sioh_store **store_out);
+
+/**
+ * `sioh_store_new` with the clock the store reads (a `sioh_clock`); an
+ * unknown clock is `SIOH_STATUS_INVALID_ARGUMENT`.
+ *
+ * Thread safety: any thread.
+ */
+sioh_status sioh_store_new_with_clock(size_t max_total_bytes,
+                                      uint32_t clock,
+                                      struct sioh_store **store_out);
 
 /**
  * Free a store and everything it holds. NULL is a no-op. No other call may

@@ -204,10 +204,12 @@ struct Page {
 /** A store of room histories (see sioh_store). */
 class Store {
 public:
-    /** max_total_bytes: budget across all rooms, 0 for none. */
-    explicit Store(size_t max_total_bytes = 0) {
+    /** max_total_bytes: budget across all rooms, 0 for none; clock: the
+     *  clock every record reads (SIOH_CLOCK_COARSE: cheaper, in kernel
+     *  ticks). */
+    explicit Store(size_t max_total_bytes = 0, sioh_clock clock = SIOH_CLOCK_PRECISE) {
         sioh_store *raw = nullptr;
-        detail::check(sioh_store_new(max_total_bytes, &raw));
+        detail::check(sioh_store_new_with_clock(max_total_bytes, clock, &raw));
         raw_.reset(raw);
     }
 

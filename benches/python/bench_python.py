@@ -34,6 +34,7 @@ import socket
 import statistics
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -42,6 +43,8 @@ if os.environ.get("SOCKETIO_HISTORY_AUTOPATCH") != "0":
     os.execv(sys.executable, [sys.executable, *sys.argv])
 
 import socketio
+from engineio import packet as eio_packet
+from werkzeug.serving import make_server
 
 PLAIN_EMIT = socketio.Manager.emit  # before socketio_history patches it
 
@@ -301,10 +304,6 @@ def bench_replay(sio, ref):
     Engine.IO (the floor of any replay through python-engineio). Timed: the
     call, until every packet is queued on the client's socket; the client
     is then waited for (untimed) until it received every event."""
-    from werkzeug.serving import make_server  # noqa: PLC0415
-    from engineio import packet as eio_packet  # noqa: PLC0415
-    import threading  # noqa: PLC0415
-
     server = make_server("127.0.0.1", 0, socketio.WSGIApp(sio), threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()

@@ -6,7 +6,8 @@
 //!   payload, so every record also evicts), next to `record/floor`: a bare
 //!   `VecDeque` push of a pre-built entry with the same payload copy — the
 //!   physical lower bound of "keep a bounded log"; `record/floor_with_clock`
-//!   adds the one clock read a record needs.
+//!   adds the one clock read a record needs; `record/core_coarse_clock` is a
+//!   record on a store with the opt-in `CoarseClock`.
 //! * `fetch/*`: the newest 100 of a 10,000-entry room, without and with an
 //!   event filter (10 event names, the filter keeps one).
 //! * `messages/*`: an append of a 6-byte token to a streamed message next to
@@ -23,8 +24,8 @@ use criterion::{
     black_box, criterion_group, criterion_main, BatchSize, BenchmarkId, Criterion, Throughput,
 };
 use socketio_history_core::{
-    Auth, Clock, HistoryStore, JsonStyle, ManualClock, Payload, Query, RoomConfig, SystemClock,
-    View,
+    Auth, Clock, CoarseClock, HistoryStore, JsonStyle, ManualClock, Payload, Query, RoomConfig,
+    SystemClock, View,
 };
 use std::collections::VecDeque;
 use std::sync::Arc;
@@ -86,6 +87,25 @@ fn record(c: &mut Criterion) {
     });
     let clock = SystemClock::new();
     g.bench_function("clock_read", |b| b.iter(|| clock.now()));
+
+    // The opt-in coarse clock (`CoarseClock`): a record, and its read alone.
+    let coarse = HistoryStore::builder()
+        .clock(Arc::new(CoarseClock::new()))
+        .build()
+        .unwrap();
+    fill(&coarse, "room", 1000, 1000, 1);
+    g.bench_function("core_coarse_clock", |b| {
+        b.iter(|| {
+            coarse.record(
+                "/",
+                "room",
+                black_box("event0"),
+                Payload::text(black_box(PAYLOAD)),
+            )
+        })
+    });
+    let coarse_clock = CoarseClock::new();
+    g.bench_function("coarse_clock_read", |b| b.iter(|| coarse_clock.now()));
 
     // The floor: what any bounded log must do at least — copy the payload
     // into a new allocation and push it, dropping the oldest.

@@ -32,10 +32,7 @@ pub const WALL_RESYNC: Duration = Duration::from_millis(100);
 #[derive(Debug)]
 pub struct SystemClock {
     origin: Instant,
-    /// Wall nanoseconds minus monotonic nanoseconds at the last re-read.
-    offset: AtomicI64,
-    /// Monotonic nanoseconds of the last re-read (`u64::MAX`: never).
-    synced: AtomicU64,
+    wall: WallOffset,
 }
 
 impl SystemClock {
@@ -43,23 +40,9 @@ impl SystemClock {
     pub fn new() -> Self {
         SystemClock {
             origin: Instant::now(),
-            offset: AtomicI64::new(0),
-            synced: AtomicU64::new(u64::MAX),
+            wall: WallOffset::new(),
         }
     }
-}
-
-fn system_wall() -> Duration {
-    // A system clock set before 1970 reads as 0 rather than failing a record.
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap_or(Duration::ZERO)
-}
-
-fn nanos(d: Duration) -> u64 {
-    d.as_secs()
-        .saturating_mul(1_000_000_000)
-        .saturating_add(u64::from(d.subsec_nanos()))
 }
 
 impl Default for SystemClock {
@@ -79,6 +62,80 @@ impl Clock for SystemClock {
 
     fn now(&self) -> (Duration, f64) {
         let mono = self.origin.elapsed();
+        (mono, self.wall.at(mono))
+    }
+}
+
+/// The system's coarse monotonic clock (`CLOCK_MONOTONIC_COARSE` on Linux,
+/// through `coarsetime`), with wall time derived as [`SystemClock`] does.
+///
+/// A read costs a few nanoseconds instead of a precise clock's tens (on a
+/// virtual machine, often most of a record), for a resolution of the
+/// kernel's tick: 1 to 4 ms on Linux (`getconf CLK_TCK`, `CONFIG_HZ`).
+/// Timestamps and age-based retention then move in those steps; entries
+/// recorded within one tick share a timestamp. Where the platform has no
+/// coarse clock, `coarsetime` reads the precise one.
+#[derive(Debug)]
+pub struct CoarseClock {
+    origin: coarsetime::Instant,
+    wall: WallOffset,
+}
+
+impl CoarseClock {
+    /// A clock whose monotonic origin is now.
+    pub fn new() -> Self {
+        CoarseClock {
+            origin: coarsetime::Instant::now_without_cache_update(),
+            wall: WallOffset::new(),
+        }
+    }
+}
+
+impl Default for CoarseClock {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Clock for CoarseClock {
+    fn monotonic(&self) -> Duration {
+        // `now_without_cache_update`: `now` also stores into a global that
+        // every recording thread would then write.
+        coarsetime::Instant::now_without_cache_update()
+            .duration_since(self.origin)
+            .into()
+    }
+
+    fn wall(&self) -> f64 {
+        system_wall().as_secs_f64()
+    }
+
+    fn now(&self) -> (Duration, f64) {
+        let mono = self.monotonic();
+        (mono, self.wall.at(mono))
+    }
+}
+
+/// Wall time derived from monotonic time: the offset between the two,
+/// re-read from the system at most every [`WALL_RESYNC`].
+#[derive(Debug)]
+struct WallOffset {
+    /// Wall nanoseconds minus monotonic nanoseconds at the last re-read.
+    offset: AtomicI64,
+    /// Monotonic nanoseconds of the last re-read (`u64::MAX`: never).
+    synced: AtomicU64,
+}
+
+impl WallOffset {
+    fn new() -> Self {
+        WallOffset {
+            offset: AtomicI64::new(0),
+            synced: AtomicU64::new(u64::MAX),
+        }
+    }
+
+    /// Wall-clock Unix seconds at monotonic time `mono`.
+    fn at(&self, mono: Duration) -> f64 {
         let m = nanos(mono);
         let synced = self.synced.load(Ordering::Acquire);
         let offset = if synced == u64::MAX || m.saturating_sub(synced) >= nanos(WALL_RESYNC) {
@@ -91,8 +148,21 @@ impl Clock for SystemClock {
             self.offset.load(Ordering::Acquire)
         };
         let wall = i64::try_from(m).unwrap_or(i64::MAX).saturating_add(offset);
-        (mono, wall as f64 * 1e-9)
+        wall as f64 * 1e-9
     }
+}
+
+fn system_wall() -> Duration {
+    // A system clock set before 1970 reads as 0 rather than failing a record.
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap_or(Duration::ZERO)
+}
+
+fn nanos(d: Duration) -> u64 {
+    d.as_secs()
+        .saturating_mul(1_000_000_000)
+        .saturating_add(u64::from(d.subsec_nanos()))
 }
 
 /// A clock that moves only when told to; for tests and simulations.
@@ -150,6 +220,21 @@ mod tests {
             let real = c.wall();
             assert!((real - derived).abs() < 0.05, "{real} vs {derived}");
         }
+    }
+
+    #[test]
+    fn coarse_clock_is_monotonic_and_tracks_the_real_wall_time() {
+        let c = CoarseClock::new();
+        let precise = Instant::now();
+        let mut last = c.monotonic();
+        while precise.elapsed() < Duration::from_millis(30) {
+            let (mono, wall) = c.now();
+            assert!(mono >= last);
+            assert!((c.wall() - wall).abs() < 0.05, "{wall}");
+            last = mono;
+        }
+        // It moved with time, in ticks of at most a few milliseconds.
+        assert!(last >= Duration::from_millis(20), "{last:?}");
     }
 
     #[test]

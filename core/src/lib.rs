@@ -42,7 +42,7 @@ mod stats;
 mod store;
 pub mod value;
 
-pub use clock::{Clock, ManualClock, SystemClock};
+pub use clock::{Clock, CoarseClock, ManualClock, SystemClock};
 pub use config::{retention_from_seconds, RoomConfig, DEFAULT_MAX_ENTRIES};
 pub use delivery::Delivery;
 pub use epoch::Epoch;

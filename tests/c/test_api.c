@@ -214,6 +214,36 @@ static void test_retention(void) {
     sioh_store_free(store);
 }
 
+static void test_coarse_clock(void) {
+    sioh_store *store = NULL;
+    CHECK_OK(sioh_store_new_with_clock(0, SIOH_CLOCK_COARSE, &store));
+    enable(store, "r", NULL);
+    struct timespec now;
+    clock_gettime(CLOCK_REALTIME, &now);
+    double before = (double)now.tv_sec + now.tv_nsec * 1e-9;
+    for (int i = 0; i < 100; i++) CHECK_OK(record_text(store, "r", "e", "x", NULL));
+    sioh_entries *e = fetch(store, "r", NULL);
+    CHECK(sioh_entries_len(e) == 100);
+    double last = 0;
+    for (size_t i = 0; i < 100; i++) {
+        sioh_entry en = entry_at(e, i);
+        CHECK(en.seq == i + 1 && en.timestamp >= last);
+        last = en.timestamp;
+    }
+    /* Ticks of a few ms: never far from the real time. */
+    CHECK(fabs(entry_at(e, 0).timestamp - before) < 0.5);
+    sioh_entries_free(e);
+    sioh_store_free(store);
+
+    sioh_store *untouched = (sioh_store *)&now;
+    CHECK_STATUS(sioh_store_new_with_clock(0, 7, &untouched), SIOH_STATUS_INVALID_ARGUMENT);
+    CHECK(strstr(sioh_last_error_message(), "sioh_clock") != NULL);
+    CHECK(untouched == (sioh_store *)&now);
+    CHECK_STATUS(sioh_store_new_with_clock(0, SIOH_CLOCK_PRECISE, NULL), SIOH_STATUS_NULL_POINTER);
+    CHECK_OK(sioh_store_new_with_clock(0, SIOH_CLOCK_PRECISE, &store));
+    sioh_store_free(store);
+}
+
 static void test_store_budget_and_rooms(void) {
     sioh_store *store = new_store(4096);
     enable(store, "a", NULL);
@@ -518,6 +548,7 @@ int main(void) {
     test_json_payloads();
     test_reconfigure_disable_clear();
     test_retention();
+    test_coarse_clock();
     test_store_budget_and_rooms();
     test_queries();
     test_truncation();

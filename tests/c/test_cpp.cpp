@@ -39,6 +39,13 @@ int main() {
     auto filtered = store.fetch("lobby", sioh::Query{}.with_include_events({"chat"}).with_payload_size_cap(1));
     CHECK(filtered.size() == 1 && filtered[0].payload == "m" && filtered[0].truncated);
 
+    sioh::Store coarse(0, SIOH_CLOCK_COARSE);
+    coarse.enable("r");
+    coarse.record_text("r", "e", "a");
+    coarse.record_text("r", "e", "b");
+    auto ticks = coarse.fetch("r");
+    CHECK(ticks.size() == 2 && ticks[0].timestamp <= ticks[1].timestamp);
+
     auto page = store.page("lobby", sioh::Query{}.with_since_seq(1));
     CHECK(page.gap && page.last_seq == 7 && page.first_seq == 5u && page.epoch.size() == 12);
     auto resumed = store.page("lobby", sioh::Query{}.with_since_seq(5), page.epoch);

@@ -475,6 +475,26 @@ def test_history_store_on_its_own():
     assert "HistoryStore" in repr(store)
 
 
+def test_a_store_on_the_coarse_clock_keeps_order_and_real_time():
+    import time  # noqa: PLC0415
+
+    from socketio_history import CoarseClock  # noqa: PLC0415
+
+    store = HistoryStore(clock=CoarseClock())
+    store.enable("r", max_entries=1000, retention_seconds=60)
+    before = time.time()
+    for i in range(500):
+        store.record("r", "e", i)
+    entries = store.fetch("r")
+    assert [e["data"] for e in entries] == list(range(500))
+    stamps = [e["timestamp"] for e in entries]
+    assert stamps == sorted(stamps)
+    # Timestamps move in kernel ticks (a few ms), never far from real time.
+    assert before - 0.1 <= stamps[0] <= stamps[-1] <= time.time() + 0.1
+    assert store.fetch("r", since_time=stamps[-1])[-1]["data"] == 499
+    assert repr(CoarseClock()) == "CoarseClock()"
+
+
 def test_time_ranges_select_by_record_time(clocked, clock):
     clocked.enable_history("r")
     for i in range(4):

@@ -62,18 +62,18 @@ fn write(w: &mut ValueWriter, obj: &Bound<'_, PyAny>) -> PyResult<()> {
     let r = if let Ok(s) = obj.cast::<PyString>() {
         w.str(text(s)?)
     } else if let Ok(d) = obj.cast::<PyDict>() {
-        // Snapshot the items: the count written must match what follows.
-        let items: Vec<_> = d.iter().collect();
-        w.begin_map(items.len()).map_err(core_error)?;
-        for (k, v) in &items {
-            key(w, k)?;
-            write(w, v)?;
+        // No Python code runs while a payload is converted (keys and leaves
+        // are read by the C API), so the dict cannot change under the
+        // iteration; the writer still checks that the count was kept.
+        w.begin_map(d.len()).map_err(core_error)?;
+        for (k, v) in d.iter() {
+            key(w, &k)?;
+            write(w, &v)?;
         }
         return Ok(());
     } else if let Ok(l) = obj.cast::<PyList>() {
-        let items: Vec<_> = l.iter().collect();
-        w.begin_list(items.len()).map_err(core_error)?;
-        return items.iter().try_for_each(|i| write(w, i));
+        w.begin_list(l.len()).map_err(core_error)?;
+        return l.iter().try_for_each(|i| write(w, &i));
     } else if obj.is_none() {
         w.null()
     } else if let Ok(b) = obj.cast::<PyBool>() {

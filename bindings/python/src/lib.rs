@@ -14,6 +14,7 @@ use pyo3::prelude::*;
 fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<store::HistoryStore>()?;
     m.add_class::<store::ManualClock>()?;
+    m.add_class::<store::CoarseClock>()?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     m.add("MAX_DEPTH", socketio_history_core::MAX_DEPTH)?;
     m.add(

@@ -50,11 +50,21 @@ class ManualClock:
     def set_wall(self, wall: float) -> None: ...
 
 @final
+class CoarseClock:
+    """The system's coarse monotonic clock: cheaper reads, timestamps in
+    steps of the kernel's tick (1 to 4 ms on Linux)."""
+
+    def __new__(cls) -> CoarseClock: ...
+
+@final
 class HistoryStore:
     """In-memory history of Socket.IO rooms, keyed by ``(namespace, room)``."""
 
     def __new__(
-        cls, max_total_bytes: int | None = None, *, clock: ManualClock | None = None
+        cls,
+        max_total_bytes: int | None = None,
+        *,
+        clock: ManualClock | CoarseClock | None = None,
     ) -> HistoryStore: ...
     @staticmethod
     def budget_cost(payload_size: int, event: str) -> int: ...
