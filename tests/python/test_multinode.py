@@ -204,6 +204,18 @@ def test_kombu_nodes_over_redis_share_one_history(redis_url, nodes_factory):
             assert node.history(room, namespace) == want
 
 
+@pytest.mark.parametrize("kind", ["redis", "async-redis"])
+def test_an_ignore_queue_emit_is_recorded_on_its_node_only(redis_url, nodes_factory, kind):
+    # The emit hook forwards ignore_queue to PubSubManager.emit as given.
+    a, b = nodes_factory((kind, redis_url), (kind, redis_url))
+    wait_subscribed([a, b], lambda: a.emit("probe", 0, "probe"))
+    assert a.call("call", "emit", ("chat", "here only"), {"to": "a", "ignore_queue": True}) is None
+    assert a.call("call", "emit", ("chat", "everywhere"), {"to": "a", "ignore_queue": False}) is None
+    wait_until(lambda: len(b.history("a")) == 1, "the queued emit on node b")
+    assert a.history("a") == [("chat", "here only", 1), ("chat", "everywhere", 2)]
+    assert b.history("a") == [("chat", "everywhere", 1)]
+
+
 def test_client_on_node_b_replays_what_node_a_emitted(redis_url, nodes_factory):
     a, b = nodes_factory(("redis", redis_url), ("redis", redis_url, True))
     wait_subscribed([a, b], lambda: a.emit("probe", 0, "probe"))

@@ -139,6 +139,10 @@ def _note_op(
     return data, rec
 
 
+# What the wrappers receive for an argument their caller did not pass.
+_UNSET: Any = object()
+
+
 def _call(
     original: Any,
     self: Any,
@@ -149,23 +153,37 @@ def _call(
     skip_sid: Any,
     callback: Any,
     to: Any,
+    ignore_queue: Any,
     kwargs: Any,
 ) -> Any:
-    if to is None:
+    """Call ``original`` as the wrapper was called (the wrappers inline this
+    on their hot paths)."""
+    if kwargs or to is not None:
+        if to is not None:
+            kwargs["to"] = to
+        if ignore_queue is not _UNSET:
+            kwargs["ignore_queue"] = ignore_queue
         return original(self, event, data, namespace, room, skip_sid, callback, **kwargs)
-    return original(self, event, data, namespace, room, skip_sid, callback, to=to, **kwargs)
+    if ignore_queue is _UNSET:
+        return original(self, event, data, namespace, room, skip_sid, callback)
+    return original(
+        self, event, data, namespace, room, skip_sid, callback, ignore_queue=ignore_queue
+    )
 
 
-# The wrappers spell out Manager.emit's own signature: packing and unpacking
-# *args/**kwargs cost more than the rest of the hook. `to` is passed on only
-# when given, for python-socketio releases whose Manager.emit predates it.
-# They are twins on purpose: a shared helper would put another Python call
-# on every emit.
+# The wrappers spell out Manager.emit's own signature, plus `ignore_queue`,
+# which socketio.Server.emit passes on every emit (PubSubManager.emit takes
+# it, Manager.emit's **kwargs swallows it): forwarding a **kwargs dict costs
+# more than the rest of the hook, so the common call (no `to`, no other
+# keyword) is forwarded without one. `to` and `ignore_queue` are passed on
+# only when given, for python-socketio releases whose Manager.emit predates
+# them. The wrappers are twins on purpose: a shared helper would put another
+# Python call on every emit.
 
 
 def _wrap_sync_emit(original: Any) -> Any:
     @functools.wraps(original)
-    def emit(
+    def emit(  # noqa: PLR0911, PLR0912 (inlined forwarding, see above)
         self: Any,
         event: Any,
         data: Any,
@@ -174,13 +192,21 @@ def _wrap_sync_emit(original: Any) -> Any:
         skip_sid: Any = None,
         callback: Any = None,
         to: Any = None,
+        ignore_queue: Any = _UNSET,
         **kwargs: Any,
     ) -> Any:
         store = self.__dict__.get(_STORE)
         if store is None:
-            if to is None:
-                return original(self, event, data, namespace, room, skip_sid, callback, **kwargs)
-            return original(self, event, data, namespace, room, skip_sid, callback, to=to, **kwargs)
+            if kwargs or to is not None:
+                return _call(
+                    original, self, event, data, namespace, room, skip_sid, callback, to,
+                    ignore_queue, kwargs,
+                )  # fmt: skip
+            if ignore_queue is _UNSET:
+                return original(self, event, data, namespace, room, skip_sid, callback)
+            return original(
+                self, event, data, namespace, room, skip_sid, callback, ignore_queue=ignore_queue
+            )
         op = OP.get()
         if op is not None and op.manager is self:
             # The lock is re-entrant: a local operation's caller holds it.
@@ -190,8 +216,9 @@ def _wrap_sync_emit(original: Any) -> Any:
                 )
                 try:
                     return _call(
-                        original, self, event, data, namespace, room, skip_sid, callback, to, kwargs
-                    )
+                        original, self, event, data, namespace, room, skip_sid, callback, to,
+                        ignore_queue, kwargs,
+                    )  # fmt: skip
                 finally:
                     if rec is not None:
                         rec.sending = None
@@ -205,13 +232,17 @@ def _wrap_sync_emit(original: Any) -> Any:
                 except BaseException as e:
                     _record_failed(e, event, to or room, namespace)
             try:
-                if to is None:
-                    return original(
-                        self, event, data, namespace, room, skip_sid, callback, **kwargs
-                    )
+                if kwargs or to is not None:
+                    return _call(
+                        original, self, event, data, namespace, room, skip_sid, callback, to,
+                        ignore_queue, kwargs,
+                    )  # fmt: skip
+                if ignore_queue is _UNSET:
+                    return original(self, event, data, namespace, room, skip_sid, callback)
                 return original(
-                    self, event, data, namespace, room, skip_sid, callback, to=to, **kwargs
-                )
+                    self, event, data, namespace, room, skip_sid, callback,
+                    ignore_queue=ignore_queue,
+                )  # fmt: skip
             finally:
                 if rec is not None:
                     rec.sending = None
@@ -222,7 +253,7 @@ def _wrap_sync_emit(original: Any) -> Any:
 
 def _wrap_async_emit(original: Any) -> Any:
     @functools.wraps(original)
-    async def emit(
+    async def emit(  # noqa: PLR0911, PLR0912 (inlined forwarding, see above)
         self: Any,
         event: Any,
         data: Any,
@@ -231,16 +262,20 @@ def _wrap_async_emit(original: Any) -> Any:
         skip_sid: Any = None,
         callback: Any = None,
         to: Any = None,
+        ignore_queue: Any = _UNSET,
         **kwargs: Any,
     ) -> Any:
         store = self.__dict__.get(_STORE)
         if store is None:
-            if to is None:
-                return await original(
-                    self, event, data, namespace, room, skip_sid, callback, **kwargs
-                )
+            if kwargs or to is not None:
+                return await _call(
+                    original, self, event, data, namespace, room, skip_sid, callback, to,
+                    ignore_queue, kwargs,
+                )  # fmt: skip
+            if ignore_queue is _UNSET:
+                return await original(self, event, data, namespace, room, skip_sid, callback)
             return await original(
-                self, event, data, namespace, room, skip_sid, callback, to=to, **kwargs
+                self, event, data, namespace, room, skip_sid, callback, ignore_queue=ignore_queue
             )
         op = OP.get()
         if op is not None and op.manager is self:
@@ -251,8 +286,9 @@ def _wrap_async_emit(original: Any) -> Any:
                 )
                 try:
                     return await _call(
-                        original, self, event, data, namespace, room, skip_sid, callback, to, kwargs
-                    )
+                        original, self, event, data, namespace, room, skip_sid, callback, to,
+                        ignore_queue, kwargs,
+                    )  # fmt: skip
                 finally:
                     if rec is not None:
                         rec.sending = None
@@ -266,13 +302,17 @@ def _wrap_async_emit(original: Any) -> Any:
                 except BaseException as e:
                     _record_failed(e, event, to or room, namespace)
             try:
-                if to is None:
-                    return await original(
-                        self, event, data, namespace, room, skip_sid, callback, **kwargs
-                    )
+                if kwargs or to is not None:
+                    return await _call(
+                        original, self, event, data, namespace, room, skip_sid, callback, to,
+                        ignore_queue, kwargs,
+                    )  # fmt: skip
+                if ignore_queue is _UNSET:
+                    return await original(self, event, data, namespace, room, skip_sid, callback)
                 return await original(
-                    self, event, data, namespace, room, skip_sid, callback, to=to, **kwargs
-                )
+                    self, event, data, namespace, room, skip_sid, callback,
+                    ignore_queue=ignore_queue,
+                )  # fmt: skip
             finally:
                 if rec is not None:
                     rec.sending = None
