@@ -234,7 +234,7 @@ fmt: venv
 
 ## Benchmarks: everything measured side by side in one run (release builds);
 ## rewrites BENCHMARKS.md. Never timed tests.
-bench: services
+bench: services node-modules
 	$(MAKE) --no-print-directory wheel lib PROFILE=release
 	$(CARGO) bench -p socketio-history --bench core --locked
 	mkdir -p target/bench

@@ -5,7 +5,11 @@
    replaced by a no-op, so only server-side work is timed): history off vs
    this project vs the pure-Python reference vs a naive hand-written version.
 2. Fetch: ``get_history(room, 100)`` and with an include filter, on a
-   10,000-entry room, vs the reference.
+   10,000-entry room, vs the reference, and vs the floor of any read that
+   returns fresh objects (new containers for the same entries).
+2b. Replay: ``replay_history(sid, room, limit=100)`` to socket.io-client
+   over websocket, vs the reference's fetch plus an emit per entry, vs
+   handing the same 100 pre-encoded messages to Engine.IO.
 3. Redis: the same record and fetch through redis-py against a real
    redis-server on loopback (RPUSH+LTRIM, LRANGE).
 5. Recovery: the same emit with connection state recovery on vs off (both
@@ -251,8 +255,16 @@ def bench_fetch(sio, ref):
 
         return run
 
+    # The floor of any read that returns fresh objects: new containers for
+    # the same 100 entries, copied by CPython's own dict and list code.
+    result = sio.get_history(ROOM, 100)
+
+    def fresh_containers():
+        return [{**e, "data": {**e["data"], "tags": [*e["data"]["tags"]]}} for e in result]
+
     variants = {
         "socketio-history: newest 100": loop(lambda: sio.get_history(ROOM, 100)),
+        "floor: fresh containers for 100 such entries": loop(fresh_containers),
         "reference: newest 100": loop(lambda: ref.fetch(ROOM, 100)),
         "socketio-history: newest 100, include filter": loop(
             lambda: sio.get_history(ROOM, 100, include_events="event3")

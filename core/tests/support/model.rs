@@ -339,7 +339,25 @@ pub fn run(ops: Vec<Op>, budget: Option<usize>) -> Result<(), String> {
                     r.expire(now);
                     r.select(&q).0
                 });
+                // A replay's packets, encoded under the room's lock, are
+                // the same read's entries encoded one by one.
+                let style = socketio_history_core::JsonStyle::Compact;
+                let packets: Vec<String> = store
+                    .replay_packets(ns, room, &q, "sid", false, style)
+                    .into_iter()
+                    .map(|p| p.text)
+                    .collect();
+                let encoded: Vec<String> = want
+                    .iter()
+                    .map(|e| {
+                        let p = socketio_history_core::event_packet(
+                            ns, &e.event, &e.payload, None, style,
+                        );
+                        p.text
+                    })
+                    .collect();
                 ensure_eq!(got, want);
+                ensure_eq!(packets, encoded);
             }
             Op::Page(i, q, choice) => {
                 let (ns, room) = ROOMS[i];
