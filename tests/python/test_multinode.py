@@ -209,8 +209,8 @@ def test_an_ignore_queue_emit_is_recorded_on_its_node_only(redis_url, nodes_fact
     # The emit hook forwards ignore_queue to PubSubManager.emit as given.
     a, b = nodes_factory((kind, redis_url), (kind, redis_url))
     wait_subscribed([a, b], lambda: a.emit("probe", 0, "probe"))
-    assert a.call("call", "emit", ("chat", "here only"), {"to": "a", "ignore_queue": True}) is None
-    assert a.call("call", "emit", ("chat", "everywhere"), {"to": "a", "ignore_queue": False}) is None
+    for text, local in [("here only", True), ("everywhere", False)]:
+        assert a.call("call", "emit", ("chat", text), {"to": "a", "ignore_queue": local}) is None
     wait_until(lambda: len(b.history("a")) == 1, "the queued emit on node b")
     assert a.history("a") == [("chat", "here only", 1), ("chat", "everywhere", 2)]
     assert b.history("a") == [("chat", "everywhere", 1)]
