@@ -885,8 +885,10 @@ impl HistoryStore {
     /// ``sent`` are the offsets of the events sent to it most recently,
     /// every one after ``sent_base`` (an offset; ``None``: since it
     /// connected) unless ``window_full`` (older ones were forgotten);
-    /// ``offset`` is the client's (anything: it is checked here).
-    #[pyo3(signature = (namespace, epoch, connect_seq, sent, sent_base, window_full, disconnect_seq, offset, member_of))]
+    /// ``offset`` is the client's (anything: it is checked here). With
+    /// ``packets``, the missed events come as the Socket.IO packets that
+    /// restore them (see :meth:`_replay_packets`): ``(messages, offsets)``.
+    #[pyo3(signature = (namespace, epoch, connect_seq, sent, sent_base, window_full, disconnect_seq, offset, member_of, packets=false))]
     #[allow(clippy::too_many_arguments)]
     fn _resume<'py>(
         &self,
@@ -900,6 +902,7 @@ impl HistoryStore {
         disconnect_seq: u64,
         offset: Option<&Bound<'py, PyAny>>,
         member_of: Vec<String>,
+        packets: bool,
     ) -> PyResult<Bound<'py, PyAny>> {
         let ns = namespace_str(namespace)?;
         let point = resume_point(
@@ -914,62 +917,27 @@ impl HistoryStore {
             Ok(entries) => entries,
             Err(r) => return Ok(PyString::new(py, &r.to_string()).into_any()),
         };
+        if packets {
+            let encoded: Vec<core::EventPacket> = large(py, Some(entries.len()), || {
+                entries
+                    .iter()
+                    .map(|(offset, e)| {
+                        let text = offset.to_string();
+                        let style = core::JsonStyle::PythonAscii;
+                        let mut p =
+                            core::event_packet(ns, &e.event, &e.payload, Some(&text), style);
+                        p.offset = Some(*offset);
+                        p
+                    })
+                    .collect()
+            });
+            return Ok(wire::messages(py, &encoded)?.into_pyobject(py)?.into_any());
+        }
         let out = PyList::empty(py);
         for (offset, e) in &entries {
             out.append((&*e.event, to_python(py, &e.payload)?, offset.to_string()))?;
         }
         Ok(out.into_any())
-    }
-
-    /// :meth:`_resume` with the missed events as the Socket.IO packets that
-    /// restore them (see :meth:`_replay_packets`): ``(messages, offsets)``,
-    /// or the reason (a str).
-    #[pyo3(signature = (namespace, epoch, connect_seq, sent, sent_base, window_full, disconnect_seq, offset, member_of))]
-    #[allow(clippy::too_many_arguments)]
-    fn _resume_packets<'py>(
-        &self,
-        py: Python<'py>,
-        namespace: &Bound<'py, PyAny>,
-        epoch: &str,
-        connect_seq: u64,
-        sent: Vec<String>,
-        sent_base: Option<&str>,
-        window_full: bool,
-        disconnect_seq: u64,
-        offset: Option<&Bound<'py, PyAny>>,
-        member_of: Vec<String>,
-    ) -> PyResult<Bound<'py, PyAny>> {
-        let ns = namespace_str(namespace)?;
-        let point = resume_point(
-            epoch,
-            connect_seq,
-            &sent,
-            sent_base,
-            window_full,
-            disconnect_seq,
-        );
-        let entries = match self.missed(ns, point, offset, &member_of) {
-            Ok(entries) => entries,
-            Err(r) => return Ok(PyString::new(py, &r.to_string()).into_any()),
-        };
-        let packets: Vec<core::EventPacket> = large(py, Some(entries.len()), || {
-            entries
-                .iter()
-                .map(|(offset, e)| {
-                    let text = offset.to_string();
-                    let mut p = core::event_packet(
-                        ns,
-                        &e.event,
-                        &e.payload,
-                        Some(&text),
-                        core::JsonStyle::PythonAscii,
-                    );
-                    p.offset = Some(*offset);
-                    p
-                })
-                .collect()
-        });
-        Ok(wire::messages(py, &packets)?.into_pyobject(py)?.into_any())
     }
 
     /// Create a mutable message: record ``data`` as ``event`` (version 1).

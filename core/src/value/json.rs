@@ -175,23 +175,35 @@ pub(super) fn escaped_len(s: &str) -> usize {
 
 const HEX: &[u8; 16] = b"0123456789abcdef";
 
+/// The two-character escape of `b`, where JSON has one (both styles).
+fn short_escape(b: u8) -> Option<&'static [u8]> {
+    Some(match b {
+        b'"' => b"\\\"",
+        b'\\' => b"\\\\",
+        0x08 => b"\\b",
+        0x09 => b"\\t",
+        0x0a => b"\\n",
+        0x0c => b"\\f",
+        0x0d => b"\\r",
+        _ => return None,
+    })
+}
+
+/// `\\uXXXX` for one UTF-16 code unit.
+fn u_escape(out: &mut Vec<u8>, unit: u16) {
+    out.extend_from_slice(b"\\u");
+    for shift in [12, 8, 4, 0] {
+        out.push(HEX[usize::from((unit >> shift) & 0xf)]);
+    }
+}
+
 fn write_escaped(out: &mut Vec<u8>, s: &str) {
     out.push(b'"');
     for b in s.bytes() {
-        match b {
-            b'"' => out.extend_from_slice(b"\\\""),
-            b'\\' => out.extend_from_slice(b"\\\\"),
-            0x08 => out.extend_from_slice(b"\\b"),
-            0x09 => out.extend_from_slice(b"\\t"),
-            0x0a => out.extend_from_slice(b"\\n"),
-            0x0c => out.extend_from_slice(b"\\f"),
-            0x0d => out.extend_from_slice(b"\\r"),
-            0x00..=0x1f => {
-                out.extend_from_slice(b"\\u00");
-                out.push(HEX[usize::from(b >> 4)]);
-                out.push(HEX[usize::from(b & 0xf)]);
-            }
-            _ => out.push(b),
+        match short_escape(b) {
+            Some(e) => out.extend_from_slice(e),
+            None if b < 0x20 => u_escape(out, u16::from(b)),
+            None => out.push(b),
         }
     }
     out.push(b'"');
@@ -209,12 +221,6 @@ fn plain_ascii(s: &[u8]) -> bool {
 
 /// `s` as `json.dumps` (`ensure_ascii=True`) writes it.
 fn write_escaped_ascii(out: &mut Vec<u8>, s: &str) {
-    fn u_escape(out: &mut Vec<u8>, unit: u16) {
-        out.extend_from_slice(b"\\u");
-        for shift in [12, 8, 4, 0] {
-            out.push(HEX[usize::from((unit >> shift) & 0xf)]);
-        }
-    }
     out.push(b'"');
     let bytes = s.as_bytes();
     if plain_ascii(bytes) {
@@ -230,14 +236,11 @@ fn write_escaped_ascii(out: &mut Vec<u8>, s: &str) {
         }
         out.extend_from_slice(&bytes[start..i]);
         start = i + 1;
+        if let Some(e) = short_escape(b) {
+            out.extend_from_slice(e);
+            continue;
+        }
         match b {
-            b'"' => out.extend_from_slice(b"\\\""),
-            b'\\' => out.extend_from_slice(b"\\\\"),
-            0x08 => out.extend_from_slice(b"\\b"),
-            0x09 => out.extend_from_slice(b"\\t"),
-            0x0a => out.extend_from_slice(b"\\n"),
-            0x0c => out.extend_from_slice(b"\\f"),
-            0x0d => out.extend_from_slice(b"\\r"),
             0x00..=0x7f => u_escape(out, u16::from(b)),
             // A continuation byte: its character was escaped at its lead byte.
             0x80..=0xbf => {}

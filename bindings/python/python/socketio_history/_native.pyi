@@ -14,6 +14,7 @@ __all__ = [
     "DEFAULT_MUTATION_PREFIX",
     "KEEP",
     "MAX_DEPTH",
+    "CoarseClock",
     "HistoryStore",
     "ManualClock",
     "Sentinel",
@@ -216,16 +217,5 @@ class HistoryStore:
         disconnect_seq: int,
         offset: Any,
         member_of: list[str],
-    ) -> list[tuple[str, Any, str]] | str: ...
-    def _resume_packets(
-        self,
-        namespace: str,
-        epoch: str,
-        connect_seq: int,
-        sent: list[str],
-        sent_base: str | None,
-        window_full: bool,
-        disconnect_seq: int,
-        offset: Any,
-        member_of: list[str],
-    ) -> tuple[list[str | bytes], list[str]] | str: ...
+        packets: bool = False,
+    ) -> list[tuple[str, Any, str]] | tuple[list[str | bytes], list[str]] | str: ...

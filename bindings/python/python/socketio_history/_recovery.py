@@ -362,19 +362,15 @@ class Recovery:
             offset,
             session.rooms,
         )
-        if _wire.native(server):
-            packets = self.store._resume_packets(*point)
-            if not isinstance(packets, str):
-                return packets
-            reason = packets
-        else:
-            missed = self.store._resume(*point)
-            if not isinstance(missed, str):
-                events = [(event, [*emit_args(data), off]) for event, data, off in missed]
-                return _wire.encoded(server, namespace, events), [off for _, _, off in missed]
-            reason = missed
-        logger.info("connection state not recovered for %s: %s", session.sid, reason)
-        return None
+        native = _wire.native(server)
+        result = self.store._resume(*point, packets=native)
+        if isinstance(result, str):
+            logger.info("connection state not recovered for %s: %s", session.sid, result)
+            return None
+        if isinstance(result, tuple):  # packets
+            return result
+        events = [(event, [*emit_args(data), off]) for event, data, off in result]
+        return _wire.encoded(server, namespace, events), [off for _, _, off in result]
 
     def note_sent_all(self, namespace: str, eio_sid: str, offsets: list[str]) -> None:
         """The events with these offsets are being sent to ``eio_sid``."""
