@@ -192,7 +192,12 @@ def test_a_restore_resends_the_missed_packets_byte_for_byte(kind, transport):
         start = drops.drop()
         mark = len(cap.sent)
         emit_all(srv)
-        stayed = wait_events(stays, len(PAYLOADS))
+        # Operations on a message are restored as the emits they were.
+        srv.do("create_message", "r", "answer", "Hel", message_id="m1")
+        srv.do("append_message", "r", "m1", "lo ✓")
+        srv.do("update_message", "r", "m1", data={"text": "Hello", "n": 1.5e-7})
+        stayed = wait_events(stays, len(PAYLOADS) + 3)
+        assert [name for name, _ in stayed[-3:]] == ["answer", "history:append", "history:update"]
         back = drops.wait_connect(start)
         assert back["recovered"] is True and back["id"] == drops_sid
         restored = drops.events(start, drops.reports.index(back))
