@@ -53,7 +53,7 @@ pub use message::{
 };
 pub use packet::{event_packet, EventPacket};
 pub use payload::{Payload, PayloadKind};
-pub use query::{HistoryEntry, Page, PayloadCap, Query, View};
+pub use query::{EntryRef, HistoryEntry, Page, PayloadCap, Query, View};
 pub use recovery::{
     log_config, NotResumable, Offset, ResumePoint, DEFAULT_LOG_BYTES, LOG_MAX_ENTRIES,
 };

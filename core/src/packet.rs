@@ -120,8 +120,9 @@ impl HistoryStore {
             let mut out = Vec::new();
             self.with_room(namespace, Key::Room(room), |r| {
                 r.expire(now);
-                r.for_each_selected(query, |event, payload| {
-                    out.push(event_packet(namespace, event, payload, None, style));
+                r.visit(query, |e| {
+                    out.push(event_packet(namespace, e.event, &e.payload, None, style));
+                    true
                 });
             });
             return out;

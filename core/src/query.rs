@@ -3,6 +3,7 @@
 use crate::epoch::Epoch;
 use crate::message::{Action, MessageId};
 use crate::payload::Payload;
+use std::borrow::Cow;
 use std::sync::Arc;
 
 /// How a read cuts the payloads it returns.
@@ -204,6 +205,70 @@ pub struct HistoryEntry {
     pub redacted: bool,
     /// In the latest view: the message is deleted (a tombstone).
     pub deleted: bool,
+}
+
+impl HistoryEntry {
+    /// The entry as an [`EntryRef`] borrowing from it.
+    pub fn as_ref(&self) -> EntryRef<'_> {
+        EntryRef {
+            event: &self.event,
+            payload: Cow::Borrowed(&self.payload),
+            timestamp: self.timestamp,
+            seq: self.seq,
+            truncated: self.truncated,
+            action: self.action,
+            message_id: self.message_id.as_ref(),
+            version: self.version,
+            redacted: self.redacted,
+            deleted: self.deleted,
+        }
+    }
+}
+
+/// One selected entry as a read finds it in the room, borrowed: what
+/// [`HistoryEntry`] copies. [`HistoryStore::visit`](crate::HistoryStore::visit)
+/// hands these out under the room's lock; the payload is owned only when the
+/// read's cap cut it or it is a message's latest state.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EntryRef<'a> {
+    /// The event name.
+    pub event: &'a Arc<str>,
+    /// The payload, cut to the read's cap if `truncated`.
+    pub payload: Cow<'a, Payload>,
+    /// Wall-clock Unix seconds at record time.
+    pub timestamp: f64,
+    /// Position in the room's lifetime.
+    pub seq: u64,
+    /// Whether `payload` was cut by the cap.
+    pub truncated: bool,
+    /// What the entry records (see [`HistoryEntry::action`]).
+    pub action: Action,
+    /// The message it belongs to; `None` for a plain emit.
+    pub message_id: Option<&'a MessageId>,
+    /// The message's version at this entry.
+    pub version: Option<u64>,
+    /// The message was deleted since: `payload` holds no data.
+    pub redacted: bool,
+    /// In the latest view: the message is deleted (a tombstone).
+    pub deleted: bool,
+}
+
+impl EntryRef<'_> {
+    /// The entry's copy.
+    pub fn to_entry(&self) -> HistoryEntry {
+        HistoryEntry {
+            event: self.event.clone(),
+            payload: self.payload.clone().into_owned(),
+            timestamp: self.timestamp,
+            seq: self.seq,
+            truncated: self.truncated,
+            action: self.action,
+            message_id: self.message_id.cloned(),
+            version: self.version,
+            redacted: self.redacted,
+            deleted: self.deleted,
+        }
+    }
 }
 
 /// A windowed read with the signals a reconnecting client needs.

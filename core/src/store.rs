@@ -16,7 +16,7 @@ use crate::config::RoomConfig;
 use crate::delivery::Delivery;
 use crate::error::{HistoryError, Result};
 use crate::payload::Payload;
-use crate::query::{HistoryEntry, Page, Query};
+use crate::query::{EntryRef, HistoryEntry, Page, Query};
 use crate::room::{disabled_page, OpTag, RecordOutcome, Room};
 use crate::slot::{Key, RoomSlot};
 use crate::stats::RoomStats;
@@ -421,6 +421,45 @@ impl HistoryStore {
             r.fetch(query)
         })
         .unwrap_or_default()
+    }
+
+    /// Read a room's history like [`fetch`](Self::fetch), handing each
+    /// selected entry to `f` borrowed, under the room's lock, instead of
+    /// copying it (`f` returning `false` stops the read). Returns whether
+    /// history is enabled. `f` runs with the room locked: it must not call
+    /// back into this store.
+    pub fn visit(
+        &self,
+        namespace: &str,
+        room: &str,
+        query: &Query,
+        f: impl FnMut(EntryRef<'_>) -> bool,
+    ) -> bool {
+        let now = self.now_nanos();
+        self.with_room(namespace, Key::Room(room), |r| {
+            r.expire(now);
+            r.visit(query, f);
+        })
+        .is_some()
+    }
+
+    /// [`page`](Self::page) with its entries handed to `f` as
+    /// [`visit`](Self::visit) does; the returned page's `entries` is empty.
+    pub fn visit_page(
+        &self,
+        namespace: &str,
+        room: &str,
+        query: &Query,
+        epoch: Option<&str>,
+        f: impl FnMut(EntryRef<'_>) -> bool,
+    ) -> Page {
+        let now = self.now_nanos();
+        self.with_room(namespace, Key::Room(room), |r| {
+            r.expire(now);
+            let has_more = r.visit(query, f);
+            r.page_signals(query, epoch, has_more)
+        })
+        .unwrap_or_else(|| disabled_page(query, epoch))
     }
 
     /// A windowed read for a reconnecting client, with `gap` and `has_more`.

@@ -163,3 +163,57 @@ def test_server_methods_refuse_bad_input_and_emits_still_go_out():
     assert len(sent) == 3, "every emit went out"
     stats = sio.get_history_stats("r")
     assert (stats["record_errors"], stats["rejected_oversize"], stats["entries_count"]) == (2, 1, 0)
+
+
+def test_finalizers_that_use_history_during_reads_cannot_deadlock():
+    # Small reads build their dicts under the room's lock. Garbage whose
+    # finalizer reads and records into that same room, collected while
+    # another thread records, must not deadlock: the collector is held off
+    # during the build and left as it was found.
+    import gc  # noqa: PLC0415
+    import threading  # noqa: PLC0415
+
+    store = HistoryStore()
+    store.enable("r", max_entries=200)
+    for i in range(200):
+        store.record("r", "e", {"i": i, "tags": ["a", "b"]})
+    finalized = []
+
+    class Cycle:
+        def __init__(self):
+            self.me = self
+
+        def __del__(self):
+            finalized.append(len(store.fetch("r", 5)))
+            store.record("r", "from-finalizer", 1)
+
+    stop = threading.Event()
+
+    def writer():
+        while not stop.is_set():
+            store.record("r", "e", {"w": 1})
+
+    t = threading.Thread(target=writer, daemon=True)
+    t.start()
+    old = gc.get_threshold()
+    gc.set_threshold(50)  # collect often, during the reads' allocations
+    try:
+        for _ in range(300):
+            for _ in range(20):
+                Cycle()
+            assert len(store.fetch("r", 100)) == 100
+            assert store.page("r", 100)["entries"][-1]["seq"] > 0
+    finally:
+        gc.set_threshold(*old)
+        stop.set()
+        t.join(10)
+    assert not t.is_alive()
+    gc.collect()
+    assert finalized and all(n == 5 for n in finalized)
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        store.fetch("r", 10)
+        assert not gc.isenabled(), "a read leaves a disabled collector disabled"
+    finally:
+        gc.enable()

@@ -157,12 +157,12 @@ const SHARED_STRS: usize = 512;
 /// strings (dict keys, event names, repeated values), which are immutable,
 /// are made once per read and shared: a large read builds thousands of
 /// them, and a shared key is hashed once.
-pub struct Objects<'py, 'a> {
+pub struct Objects<'py> {
     py: Python<'py>,
-    strs: HashMap<&'a str, Bound<'py, PyString>, foldhash::fast::RandomState>,
+    strs: HashMap<Box<str>, Bound<'py, PyString>, foldhash::fast::RandomState>,
 }
 
-impl<'py, 'a> Objects<'py, 'a> {
+impl<'py> Objects<'py> {
     pub fn new(py: Python<'py>) -> Self {
         Objects {
             py,
@@ -171,7 +171,7 @@ impl<'py, 'a> Objects<'py, 'a> {
     }
 
     /// A `str` for `s`, shared if short.
-    pub fn str(&mut self, s: &'a str) -> Bound<'py, PyString> {
+    pub fn str(&mut self, s: &str) -> Bound<'py, PyString> {
         if s.len() > SHARED_STR_MAX {
             return PyString::new(self.py, s);
         }
@@ -180,14 +180,14 @@ impl<'py, 'a> Objects<'py, 'a> {
         }
         let v = PyString::new(self.py, s);
         if self.strs.len() < SHARED_STRS {
-            self.strs.insert(s, v.clone());
+            self.strs.insert(s.into(), v.clone());
         }
         v
     }
 
     /// The Python object of a stored payload (a tuple for several
     /// arguments).
-    pub fn payload(&mut self, p: &'a Payload) -> PyResult<Bound<'py, PyAny>> {
+    pub fn payload(&mut self, p: &Payload) -> PyResult<Bound<'py, PyAny>> {
         let py = self.py;
         match p.kind() {
             PayloadKind::Text => Ok(self.str(p.as_text().unwrap_or_default()).into_any()),
@@ -211,7 +211,7 @@ impl<'py, 'a> Objects<'py, 'a> {
 
     fn read(
         &mut self,
-        t: &mut socketio_history_core::value::Tokens<'a>,
+        t: &mut socketio_history_core::value::Tokens<'_>,
     ) -> PyResult<Bound<'py, PyAny>> {
         let py = self.py;
         let corrupt = || PyValueError::new_err("stored payload is malformed (internal error)");

@@ -4,6 +4,7 @@
 mod args;
 mod convert;
 mod messages;
+mod read;
 mod store;
 mod wire;
 

@@ -2,12 +2,12 @@
 //! around the core's store, nothing more.
 
 use crate::args::{self, core_error, to_usize};
-use crate::convert::{to_payload, to_python, Objects};
+use crate::convert::{to_payload, to_python};
 use crate::messages;
+use crate::read::{self, entries_list};
 use crate::wire;
-use pyo3::intern;
 use pyo3::prelude::*;
-use pyo3::types::{PyBool, PyDict, PyList, PyString, PyTuple};
+use pyo3::types::{PyDict, PyList, PyString, PyTuple};
 use socketio_history_core as core;
 use socketio_history_core::Patch;
 use socketio_history_core::{Delivery, HistoryEntry, Payload, Query, RecordOutcome, RoomConfig};
@@ -114,58 +114,6 @@ impl ReadArgs {
     }
 }
 
-/// The keys every entry dict has, in order.
-const ENTRY_KEYS: [&str; 9] = [
-    "event",
-    "data",
-    "timestamp",
-    "seq",
-    "truncated",
-    "action",
-    "message_id",
-    "version",
-    "redacted",
-];
-
-/// Entry dicts, each a new dict of new containers (see [`Objects`]).
-fn entries_list<'py>(py: Python<'py>, entries: &[HistoryEntry]) -> PyResult<Bound<'py, PyList>> {
-    // Each dict is a copy of a template holding every key: a copy clones the
-    // template's sized key table, so no entry's dict grows or hashes a key.
-    let template = PyDict::new(py);
-    for k in ENTRY_KEYS {
-        template.set_item(PyString::intern(py, k), py.None())?;
-    }
-    let keys: Vec<Bound<'py, PyString>> =
-        ENTRY_KEYS.iter().map(|k| PyString::intern(py, k)).collect();
-    let mut objects = Objects::new(py);
-    let mut out = Vec::with_capacity(entries.len());
-    for e in entries {
-        let d = template.copy()?;
-        let values: [Bound<'py, PyAny>; 9] = [
-            objects.str(&e.event).into_any(),
-            objects.payload(&e.payload)?,
-            e.timestamp.into_pyobject(py)?.into_any(),
-            e.seq.into_pyobject(py)?.into_any(),
-            PyBool::new(py, e.truncated).to_owned().into_any(),
-            objects.str(e.action.as_str()).into_any(),
-            match &e.message_id {
-                Some(m) => objects.str(m.as_str()).into_any(),
-                None => py.None().into_bound(py),
-            },
-            e.version.into_pyobject(py)?.into_any(),
-            PyBool::new(py, e.redacted).to_owned().into_any(),
-        ];
-        for (k, v) in keys.iter().zip(values) {
-            d.set_item(k, v)?;
-        }
-        if e.deleted {
-            d.set_item(intern!(py, "deleted"), true)?;
-        }
-        out.push(d);
-    }
-    PyList::new(py, out)
-}
-
 impl HistoryStore {
     /// A read as a list of entry dicts.
     fn fetch_list<'py>(
@@ -177,7 +125,12 @@ impl HistoryStore {
     ) -> PyResult<Bound<'py, PyList>> {
         let room = args::string("room", room)?;
         let ns = args::namespace(namespace)?;
-        let entries = large(py, query.limit, || self.inner.fetch(&ns, &room, query));
+        if is_small(query.limit) {
+            return read::under_lock(py, |f| {
+                self.inner.visit(&ns, &room, query, f);
+            });
+        }
+        let entries = py.detach(|| self.inner.fetch(&ns, &room, query));
         entries_list(py, &entries)
     }
 
@@ -330,10 +283,14 @@ fn replay_query(
 /// than they take, and lets another thread (an Engine.IO writer) in ahead.
 const LARGE_READ: usize = 256;
 
-/// Run `f` (core work, no Python) without the GIL if the read may be large
-/// (`limit` entries; `None`: unbounded).
+/// Whether a read of at most `limit` entries (`None`: unbounded) is small.
+fn is_small(limit: Option<usize>) -> bool {
+    limit.is_some_and(|n| n <= LARGE_READ)
+}
+
+/// Run `f` (core work, no Python) without the GIL if the read may be large.
 fn large<T: Send>(py: Python<'_>, limit: Option<usize>, f: impl FnOnce() -> T + Send) -> T {
-    if limit.is_some_and(|n| n <= LARGE_READ) {
+    if is_small(limit) {
         f()
     } else {
         py.detach(f)
@@ -668,11 +625,25 @@ impl HistoryStore {
             until_time,
         )?;
         let epoch = args::opt_string("epoch", epoch)?;
-        let page = large(py, a.query.limit, || {
-            self.inner.page(&ns, &room, &a.query, epoch.as_deref())
-        });
+        let (page, entries) = if is_small(a.query.limit) {
+            let mut page = None;
+            let entries = read::under_lock(py, |f| {
+                page = Some(
+                    self.inner
+                        .visit_page(&ns, &room, &a.query, epoch.as_deref(), f),
+                );
+            })?;
+            (page, entries)
+        } else {
+            let page = py.detach(|| self.inner.page(&ns, &room, &a.query, epoch.as_deref()));
+            let entries = entries_list(py, &page.entries)?;
+            (Some(page), entries)
+        };
+        let page = page.ok_or_else(|| {
+            pyo3::exceptions::PyRuntimeError::new_err("page read did not run (internal error)")
+        })?;
         let d = PyDict::new(py);
-        d.set_item("entries", entries_list(py, &page.entries)?)?;
+        d.set_item("entries", entries)?;
         d.set_item("epoch", page.epoch.map(|e| e.to_string()))?;
         d.set_item("first_seq", page.first_seq)?;
         d.set_item("last_seq", page.last_seq)?;

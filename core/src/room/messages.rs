@@ -7,7 +7,7 @@ use crate::error::{HistoryError, Result};
 use crate::message::state::{MessageState, Stream};
 use crate::message::{Action, Message, Mutation, Op};
 use crate::payload::Payload;
-use crate::query::{HistoryEntry, Query, View};
+use crate::query::{EntryRef, HistoryEntry, Query, View};
 
 impl Room {
     /// Check and apply one operation on a message of this room (`room` is
@@ -219,17 +219,17 @@ impl Room {
 }
 
 /// A live message as the latest view returns it.
-pub(super) fn latest_entry(m: &MessageState, cap: Option<usize>) -> HistoryEntry {
+pub(super) fn latest_entry(m: &MessageState, cap: Option<usize>) -> EntryRef<'_> {
     let payload = m.data.to_payload().unwrap_or_else(Payload::null);
     let cut = cap.and_then(|c| payload.truncated(c));
-    HistoryEntry {
-        event: m.event.clone(),
+    EntryRef {
+        event: &m.event,
         truncated: cut.is_some(),
-        payload: cut.unwrap_or(payload),
+        payload: std::borrow::Cow::Owned(cut.unwrap_or(payload)),
         timestamp: m.created,
         seq: m.create_seq,
         action: m.action,
-        message_id: Some(m.id.clone()),
+        message_id: Some(&m.id),
         version: Some(m.version),
         redacted: false,
         deleted: m.deleted,

@@ -15,8 +15,9 @@ use crate::message::state::{MessageState, Messages};
 use crate::message::{Action, MessageId};
 use crate::names::EventNames;
 use crate::payload::Payload;
-use crate::query::{HistoryEntry, Page, Query, View};
+use crate::query::{EntryRef, HistoryEntry, Page, Query, View};
 use crate::stats::{Counters, RoomStats};
+use std::borrow::Cow;
 use std::collections::VecDeque;
 use std::sync::Arc;
 
@@ -351,16 +352,30 @@ impl Room {
     /// The selected entries (oldest to newest) and whether older selected
     /// entries exist beyond the limit. Only returned entries are copied.
     fn select(&self, q: &Query) -> (Vec<HistoryEntry>, bool) {
+        let mut out = Vec::new();
+        let has_more = self.visit(q, |e| {
+            out.push(e.to_entry());
+            true
+        });
+        (out, has_more)
+    }
+
+    /// Hand each entry a read selects to `f`, oldest first, borrowed from
+    /// the room (`f` returning `false` stops); returns whether older
+    /// selected entries exist beyond the limit.
+    pub fn visit(&self, q: &Query, mut f: impl FnMut(EntryRef<'_>) -> bool) -> bool {
         let (picked, has_more) = self.pick(q);
         let cap = q.payload_size_cap.resolve(self.config.payload_size_cap);
-        let out = picked
-            .into_iter()
-            .map(|p| match p {
-                Picked::Entry(seq, e) => self.entry_at(seq, e, cap),
+        for p in picked {
+            let e = match p {
+                Picked::Entry(seq, e) => self.entry_ref(seq, e, cap),
                 Picked::Message(m) => messages::latest_entry(m, cap),
-            })
-            .collect();
-        (out, has_more)
+            };
+            if !f(e) {
+                break;
+            }
+        }
+        has_more
     }
 
     /// What a read selects, oldest to newest, borrowed from the room, and
@@ -401,29 +416,6 @@ impl Room {
         (picked, has_more)
     }
 
-    /// Run `f` on the event name and payload of each entry a read selects,
-    /// oldest first, straight from the room (payloads are only copied when
-    /// the read's cap cuts them, or built for a message's latest state).
-    pub fn for_each_selected(&self, q: &Query, mut f: impl FnMut(&str, &Payload)) {
-        let cap = q.payload_size_cap.resolve(self.config.payload_size_cap);
-        let cut = |p: &Payload| cap.and_then(|c| p.truncated(c));
-        for picked in self.pick(q).0 {
-            match picked {
-                Picked::Entry(_, e) => {
-                    let event = self.names.get(e.event);
-                    match cut(&e.payload) {
-                        Some(p) => f(event, &p),
-                        None => f(event, &e.payload),
-                    }
-                }
-                Picked::Message(m) => {
-                    let p = m.data.to_payload().unwrap_or_else(Payload::null);
-                    f(&m.event, &cut(&p).unwrap_or(p));
-                }
-            }
-        }
-    }
-
     /// The seqs `[lo, hi)` a read's cursors and time range select: the
     /// cursors by arithmetic, the time range by binary search over the
     /// entries' wall times (which are in record order unless
@@ -446,18 +438,23 @@ impl Room {
         (lo, hi)
     }
 
-    /// The entry `seq` as a read returns it, payload cut to `cap`.
+    /// The entry `seq` as a read returns it (a copy), payload cut to `cap`.
     fn entry_at(&self, seq: u64, e: &Entry, cap: Option<usize>) -> HistoryEntry {
+        self.entry_ref(seq, e, cap).to_entry()
+    }
+
+    /// The entry `seq` as a read finds it, payload cut to `cap`.
+    fn entry_ref<'a>(&'a self, seq: u64, e: &'a Entry, cap: Option<usize>) -> EntryRef<'a> {
         let cut = cap.and_then(|c| e.payload.truncated(c));
         let tag = self.tag(seq);
-        HistoryEntry {
-            event: self.names.get(e.event).clone(),
+        EntryRef {
+            event: self.names.get(e.event),
             truncated: cut.is_some(),
-            payload: cut.unwrap_or_else(|| e.payload.clone()),
+            payload: cut.map_or(Cow::Borrowed(&e.payload), Cow::Owned),
             timestamp: e.wall,
             seq,
             action: tag.map_or(Action::Create, |t| t.action),
-            message_id: tag.map(|t| t.id.clone()),
+            message_id: tag.map(|t| &t.id),
             version: tag.map(|t| t.version),
             redacted: tag.is_some_and(|t| t.redacted),
             deleted: false,
@@ -495,11 +492,19 @@ impl Room {
 
     pub fn page(&self, q: &Query, epoch: Option<&str>) -> Page {
         let (entries, has_more) = self.select(q);
+        Page {
+            entries,
+            ..self.page_signals(q, epoch, has_more)
+        }
+    }
+
+    /// A page's signals, its entries left empty (see [`Room::visit`]).
+    pub fn page_signals(&self, q: &Query, epoch: Option<&str>, has_more: bool) -> Page {
         let gap = epoch.is_some_and(|e| self.epoch != *e)
             || q.since_seq
                 .is_some_and(|s| s.saturating_add(1) < self.head_seq() || s > self.last_seq);
         Page {
-            entries,
+            entries: Vec::new(),
             epoch: Some(self.epoch),
             first_seq: self.first_seq(),
             last_seq: self.last_seq,

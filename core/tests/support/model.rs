@@ -356,7 +356,13 @@ pub fn run(ops: Vec<Op>, budget: Option<usize>) -> Result<(), String> {
                         p.text
                     })
                     .collect();
+                let mut visited = Vec::new();
+                store.visit(ns, room, &q, |e| {
+                    visited.push(e.to_entry());
+                    true
+                });
                 ensure_eq!(got, want);
+                ensure_eq!(visited, want);
                 ensure_eq!(packets, encoded);
             }
             Op::Page(i, q, choice) => {
@@ -394,7 +400,19 @@ pub fn run(ops: Vec<Op>, budget: Option<usize>) -> Result<(), String> {
                         }
                     }
                 };
+                let mut visited = Vec::new();
+                let signals = store.visit_page(ns, room, &q, epoch.as_deref(), |e| {
+                    visited.push(e.to_entry());
+                    true
+                });
                 ensure_eq!(got, want);
+                ensure_eq!(
+                    Page {
+                        entries: visited,
+                        ..signals
+                    },
+                    want
+                );
             }
             Op::Advance(ms) => {
                 clock.advance(Duration::from_millis(ms));
