@@ -37,6 +37,7 @@ mod payload;
 mod query;
 mod recovery;
 mod room;
+mod sequence;
 mod slot;
 mod stats;
 mod store;
@@ -58,6 +59,7 @@ pub use recovery::{
     log_config, NotResumable, Offset, ResumePoint, DEFAULT_LOG_BYTES, LOG_MAX_ENTRIES,
 };
 pub use room::RecordOutcome;
+pub use sequence::Sequenced;
 pub use stats::RoomStats;
 pub use store::{HistoryStore, StoreBuilder, DEFAULT_NAMESPACE};
 pub use value::{JsonStyle, Token, ValueWriter, MAX_DEPTH};

@@ -14,6 +14,7 @@ use crate::error::Result;
 use crate::payload::Payload;
 use crate::query::{HistoryEntry, Query};
 use crate::room::{OpTag, RecordOutcome};
+use crate::sequence::Sequenced;
 use crate::slot::Key;
 use crate::stats::RoomStats;
 use crate::store::HistoryStore;
@@ -147,7 +148,21 @@ impl HistoryStore {
         payload: Payload,
         delivery: Delivery,
     ) -> Option<Offset> {
-        self.record_log_tagged(namespace, event, payload, delivery, None)
+        self.record_log_tagged(namespace, event, payload, delivery, None, None)
+    }
+
+    /// Log one emit at a position a shared stream assigned (see
+    /// [`Sequenced`]), so that offsets are the same on every node that logs
+    /// the stream. `None` also for a position the log already holds.
+    pub fn record_log_sequenced(
+        &self,
+        namespace: &str,
+        event: &str,
+        payload: Payload,
+        delivery: Delivery,
+        at: Sequenced,
+    ) -> Option<Offset> {
+        self.record_log_tagged(namespace, event, payload, delivery, None, Some(at))
     }
 
     pub(crate) fn record_log_tagged(
@@ -157,6 +172,7 @@ impl HistoryStore {
         payload: Payload,
         delivery: Delivery,
         tag: Option<OpTag>,
+        at: Option<Sequenced>,
     ) -> Option<Offset> {
         // The epoch is read under the same lock that assigns the seq.
         let mut epoch = None;
@@ -168,6 +184,7 @@ impl HistoryStore {
             Some(delivery),
             tag,
             None,
+            at,
             |r| {
                 epoch = Some(r.epoch());
             },

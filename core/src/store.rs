@@ -18,6 +18,7 @@ use crate::error::{HistoryError, Result};
 use crate::payload::Payload;
 use crate::query::{EntryRef, HistoryEntry, Page, Query};
 use crate::room::{disabled_page, OpTag, RecordOutcome, Room};
+use crate::sequence::{Placement, Sequenced};
 use crate::slot::{Key, RoomSlot};
 use crate::stats::RoomStats;
 use parking_lot::RwLock;
@@ -308,6 +309,7 @@ impl HistoryStore {
             None,
             None,
             None,
+            None,
             |_| {},
         )
     }
@@ -328,6 +330,7 @@ impl HistoryStore {
             event,
             payload,
             Some(delivery),
+            None,
             None,
             None,
             |_| {},
@@ -358,8 +361,46 @@ impl HistoryStore {
             None,
             None,
             Some(timestamp),
+            None,
             |_| {},
         ))
+    }
+
+    /// Record one emit at a position a shared stream assigned (see
+    /// [`Sequenced`]): the room takes the seq and epoch from `at` instead of
+    /// counting its own. A position the room already holds is
+    /// [`RecordOutcome::Duplicate`]; a later one than the next drops what the
+    /// room holds first, so an older cursor reads as a gap.
+    pub fn record_sequenced(
+        &self,
+        namespace: &str,
+        room: &str,
+        event: &str,
+        payload: Payload,
+        delivery: Option<Delivery>,
+        at: Sequenced,
+    ) -> RecordOutcome {
+        self.record_key(
+            namespace,
+            Key::Room(room),
+            event,
+            payload,
+            delivery,
+            None,
+            None,
+            Some(at),
+            |_| {},
+        )
+    }
+
+    /// Place a room at a shared stream's position before an operation that
+    /// records its own entry there (a message operation): `Some(true)` when
+    /// the room's next entry takes `at`, `Some(false)` when it already holds
+    /// it, `None` without history.
+    pub fn sequence(&self, namespace: &str, room: &str, at: Sequenced) -> Option<bool> {
+        self.with_room(namespace, Key::Room(room), |r| {
+            r.sequence(at) == Placement::Next
+        })
     }
 
     /// Record into a room or log; `inspect` sees the room under the same
@@ -374,11 +415,15 @@ impl HistoryStore {
         delivery: Option<Delivery>,
         tag: Option<OpTag>,
         timestamp: Option<f64>,
+        at: Option<Sequenced>,
         inspect: impl FnOnce(&Room),
     ) -> RecordOutcome {
         let max_cost = self.max_total_bytes();
         let outcome = self
             .with_room(namespace, key, |r| {
+                if at.is_some_and(|at| r.sequence(at) == Placement::Duplicate) {
+                    return RecordOutcome::Duplicate;
+                }
                 // Read the clocks under the room lock so that seq order is
                 // also time order (expiry walks from the front).
                 let (mono, wall) = self.clock.now();

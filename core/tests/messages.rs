@@ -146,7 +146,7 @@ fn update_keeps_clears_or_replaces_each_field() {
         )
         .unwrap_err();
     assert_eq!(e.param(), Some("data"), "changes nothing");
-    let m = s.get_message(NS, "r", "m").unwrap();
+    let m = s.get_message(NS, "r", "m", None).unwrap();
     assert_eq!((m.version, &*m.event), (4, "edited"));
 }
 
@@ -170,7 +170,7 @@ fn updates_that_change_nothing_are_errors_and_use_no_seq() {
         .unwrap_err();
     assert_eq!(e.param(), Some("event"));
     assert_eq!(seqs(&s), [1]);
-    assert_eq!(s.get_message(NS, "r", "m").unwrap().version, 1);
+    assert_eq!(s.get_message(NS, "r", "m", None).unwrap().version, 1);
 }
 
 #[test]
@@ -181,7 +181,7 @@ fn versions_are_integers() {
         s.append_message(NS, "r", "m", &i.to_string(), false, &server())
             .unwrap();
     }
-    let m = s.get_message(NS, "r", "m").unwrap();
+    let m = s.get_message(NS, "r", "m", None).unwrap();
     assert_eq!(m.version, 12);
     assert_eq!(m.data, Some(text("012345678910")));
     let v = s.message_versions(NS, "r", "m", 100).unwrap();
@@ -266,7 +266,7 @@ fn append_rules() {
     // A final append may be empty; it closes the stream.
     let fin = s.append_message(NS, "r", "m", "", true, &server()).unwrap();
     assert!(fin.is_final);
-    let m = s.get_message(NS, "r", "m").unwrap();
+    let m = s.get_message(NS, "r", "m", None).unwrap();
     assert!(m.is_final && !m.streaming);
     invalid(
         s.append_message(NS, "r", "m", "x", false, &server())
@@ -419,7 +419,7 @@ fn delete_redacts_every_read() {
     no_secret(&s.fetch(NS, "r", &Query::new().view(View::Latest)));
     no_secret(&s.message_versions(NS, "r", "m", 100).unwrap());
     no_secret(&s.page(NS, "r", &Query::new(), None).entries);
-    let m = s.get_message(NS, "r", "m").unwrap();
+    let m = s.get_message(NS, "r", "m", None).unwrap();
     assert!(m.deleted && m.data.is_none());
     // Only the visible message's data is held.
     assert_eq!(s.stats(NS, "r").bytes, 4 + 4 + 4 + "visible".len() * 2 + 4);
@@ -671,12 +671,12 @@ fn recovery_log_entries_of_a_deleted_message_lose_their_data() {
         .create_message(NS, "r", "chat", text("secret"), Some("m"), None)
         .unwrap();
     let (p, d) = room(c.data.unwrap());
-    s.record_log_message(NS, "chat", p, d, "r", "m").unwrap();
+    s.record_log_message(NS, "chat", p, d, "r", "m", None).unwrap();
     let (p, d) = room(text("unrelated"));
     s.record_log(NS, "chat", p, d);
     s.delete_message(NS, "r", "m", &server()).unwrap();
     let (p, d) = room(json(r#"{"message_id":"m","action":"delete"}"#));
-    s.record_log_message(NS, "history:delete", p, d, "r", "m")
+    s.record_log_message(NS, "history:delete", p, d, "r", "m", None)
         .unwrap();
     let point = ResumePoint {
         epoch,
@@ -708,7 +708,7 @@ fn a_hundred_threads_append_each_fragment_once() {
         })
         .collect();
     threads.into_iter().for_each(|t| t.join().unwrap());
-    let m = s.get_message(NS, "r", "m").unwrap();
+    let m = s.get_message(NS, "r", "m", None).unwrap();
     assert_eq!(m.version, 1001);
     let text = m.data.unwrap().as_text().unwrap().to_owned();
     // The text is the fragments in log order, each once.

@@ -793,7 +793,7 @@ impl HistoryStore {
             let delivery = Delivery::new(target, skipped(skip_sid));
             let offset = self
                 .inner
-                .record_log_message(ns, &event, to_payload(data)?, delivery, &room, &id)
+                .record_log_message(ns, &event, to_payload(data)?, delivery, &room, &id, None)
                 .map_err(core_error)?;
             return Ok(offset.map(|o| o.to_string()));
         }
@@ -809,6 +809,89 @@ impl HistoryStore {
             skipped(skip_sid),
             Some(target.clone()),
         )
+    }
+
+    /// The emit hook under a shared stream (``RedisStreamsManager``): like
+    /// :meth:`_record_emit_logged`, with each room's seq and the log's seq
+    /// taken from the stream (``seqs``: ``(room, seq)`` pairs, ``log_seq``
+    /// ``None`` when the emit is not logged) in its lifetime ``epoch``. A
+    /// position already held is skipped. Returns the offset, if logged.
+    #[pyo3(signature = (namespace, to, event, data, skip_sid, epoch, seqs, log_seq=None, message=None))]
+    #[allow(clippy::too_many_arguments)]
+    fn _record_emit_sequenced(
+        &self,
+        namespace: &Bound<'_, PyAny>,
+        to: &Bound<'_, PyAny>,
+        event: &Bound<'_, PyAny>,
+        data: &Bound<'_, PyAny>,
+        skip_sid: Option<&Bound<'_, PyAny>>,
+        epoch: &str,
+        seqs: Vec<(String, u64)>,
+        log_seq: Option<u64>,
+        message: Option<(String, String)>,
+    ) -> PyResult<Option<String>> {
+        let ns = namespace_str(namespace)?;
+        let at = |seq: u64| core::Sequenced::new(epoch, seq).map_err(core_error);
+        let rooms: Vec<(&str, core::Sequenced)> = seqs
+            .iter()
+            .filter(|(room, _)| self.inner.is_enabled(ns, room))
+            .map(|(room, seq)| Ok((room.as_str(), at(*seq)?)))
+            .collect::<PyResult<_>>()?;
+        let log_at = log_seq
+            .map(at)
+            .transpose()?
+            .filter(|_| self.inner.log_position(ns).is_some());
+        if rooms.is_empty() && log_at.is_none() {
+            return Ok(None);
+        }
+        let converted = args::string("event", event).and_then(|e| Ok((e, to_payload(data)?)));
+        let (event, payload) = match converted {
+            Ok(v) => v,
+            Err(e) => {
+                for (r, _) in &rooms {
+                    self.inner.note_record_error(ns, r);
+                }
+                return Err(e);
+            }
+        };
+        let except = skipped(skip_sid);
+        for (room, at) in &rooms {
+            let d = (!except.is_empty()).then(|| Delivery::new(None::<[&str; 0]>, &except));
+            self.inner
+                .record_sequenced(ns, room, &event, payload.clone(), d, *at);
+        }
+        let Some(log_at) = log_at else {
+            return Ok(None);
+        };
+        let target = (!to.is_none()).then(|| addressed_rooms(to));
+        let delivery = Delivery::new(target, &except);
+        let offset = match message {
+            Some((room, id)) => self
+                .inner
+                .record_log_message(ns, &event, payload, delivery, &room, &id, Some(log_at))
+                .map_err(core_error)?,
+            None => self
+                .inner
+                .record_log_sequenced(ns, &event, payload, delivery, log_at),
+        };
+        Ok(offset.map(|o| o.to_string()))
+    }
+
+    /// Place ``room`` at a shared stream's position ``seq`` of ``epoch``
+    /// before a message operation records there: ``True`` when its next
+    /// entry takes it, ``False`` when it already holds it, ``None`` without
+    /// history.
+    #[pyo3(signature = (room, namespace, epoch, seq))]
+    fn _sequence(
+        &self,
+        room: &Bound<'_, PyAny>,
+        namespace: &Bound<'_, PyAny>,
+        epoch: &str,
+        seq: u64,
+    ) -> PyResult<Option<bool>> {
+        let at = core::Sequenced::new(epoch, seq).map_err(core_error)?;
+        let room = args::string("room", room)?;
+        Ok(self.inner.sequence(namespace_str(namespace)?, &room, at))
     }
 
     /// Keep a recovery log of every emit to ``namespace``: events younger

@@ -9,6 +9,7 @@ use crate::payload::Payload;
 use crate::query::HistoryEntry;
 use crate::recovery::Offset;
 use crate::room::OpTag;
+use crate::sequence::Sequenced;
 use crate::slot::Key;
 use crate::store::HistoryStore;
 
@@ -154,6 +155,7 @@ impl HistoryStore {
     /// [`record_log`](HistoryStore::record_log) for the emit of an operation
     /// on message `message_id` of `room`: deleting the message later removes
     /// this entry's data from the log too.
+    /// With `at`, at a shared stream's position (see [`Sequenced`]).
     pub fn record_log_message(
         &self,
         namespace: &str,
@@ -162,6 +164,7 @@ impl HistoryStore {
         delivery: Delivery,
         room: &str,
         message_id: &str,
+        at: Option<Sequenced>,
     ) -> Result<Option<Offset>> {
         let tag = OpTag {
             id: MessageId::new(message_id)?,
@@ -171,7 +174,7 @@ impl HistoryStore {
             version: 0,
             redacted: false,
         };
-        Ok(self.record_log_tagged(namespace, event, payload, delivery, Some(tag)))
+        Ok(self.record_log_tagged(namespace, event, payload, delivery, Some(tag), at))
     }
 
     fn read_room<R>(

@@ -8,6 +8,7 @@
 
 mod messages;
 
+use crate::sequence::{Placement, Sequenced};
 use crate::config::RoomConfig;
 use crate::delivery::Delivery;
 use crate::epoch::Epoch;
@@ -91,6 +92,9 @@ pub enum RecordOutcome {
     /// The payload alone exceeds `max_bytes` (or the store's budget); not
     /// stored, counted in `rejected_oversize`.
     RejectedOversize,
+    /// A sequenced record of a position the room already holds (see
+    /// [`Sequenced`](crate::Sequenced)): nothing stored.
+    Duplicate,
 }
 
 #[derive(Debug)]
@@ -327,6 +331,21 @@ impl Room {
             self.pop_front();
             self.counters.evictions_bytes += 1;
         }
+    }
+
+    /// Meet a position assigned by a shared stream before recording at it
+    /// (the rules are in `sequence.rs`).
+    pub(crate) fn sequence(&mut self, at: Sequenced) -> Placement {
+        if self.epoch != at.epoch() {
+            self.clear();
+            self.epoch = at.epoch();
+        } else if at.seq() <= self.last_seq {
+            return Placement::Duplicate;
+        } else if at.seq() > self.last_seq + 1 {
+            self.clear();
+        }
+        self.last_seq = at.seq() - 1;
+        Placement::Next
     }
 
     /// Drop every entry; the lifetime (seq, epoch, counters) goes on.

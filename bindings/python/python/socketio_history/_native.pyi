@@ -161,6 +161,19 @@ class HistoryStore:
         skip_sid: Any = None,
         message: tuple[str, str] | None = None,
     ) -> str | None: ...
+    def _record_emit_sequenced(
+        self,
+        namespace: str,
+        to: Any,
+        event: Any,
+        data: Any,
+        skip_sid: Any,
+        epoch: str,
+        seqs: list[tuple[str, int]],
+        log_seq: int | None = None,
+        message: tuple[str, str] | None = None,
+    ) -> str | None: ...
+    def _sequence(self, room: str, namespace: str, epoch: str, seq: int) -> bool | None: ...
     def create_message(
         self,
         room: str,
