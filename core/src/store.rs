@@ -370,7 +370,11 @@ impl HistoryStore {
     /// [`Sequenced`]): the room takes the seq and epoch from `at` instead of
     /// counting its own. A position the room already holds is
     /// [`RecordOutcome::Duplicate`]; a later one than the next drops what the
-    /// room holds first, so an older cursor reads as a gap.
+    /// room holds first, so an older cursor reads as a gap. `timestamp`
+    /// (Unix seconds, e.g. the stream entry's time, so that every node holds
+    /// the same) replaces the wall clock if given; age-based retention still
+    /// counts from now.
+    #[allow(clippy::too_many_arguments)]
     pub fn record_sequenced(
         &self,
         namespace: &str,
@@ -379,6 +383,7 @@ impl HistoryStore {
         payload: Payload,
         delivery: Option<Delivery>,
         at: Sequenced,
+        timestamp: Option<f64>,
     ) -> RecordOutcome {
         self.record_key(
             namespace,
@@ -387,7 +392,7 @@ impl HistoryStore {
             payload,
             delivery,
             None,
-            None,
+            timestamp.filter(|t| t.is_finite()),
             Some(at),
             |_| {},
         )

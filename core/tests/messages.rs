@@ -671,7 +671,8 @@ fn recovery_log_entries_of_a_deleted_message_lose_their_data() {
         .create_message(NS, "r", "chat", text("secret"), Some("m"), None)
         .unwrap();
     let (p, d) = room(c.data.unwrap());
-    s.record_log_message(NS, "chat", p, d, "r", "m", None).unwrap();
+    s.record_log_message(NS, "chat", p, d, "r", "m", None)
+        .unwrap();
     let (p, d) = room(text("unrelated"));
     s.record_log(NS, "chat", p, d);
     s.delete_message(NS, "r", "m", &server()).unwrap();

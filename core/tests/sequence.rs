@@ -23,7 +23,15 @@ fn store() -> HistoryStore {
 
 fn put(s: &HistoryStore, seq: u64, epoch: &str) -> RecordOutcome {
     let p = Payload::text(format!("m{seq}"));
-    s.record_sequenced(NS, "r", "e", p, None, at(epoch, seq))
+    s.record_sequenced(
+        NS,
+        "r",
+        "e",
+        p,
+        None,
+        at(epoch, seq),
+        Some(1_700_000_000.0 + seq as f64),
+    )
 }
 
 fn seqs(s: &HistoryStore) -> Vec<u64> {
@@ -40,6 +48,8 @@ fn takes_the_streams_seq_and_epoch() {
     assert_eq!(put(&s, 5, E1), RecordOutcome::Recorded(5));
     assert_eq!(put(&s, 6, E1), RecordOutcome::Recorded(6));
     assert_eq!(seqs(&s), [5, 6]);
+    let first = &s.fetch(NS, "r", &Query::new())[0];
+    assert_eq!(first.timestamp, 1_700_000_005.0, "the stream's time");
     let stats = s.stats(NS, "r");
     assert_eq!(stats.epoch.unwrap().as_str(), E1);
     assert_eq!((stats.first_seq, stats.last_seq), (Some(5), 6));
@@ -100,7 +110,7 @@ fn bounds_and_delivery_still_apply() {
     assert_eq!(s.stats(NS, "r").evictions_size, 2);
     let d = Delivery::new(None::<[&str; 0]>, ["a"]);
     let p = Payload::text("not for a");
-    s.record_sequenced(NS, "r", "e", p, Some(d), at(E1, 13));
+    s.record_sequenced(NS, "r", "e", p, Some(d), at(E1, 13), None);
     let for_a = s.fetch(NS, "r", &Query::new().for_client(["a", "r"]));
     assert!(for_a.iter().all(|e| e.seq != 13));
 }

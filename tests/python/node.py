@@ -1,7 +1,9 @@
 """One python-socketio node for the multi-node tests, in its own process.
 
-Usage: python node.py KIND QUEUE_URL [--serve]
-KIND is redis, async-redis or kombu. The node enables history for a few
+Usage: python node.py KIND QUEUE_URL [--serve] [--recovery]
+KIND is redis, async-redis, kombu, streams or async-streams (the
+RedisStreamsManager twins); --recovery turns connection state recovery on.
+The node enables history for a few
 rooms at start-up (as an app would, from its config), optionally serves
 Socket.IO on a loopback port, prints ("ready", port) and then answers
 commands, one Python literal per line on stdin, with one literal per line
@@ -16,6 +18,7 @@ import sys
 import threading
 
 import socketio
+import socketio_history
 
 ROOMS = [("/", "a"), ("/", "b"), ("/chat", "a"), ("/", "probe")]
 
@@ -29,8 +32,10 @@ def history(entries):
     return [(e["event"], e["data"], e["seq"]) for e in entries]
 
 
-def sync_node(manager, serve):
+def sync_node(manager, serve, recovery=False):
     sio = socketio.Server(client_manager=manager, async_mode="threading", ping_interval=1)
+    if recovery:
+        sio.enable_connection_state_recovery()
     for ns, room in ROOMS:
         sio.enable_history(room, namespace=ns)
 
@@ -38,6 +43,11 @@ def sync_node(manager, serve):
     def join(sid, room):
         sio.enter_room(sid, room)
         return sio.replay_history(sid, room)
+
+    @sio.on("join_only")
+    def join_only(sid, room):
+        sio.enter_room(sid, room)
+        return "joined"
 
     port = None
     if serve:
@@ -55,6 +65,8 @@ def sync_node(manager, serve):
             reply("ok")
         elif cmd[0] == "history":
             reply(history(sio.get_history(cmd[1], namespace=cmd[2])))
+        elif cmd[0] == "page":
+            reply(sio.get_history_page(cmd[1], namespace=cmd[2], **cmd[3]))
         elif cmd[0] == "call":
             try:
                 reply(getattr(sio, cmd[1])(*cmd[2], **cmd[3]))
@@ -80,6 +92,8 @@ async def async_node(manager):
             reply("ok")
         elif cmd[0] == "history":
             reply(history(await sio.get_history(cmd[1], namespace=cmd[2])))
+        elif cmd[0] == "page":
+            reply(await sio.get_history_page(cmd[1], namespace=cmd[2], **cmd[3]))
         elif cmd[0] == "call":
             try:
                 reply(await getattr(sio, cmd[1])(*cmd[2], **cmd[3]))
@@ -92,7 +106,12 @@ async def async_node(manager):
 def main():
     kind, url = sys.argv[1], sys.argv[2]
     serve = "--serve" in sys.argv[3:]
-    if kind == "redis":
+    recovery = "--recovery" in sys.argv[3:]
+    if kind == "streams":
+        sync_node(socketio_history.RedisStreamsManager(url), serve, recovery)
+    elif kind == "async-streams":
+        asyncio.run(async_node(socketio_history.AsyncRedisStreamsManager(url)))
+    elif kind == "redis":
         sync_node(socketio.RedisManager(url), serve)
     elif kind == "kombu":
         sync_node(socketio.KombuManager(url), serve)

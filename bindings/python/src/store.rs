@@ -814,9 +814,10 @@ impl HistoryStore {
     /// The emit hook under a shared stream (``RedisStreamsManager``): like
     /// :meth:`_record_emit_logged`, with each room's seq and the log's seq
     /// taken from the stream (``seqs``: ``(room, seq)`` pairs, ``log_seq``
-    /// ``None`` when the emit is not logged) in its lifetime ``epoch``. A
-    /// position already held is skipped. Returns the offset, if logged.
-    #[pyo3(signature = (namespace, to, event, data, skip_sid, epoch, seqs, log_seq=None, message=None))]
+    /// ``None`` when the emit is not logged) in its lifetime ``epoch``, and
+    /// its ``timestamp`` from the stream. A position already held is
+    /// skipped. Returns the offset, if logged.
+    #[pyo3(signature = (namespace, to, event, data, skip_sid, epoch, seqs, log_seq=None, message=None, timestamp=None))]
     #[allow(clippy::too_many_arguments)]
     fn _record_emit_sequenced(
         &self,
@@ -829,6 +830,7 @@ impl HistoryStore {
         seqs: Vec<(String, u64)>,
         log_seq: Option<u64>,
         message: Option<(String, String)>,
+        timestamp: Option<f64>,
     ) -> PyResult<Option<String>> {
         let ns = namespace_str(namespace)?;
         let at = |seq: u64| core::Sequenced::new(epoch, seq).map_err(core_error);
@@ -858,7 +860,7 @@ impl HistoryStore {
         for (room, at) in &rooms {
             let d = (!except.is_empty()).then(|| Delivery::new(None::<[&str; 0]>, &except));
             self.inner
-                .record_sequenced(ns, room, &event, payload.clone(), d, *at);
+                .record_sequenced(ns, room, &event, payload.clone(), d, *at, timestamp);
         }
         let Some(log_at) = log_at else {
             return Ok(None);

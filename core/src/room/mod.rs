@@ -8,7 +8,6 @@
 
 mod messages;
 
-use crate::sequence::{Placement, Sequenced};
 use crate::config::RoomConfig;
 use crate::delivery::Delivery;
 use crate::epoch::Epoch;
@@ -17,6 +16,7 @@ use crate::message::{Action, MessageId};
 use crate::names::EventNames;
 use crate::payload::Payload;
 use crate::query::{EntryRef, HistoryEntry, Page, Query, View};
+use crate::sequence::{Placement, Sequenced};
 use crate::stats::{Counters, RoomStats};
 use std::borrow::Cow;
 use std::collections::VecDeque;

@@ -34,6 +34,8 @@ from ._native import (
     __version__,
 )
 from ._server import install
+from ._streams_async import AsyncRedisStreamsManager
+from ._streams_sync import RedisStreamsManager
 from ._types import Entry, Message, Mutation, Page, Stats
 
 install()
@@ -43,6 +45,7 @@ __all__ = [
     "DEFAULT_MAX_ENTRIES",
     "KEEP",
     "MAX_DEPTH",
+    "AsyncRedisStreamsManager",
     "CoarseClock",
     "Entry",
     "HistoryError",
@@ -56,6 +59,7 @@ __all__ = [
     "MessageTooLargeError",
     "Mutation",
     "Page",
+    "RedisStreamsManager",
     "Stats",
     "__version__",
     "install",

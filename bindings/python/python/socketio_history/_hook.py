@@ -117,7 +117,7 @@ def _record_failed(error: BaseException, event: Any, target: Any, namespace: Any
 def _note_op(
     manager: Any,
     store: HistoryStore,
-    op: PendingOp,
+    op: Any,
     ns: str,
     target: Any,
     event: Any,
@@ -127,7 +127,10 @@ def _note_op(
     """An emit that carries an operation on a message (see ``_ops.py``):
     apply it if it came from another node, then log it for recovery. The
     room itself already holds it. Returns the data to send and the
-    recovery state (``None``: off)."""
+    recovery state (``None``: off). An emit read back from a shared stream
+    says itself how it is recorded (``_streams.StreamedEmit``)."""
+    if not isinstance(op, PendingOp):
+        return op.note(manager, store, ns, target, event, data, skip_sid)  # type: ignore[no-any-return]
     if not op.applied:
         try:
             apply_remote(store, ns, op, event, data)

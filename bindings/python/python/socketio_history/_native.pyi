@@ -172,6 +172,7 @@ class HistoryStore:
         seqs: list[tuple[str, int]],
         log_seq: int | None = None,
         message: tuple[str, str] | None = None,
+        timestamp: float | None = None,
     ) -> str | None: ...
     def _sequence(self, room: str, namespace: str, epoch: str, seq: int) -> bool | None: ...
     def create_message(

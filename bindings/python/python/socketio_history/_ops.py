@@ -45,9 +45,10 @@ class PendingOp:
         return (self.room, self.message_id)
 
 
-OP: contextvars.ContextVar[PendingOp | None] = contextvars.ContextVar(
-    "socketio_history_op", default=None
-)
+# What the emit hook is told about the emit going through it now: an
+# operation on a message, or (with a streams manager) an emit read back from
+# the stream (``_streams.StreamedEmit``), which records at the stream's seqs.
+OP: contextvars.ContextVar[Any] = contextvars.ContextVar("socketio_history_op", default=None)
 
 
 def apply_remote(store: HistoryStore, namespace: str, op: PendingOp, event: Any, data: Any) -> None:
@@ -94,7 +95,7 @@ def wrap_handle_emit(original: Any, is_async: bool) -> Any:
 
     def pending(self: Any, message: dict[str, Any]) -> PendingOp | None:
         op = OP.get()
-        if op is not None and op.applied:
+        if isinstance(op, PendingOp) and op.applied:
             message[WIRE_KEY] = op.wire
             return None
         w = message.get(WIRE_KEY)

@@ -172,6 +172,11 @@ class Recovery:
         max_session_bytes: int = DEFAULT_MAX_SESSION_BYTES,
     ) -> None:
         self.store = store_of(server)
+        # A manager that keeps sessions for every node (the streams
+        # managers): sessions then live there only, so each is used once.
+        self.shared: Any = (
+            server.manager if getattr(server.manager, "shares_sessions", False) else None
+        )
         self.duration = duration
         self.max_buffer_bytes = max_buffer_bytes
         self.max_sessions = max_sessions
@@ -226,16 +231,25 @@ class Recovery:
         data: Any,
         skip_sid: Any,
         message: tuple[str, str] | None = None,
+        at: tuple[str, list[tuple[str, int]], int, float] | None = None,
     ) -> Any:
         """Log an emit (and record it in its rooms); the data to send, with
         the offset as its last argument when it was logged. With ``message``
         (room, id) it is an operation on that message, already applied to
-        the room: only the log records it."""
+        the room: only the log records it. With ``at`` (epoch, room seqs,
+        log seq, timestamp) the positions come from a shared stream."""
         self.ensure_log(namespace)
         try:
-            offset = self.store._record_emit_logged(
-                namespace, target, event, data, skip_sid, message
-            )
+            if at is None:
+                offset = self.store._record_emit_logged(
+                    namespace, target, event, data, skip_sid, message
+                )
+            else:
+                epoch, seqs, log_seq, timestamp = at
+                offset = self.store._record_emit_sequenced(
+                    namespace, target, event, data, skip_sid, epoch, seqs, log_seq, message,
+                    timestamp,
+                )  # fmt: skip
         except BaseException as e:
             _record_failed(e, event, target, namespace)
             offset = None
@@ -278,15 +292,16 @@ class Recovery:
             del self.by_pid[(namespace, live.pid)]
         self.recovered.discard((namespace, sid))
 
-    def save(self, server: Any, eio_sid: str, namespace: str, sid: str) -> None:
+    def save(self, server: Any, eio_sid: str, namespace: str, sid: str) -> _Session | None:
         """Keep a socket whose transport was lost, before python-socketio
-        takes it out of its rooms."""
+        takes it out of its rooms. With a shared session store the session
+        is returned for the caller to put there (it does I/O) instead."""
         live = self.live.get((namespace, sid))
         if live is None:  # connected before recovery was turned on
-            return
+            return None
         position = self.store._log_position(namespace)
         if position is None or position[0] != live.epoch:
-            return
+            return None
         rooms = [r for r in server.manager.get_rooms(sid, namespace) if isinstance(r, str)]
         if sid not in rooms:
             rooms.append(sid)
@@ -306,6 +321,8 @@ class Recovery:
             expires=time.monotonic() + self.duration,
             cost=_cost(rooms) + _cost(user_session) + 256,
         )
+        if self.shared is not None:
+            return session
         key = (namespace, live.pid)
         old = self.sessions.pop(key, None)
         if old is not None:
@@ -313,6 +330,7 @@ class Recovery:
         self.sessions[key] = session
         self.session_bytes += session.cost
         self._bound_sessions()
+        return None
 
     def _bound_sessions(self) -> None:
         now = time.monotonic()

@@ -109,8 +109,13 @@ def _restore_sync(
     connect handler. ``False`` (nothing changed but the session being used
     up) when it cannot be restored whole."""
     _takeover_sync(server, rec, namespace, pid, eio_sid)
+    shared = None
+    if rec.shared is not None:
+        # Outside the lock: the stream reader delivers under it, and this
+        # node may still have to read as far as the client got elsewhere.
+        shared = rec.shared.take_session(namespace, pid, offset)
     with rec.lock:
-        session = rec.take(namespace, pid)
+        session = shared if rec.shared is not None else rec.take(namespace, pid)
         if session is None or not _restorable(server, namespace, eio_sid, session):
             return False
         missed = rec.missed(server, namespace, session, offset)
@@ -217,7 +222,9 @@ def _patch_sync_disconnect(cls: Any) -> None:
         sid = self.manager.sid_from_eio_sid(eio_sid, ns)
         if sid is not None and _TRANSPORT_LOST.get() and self.manager.is_connected(sid, ns):
             with rec.lock:
-                rec.save(self, eio_sid, ns, sid)
+                session = rec.save(self, eio_sid, ns, sid)
+            if session is not None:  # kept by the manager, before the disconnect completes
+                rec.shared.put_session(ns, session, rec.duration)
         try:
             return handle_disconnect(self, eio_sid, namespace, reason)
         finally:
@@ -283,8 +290,11 @@ async def _restore_async(
     server: Any, rec: Recovery, eio_sid: str, namespace: str, pid: Any, offset: Any, auth: Any
 ) -> bool:
     await _takeover_async(server, rec, namespace, pid, eio_sid)
+    shared = None
+    if rec.shared is not None:
+        shared = await rec.shared.take_session(namespace, pid, offset)
     async with rec.lock:
-        session = rec.take(namespace, pid)
+        session = shared if rec.shared is not None else rec.take(namespace, pid)
         if session is None or not _restorable(server, namespace, eio_sid, session):
             return False
         missed = rec.missed(server, namespace, session, offset)
@@ -385,7 +395,9 @@ def _patch_async_disconnect(cls: Any) -> None:
         sid = self.manager.sid_from_eio_sid(eio_sid, ns)
         if sid is not None and _TRANSPORT_LOST.get() and self.manager.is_connected(sid, ns):
             async with rec.lock:
-                rec.save(self, eio_sid, ns, sid)
+                session = rec.save(self, eio_sid, ns, sid)
+            if session is not None:  # kept by the manager, before the disconnect completes
+                await rec.shared.put_session(ns, session, rec.duration)
         try:
             return await handle_disconnect(self, eio_sid, namespace, reason)
         finally:

@@ -9,6 +9,7 @@ and documentation.
 from __future__ import annotations
 
 import functools
+import inspect
 from collections.abc import Callable, Coroutine, Iterable
 from typing import Any, Concatenate, ParamSpec, TypeVar
 
@@ -87,18 +88,29 @@ def enable_history(
         store_of(self).disable(room, namespace)
         return
     listen_to_the_queue(self)
-    store_of(self).enable(
-        room,
-        namespace,
-        max_entries,
-        retention_seconds,
-        payload_size_cap,
-        max_bytes,
-        max_message_bytes,
-        max_appends,
-        max_open_streams,
-        mutation_prefix,
-    )
+    store = store_of(self)
+
+    def enable() -> None:
+        store.enable(
+            room,
+            namespace,
+            max_entries,
+            retention_seconds,
+            payload_size_cap,
+            max_bytes,
+            max_message_bytes,
+            max_appends,
+            max_open_streams,
+            mutation_prefix,
+        )
+
+    # A streams manager names the room for the cluster and back-fills it
+    # (a coroutine for the async one, awaited by the AsyncServer twin).
+    streams = getattr(self.manager, "history_enabled", None)
+    if streams is not None:
+        return streams(room, namespace or "/", enable)  # type: ignore[no-any-return]
+    enable()
+    return None
 
 
 def disable_history(self: Any, room: str, namespace: str | None = "/") -> None:
@@ -341,7 +353,12 @@ def _coroutine(
     (``inspect.signature`` follows ``__wrapped__``) and documentation."""
 
     async def twin(self: Any, /, *args: _P.args, **kwargs: _P.kwargs) -> _R:
-        return method(self, *args, **kwargs)
+        result = method(self, *args, **kwargs)
+        # A method whose manager does I/O (the async streams manager) hands
+        # back the coroutine that does it.
+        if inspect.isawaitable(result):
+            return await result  # type: ignore[no-any-return]
+        return result
 
     functools.update_wrapper(twin, method)
     twin.__doc__ = _twin_doc(method)

@@ -1,0 +1,338 @@
+"""What the Redis Streams managers share: the keys, the script every emit
+runs, how a stream entry is read back, and how a consumed emit reaches the
+emit hook with its stream-assigned seqs. The managers themselves are in
+``_streams_sync.py`` and ``_streams_async.py``; the design, with what each
+emit costs in Redis, is in ``docs/STREAMS.md``.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import logging
+import math
+import re
+import secrets
+from dataclasses import dataclass, field
+from typing import Any
+
+from socketio.packet import Packet
+
+from ._hook import _RECOVERY, _STORE, _record_failed
+from ._ops import WIRE_KEY, PendingOp, apply_remote
+
+logger = logging.getLogger("socketio_history")
+
+DEFAULT_MAXLEN = 10_000
+# Stream entries one XREAD returns at most, and how long it blocks.
+READ_COUNT = 256
+BLOCK_MS = 1_000
+# How long a restore waits for this node to have read as far as the session
+# it restores (its events may still be on their way through the stream).
+CATCH_UP_SECONDS = 2.0
+
+# The epoch alphabet of the core (Crockford base32, lowercase).
+_EPOCH_ALPHABET = "0123456789abcdefghjkmnpqrstvwxyz"
+_STREAM_ID = re.compile(r"\d{1,20}-\d{1,20}\Z")
+
+# One round trip per emit: the stream's epoch (created on first use), a seq
+# for each addressed room that has history somewhere in the cluster and one
+# for the namespace's recovery log, then the append. Run atomically, so the
+# seqs increase in stream order.
+#   KEYS: stream, seq hash, history-room set, epoch
+#   ARGV: maxlen, message, candidate epoch, namespace, logged (1/0), rooms...
+XADD_SCRIPT = """
+local epoch = redis.call('GET', KEYS[4])
+if not epoch then
+  epoch = ARGV[3]
+  redis.call('SET', KEYS[4], epoch)
+  redis.call('DEL', KEYS[2])
+end
+local seqs = {}
+for i = 6, #ARGV do
+  local f = ARGV[4] .. '\\0' .. ARGV[i]
+  if redis.call('SISMEMBER', KEYS[3], f) == 1 then
+    seqs[#seqs + 1] = tostring(i - 6) .. ':' .. tostring(redis.call('HINCRBY', KEYS[2], f, 1))
+  end
+end
+local log = ''
+if ARGV[5] == '1' then
+  log = tostring(redis.call('HINCRBY', KEYS[2], '\\0' .. ARGV[4], 1))
+end
+return redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[1], '*',
+  'm', ARGV[2], 'e', epoch, 's', table.concat(seqs, ','), 'l', log)
+"""
+
+
+def new_epoch() -> str:
+    return "".join(secrets.choice(_EPOCH_ALPHABET) for _ in range(12))
+
+
+@dataclass(frozen=True)
+class Keys:
+    """The Redis keys of one channel. They share a hash tag, so the script
+    that touches several of them also runs on Redis Cluster."""
+
+    stream: str
+    seqs: str
+    rooms: str
+    epoch: str
+    session_prefix: str
+
+    @classmethod
+    def of(cls, channel: str) -> Keys:
+        tag = "{" + channel + "}"
+        return cls(
+            stream=f"{tag}:stream",
+            seqs=f"{tag}:seq",
+            rooms=f"{tag}:history-rooms",
+            epoch=f"{tag}:epoch",
+            session_prefix=f"{tag}:session:",
+        )
+
+    def session(self, namespace: str, pid: str) -> str:
+        return f"{self.session_prefix}{pid}:{namespace}"
+
+
+def room_field(namespace: str, room: str) -> str:
+    """How a room with history is named in the cluster's room set."""
+    return f"{namespace}\0{room}"
+
+
+def check_options(maxlen: Any) -> int:
+    if isinstance(maxlen, bool) or not isinstance(maxlen, int):
+        raise TypeError(f"maxlen must be an int, not {type(maxlen).__name__}")
+    if maxlen < 1:
+        raise ValueError(f"maxlen must be at least 1, got {maxlen}")
+    return maxlen
+
+
+def addressed(room: Any) -> list[str]:
+    """The rooms an emit message addresses, each once, in order (as the
+    core's emit hook reads ``to``)."""
+    if isinstance(room, str):
+        return [room]
+    if isinstance(room, (list, tuple)):
+        out: list[str] = []
+        for r in room:
+            if isinstance(r, str) and r not in out:
+                out.append(r)
+        return out
+    return []
+
+
+def script_args(maxlen: int, encoded: str, message: dict[str, Any]) -> list[Any]:
+    logged = "1" if message.get("callback") is None else "0"
+    return [
+        maxlen,
+        encoded,
+        new_epoch(),
+        message.get("namespace") or "/",
+        logged,
+        *addressed(message.get("room")),
+    ]
+
+
+@dataclass
+class Entry:
+    """A stream entry read back."""
+
+    id: str
+    message: dict[str, Any]
+    epoch: str | None
+    seqs: list[tuple[str, int]]
+    log_seq: int | None
+
+    @property
+    def timestamp(self) -> float:
+        return int(self.id.split("-", 1)[0]) / 1000.0
+
+
+def _text(value: Any) -> str:
+    return value.decode("utf-8", "replace") if isinstance(value, bytes) else str(value)
+
+
+def decode(entry_id: Any, fields: dict[Any, Any], loads: Any) -> Entry | None:
+    """A stream entry as the manager reads it; ``None`` for anything that is
+    not one of ours (logged and skipped: a stream is shared data)."""
+    try:
+        eid = _text(entry_id)
+        f = {_text(k): v for k, v in fields.items()}
+        message = loads(_text(f["m"]))
+        if not isinstance(message, dict) or not _STREAM_ID.match(eid):
+            raise ValueError("not a manager message")
+        epoch = _text(f["e"]) if "e" in f else None
+        seqs: list[tuple[str, int]] = []
+        raw = _text(f.get("s", ""))
+        if raw:
+            rooms = addressed(message.get("room"))
+            for pair in raw.split(","):
+                i, seq = pair.split(":")
+                seqs.append((rooms[int(i)], int(seq)))
+        log = _text(f.get("l", ""))
+        return Entry(eid, message, epoch, seqs, int(log) if log else None)
+    except (KeyError, ValueError, IndexError, TypeError) as e:
+        logger.warning("skipped stream entry %r: %s", entry_id, e)
+        return None
+
+
+def stream_data(message: dict[str, Any]) -> Any:
+    """An emit message's data as the server emits it (PubSubManager's own
+    decoding: binary attachments, several arguments as a tuple)."""
+    data = message.get("data")
+    if message.get("binary") and isinstance(data, list) and data:
+        attachments = [base64.b64decode(a) for a in data[1:]]
+        data = Packet.reconstruct_binary(data[0], attachments)
+    if isinstance(data, list):
+        return data[0] if len(data) == 1 else tuple(data)
+    return data
+
+
+@dataclass
+class StreamedEmit:
+    """An emit consumed from the stream, on its way through the emit hook
+    (set in ``_ops.OP``): the hook records it at the stream's positions
+    instead of counting its own. The consumer holds the delivery lock."""
+
+    entry: Entry
+    manager: Any
+    applied: bool = True
+    op: PendingOp | None = field(default=None)
+
+    def note(
+        self, manager: Any, store: Any, ns: str, target: Any, event: Any, data: Any, skip_sid: Any
+    ) -> tuple[Any, Any]:
+        e = self.entry
+        rec = manager.__dict__.get(_RECOVERY)
+        if e.epoch is None:
+            return data, rec
+        message = (self.op.room, self.op.message_id) if self.op is not None else None
+        if self.op is not None and self.op.room in dict(e.seqs):
+            # The operation records its own entry in the room, at its seq.
+            seq = dict(e.seqs)[self.op.room]
+            try:
+                if store._sequence(self.op.room, ns, e.epoch, seq):
+                    apply_remote(store, ns, self.op, event, data)
+            except BaseException as err:  # history never breaks an emit
+                _record_failed(err, event, target, ns)
+            seqs: list[tuple[str, int]] = [s for s in e.seqs if s[0] != self.op.room]
+        else:
+            seqs = e.seqs
+        if rec is not None and e.log_seq is not None:
+            return rec.record(
+                ns,
+                target,
+                event,
+                data,
+                skip_sid,
+                message=message,
+                at=(e.epoch, seqs, e.log_seq, e.timestamp),
+            ), rec
+        try:
+            store._record_emit_sequenced(
+                ns, target, event, data, skip_sid, e.epoch, seqs, None, None, e.timestamp
+            )
+        except BaseException as err:
+            _record_failed(err, event, target, ns)
+        return data, rec
+
+
+def pending_op(message: dict[str, Any], manager: Any) -> PendingOp | None:
+    """The message operation an emit message carries, taken out of it."""
+    w = message.pop(WIRE_KEY, None)
+    if isinstance(w, dict) and isinstance(w.get("room"), str) and isinstance(w.get("id"), str):
+        return PendingOp(w["room"], w["id"], w, applied=False, manager=manager)
+    return None
+
+
+def back_fill(manager: Any, entry_id: Any, fields: Any, namespace: str, room: str) -> None:
+    """Record one stream entry into ``room`` only (a room that just got
+    history on this node): no delivery, no recovery log."""
+    store = manager.__dict__.get(_STORE)
+    entry = decode(entry_id, fields, manager.json.loads)
+    if store is None or entry is None or entry.message.get("method") != "emit":
+        return
+    message = entry.message
+    if (message.get("namespace") or "/") != namespace:
+        return
+    entry.seqs = [s for s in entry.seqs if s[0] == room]
+    if not entry.seqs:
+        return
+    entry.log_seq = None
+    op = pending_op(message, manager)
+    StreamedEmit(entry, manager, op=op).note(
+        manager,
+        store,
+        namespace,
+        message.get("room"),
+        message.get("event"),
+        stream_data(message),
+        message.get("skip_sid"),
+    )
+
+
+# ---- sessions in Redis -------------------------------------------------
+
+
+def session_blob(session: Any) -> str | None:
+    """A dropped connection's session as JSON for Redis; ``None`` when its
+    user session cannot be written as JSON (it is then not kept)."""
+    try:
+        return json.dumps(
+            {
+                "sid": session.sid,
+                "pid": session.pid,
+                "rooms": session.rooms,
+                "user_session": session.user_session,
+                "epoch": session.epoch,
+                "connect_seq": session.connect_seq,
+                "sent": session.sent,
+                "sent_base": session.sent_base,
+                "window_full": session.window_full,
+                "disconnect_seq": session.disconnect_seq,
+            },
+            separators=(",", ":"),
+        )
+    except (TypeError, ValueError) as e:
+        logger.warning("session of %s not kept in Redis: %s", session.sid, e)
+        return None
+
+
+def session_from_blob(blob: Any, session_class: Any) -> Any:
+    """A session read back from Redis; ``None`` for anything malformed."""
+    try:
+        d = json.loads(_text(blob))
+        strings = all(isinstance(d[k], str) for k in ("sid", "pid", "epoch"))
+        ints = all(
+            isinstance(d[k], int) and not isinstance(d[k], bool)
+            for k in ("connect_seq", "disconnect_seq")
+        )
+        lists = isinstance(d["rooms"], list) and isinstance(d["sent"], list)
+        if not (strings and ints and lists):
+            raise ValueError("wrong field types")
+        return session_class(
+            sid=d["sid"],
+            pid=d["pid"],
+            rooms=[r for r in d["rooms"] if isinstance(r, str)],
+            user_session=d["user_session"],
+            epoch=d["epoch"],
+            connect_seq=d["connect_seq"],
+            sent=[s for s in d["sent"] if isinstance(s, str)],
+            sent_base=d["sent_base"] if isinstance(d["sent_base"], str) else None,
+            window_full=bool(d["window_full"]),
+            disconnect_seq=d["disconnect_seq"],
+            expires=math.inf,
+            cost=0,
+        )
+    except (KeyError, TypeError, ValueError) as e:
+        logger.warning("ignored a malformed session in Redis: %s", e)
+        return None
+
+
+def offset_seq(offset: Any) -> int:
+    """The seq an offset names (0 for anything else)."""
+    if isinstance(offset, str) and "-" in offset:
+        tail = offset.rsplit("-", 1)[1]
+        if tail.isdigit() and len(tail) <= 20:
+            return int(tail)
+    return 0

@@ -1,0 +1,276 @@
+"""``AsyncRedisStreamsManager``: the asyncio twin of
+``RedisStreamsManager`` (``_streams_sync.py``), over ``redis.asyncio``.
+The shared parts are in ``_streams.py``."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from typing import Any
+
+from socketio.async_redis_manager import AsyncRedisManager
+
+from . import _streams as st
+from ._hook import _LOCK, _STORE
+from ._ops import OP, WIRE_KEY, PendingOp
+from ._recovery import _PID, _Session
+from ._streams_sync import _ORIGIN, _LocalOnly
+
+
+class AsyncRedisStreamsManager(AsyncRedisManager):  # type: ignore[misc]
+    """The asyncio twin of :class:`RedisStreamsManager`, a drop-in for
+    ``socketio.AsyncRedisManager``; the same options and behaviour."""
+
+    name = "aioredis-streams"
+    shares_sessions = True
+
+    def __init__(
+        self,
+        url: str = "redis://localhost:6379/0",
+        channel: str = "socketio",
+        write_only: bool = False,
+        logger: Any = None,
+        json: Any = None,
+        redis_options: dict[str, Any] | None = None,
+        maxlen: int = st.DEFAULT_MAXLEN,
+    ) -> None:
+        self.maxlen = st.check_options(maxlen)
+        super().__init__(
+            url=url,
+            channel=channel,
+            write_only=write_only,
+            logger=logger,
+            json=json,
+            redis_options=redis_options,
+        )
+        self.keys = st.Keys.of(channel)
+        self._script: Any = None
+        self.last_id: str | None = None
+        self._started = False
+
+    # ---- Redis ---------------------------------------------------------
+
+    def _redis_connect(self) -> None:
+        super()._redis_connect()
+        self._script = self.redis.register_script(st.XADD_SCRIPT)
+
+    def _client(self) -> Any:
+        if not self.connected:
+            self._redis_connect()
+        return self.redis
+
+    async def _with_retry(self, what: str, call: Any) -> Any:
+        try:
+            return await call(self._client())
+        except Exception as exc:
+            self._get_logger().error("redis-streams: %s failed, retrying: %s", what, exc)
+            self.connected = False
+            return await call(self._client())
+
+    def _delivery_lock(self) -> Any:
+        lock = self.__dict__.get(_LOCK)
+        return lock if lock is not None else contextlib.nullcontext()
+
+    # ---- sending -------------------------------------------------------
+
+    async def emit(
+        self,
+        event: Any,
+        data: Any,
+        namespace: Any = None,
+        room: Any = None,
+        skip_sid: Any = None,
+        callback: Any = None,
+        to: Any = None,
+        **kwargs: Any,
+    ) -> Any:
+        if kwargs.get("ignore_queue"):
+            token = OP.set(_LocalOnly(self))
+            try:
+                return await super().emit(
+                    event, data, namespace, room, skip_sid, callback, to, **kwargs
+                )
+            finally:
+                OP.reset(token)
+        token = _ORIGIN.set(True)
+        try:
+            return await super().emit(
+                event, data, namespace, room, skip_sid, callback, to, **kwargs
+            )
+        finally:
+            _ORIGIN.reset(token)
+
+    async def _handle_emit(self, message: Any) -> Any:
+        if _ORIGIN.get():
+            op = OP.get()
+            if isinstance(op, PendingOp) and op.applied:
+                message[WIRE_KEY] = op.wire
+            return None
+        return await super()._handle_emit(message)
+
+    async def _publish(self, data: Any) -> Any:
+        encoded = self.json.dumps(data)
+        try:
+            if isinstance(data, dict) and data.get("method") == "emit":
+                args = st.script_args(self.maxlen, encoded, data)
+                keys = [self.keys.stream, self.keys.seqs, self.keys.rooms, self.keys.epoch]
+                return await self._with_retry(
+                    "XADD", lambda r: self._script(keys=keys, args=args, client=r)
+                )
+            return await self._with_retry(
+                "XADD",
+                lambda r: r.xadd(
+                    self.keys.stream, {"m": encoded}, maxlen=self.maxlen, approximate=True
+                ),
+            )
+        except Exception as exc:
+            self._get_logger().error("redis-streams: cannot append to the stream: %s", exc)
+            return None
+
+    # ---- reading -------------------------------------------------------
+
+    async def _tail(self) -> str:
+        newest = await self._with_retry(
+            "XREVRANGE", lambda r: r.xrevrange(self.keys.stream, "+", "-", count=1)
+        )
+        return st._text(newest[0][0]) if newest else "0-0"
+
+    async def start(self) -> None:
+        """Find the stream's tail before the first room back-fills (the
+        reader task would otherwise find it later, after a first ``await``)."""
+        if not self.write_only and self.last_id is None:
+            try:
+                self.last_id = await self._tail()
+            except Exception as exc:
+                self._get_logger().error("redis-streams: cannot reach Redis: %s", exc)
+
+    async def _thread(self) -> None:
+        retry = 0.1
+        while True:
+            try:
+                if self.last_id is None:
+                    self.last_id = await self._tail()
+                reply = await self._client().xread(
+                    {self.keys.stream: self.last_id}, count=st.READ_COUNT, block=st.BLOCK_MS
+                )
+                retry = 0.1
+                for _, entries in reply or ():
+                    for entry_id, fields in entries:
+                        await self._consume(entry_id, fields)
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                self._get_logger().error(
+                    "redis-streams: cannot read the stream, retrying in %.1f s: %s", retry, exc
+                )
+                self.connected = False
+                await asyncio.sleep(retry)
+                retry = min(retry * 2, 5.0)
+
+    async def _consume(self, entry_id: Any, fields: Any) -> None:
+        entry = st.decode(entry_id, fields, self.json.loads)
+        if entry is None:
+            self.last_id = st._text(entry_id)
+            return
+        message = entry.message
+        if message.get("method") == "emit":
+            op = st.pending_op(message, self)
+            async with self._delivery_lock():
+                token = OP.set(st.StreamedEmit(entry, self, op=op))
+                try:
+                    await super()._handle_emit(message)
+                except Exception:
+                    self._get_logger().exception("redis-streams: error delivering an emit")
+                finally:
+                    OP.reset(token)
+                self.last_id = entry.id
+            return
+        self.last_id = entry.id
+        try:
+            await self._dispatch(message)
+        except Exception:
+            self._get_logger().exception("redis-streams: error handling %r", message.get("method"))
+
+    async def _dispatch(self, message: dict[str, Any]) -> None:
+        method = message.get("method")
+        if method == "callback":
+            await self._handle_callback(message)
+        elif message.get("host_id") != self.host_id:
+            handler = {
+                "disconnect": self._handle_disconnect,
+                "enter_room": self._handle_enter_room,
+                "leave_room": self._handle_leave_room,
+                "close_room": self._handle_close_room,
+            }.get(method)  # type: ignore[arg-type]
+            if handler is not None:
+                await handler(message)
+
+    # ---- history -------------------------------------------------------
+
+    async def history_enabled(self, room: str, namespace: str, enable: Any) -> None:
+        """See ``RedisStreamsManager.history_enabled``."""
+        store = self.__dict__.get(_STORE)
+        if self.write_only or store is None or not isinstance(room, str):
+            enable()
+            return
+        await self.start()
+        field = st.room_field(namespace, room)
+        await self._with_retry("SADD", lambda r: r.sadd(self.keys.rooms, field))
+        async with self._delivery_lock():
+            fresh = not store.is_enabled(room, namespace)
+            enable()
+            if fresh:
+                try:
+                    await self._back_fill_room(namespace, room)
+                except Exception as exc:
+                    self._get_logger().error("redis-streams: back-fill of %r failed: %s", room, exc)
+
+    async def _back_fill_room(self, namespace: str, room: str) -> None:
+        end = self.last_id
+        start = "-"
+        while end is not None and end != "0-0":
+            batch = await self._with_retry(
+                "XRANGE", lambda r, s=start: r.xrange(self.keys.stream, s, end, count=1_000)
+            )
+            for entry_id, fields in batch:
+                st.back_fill(self, entry_id, fields, namespace, room)
+            if len(batch) < 1_000:
+                return
+            start = "(" + st._text(batch[-1][0])
+
+    # ---- connection state recovery ------------------------------------
+
+    async def put_session(self, namespace: str, session: _Session, duration: float) -> None:
+        blob = st.session_blob(session)
+        if blob is None:
+            return
+        key = self.keys.session(namespace, session.pid)
+        ttl = max(1, int(duration * 1000))
+        try:
+            await self._with_retry("SET", lambda r: r.set(key, blob, px=ttl))
+        except Exception as exc:
+            self._get_logger().error("redis-streams: session not kept: %s", exc)
+
+    async def take_session(self, namespace: str, pid: Any, offset: Any) -> _Session | None:
+        if not isinstance(pid, str) or not _PID.match(pid):
+            return None
+        key = self.keys.session(namespace, pid)
+        try:
+            blob = await self._with_retry("GETDEL", lambda r: r.getdel(key))
+        except Exception as exc:
+            self._get_logger().error("redis-streams: cannot read a session: %s", exc)
+            return None
+        session = st.session_from_blob(blob, _Session) if blob is not None else None
+        if session is not None:
+            await self._catch_up(namespace, max(session.disconnect_seq, st.offset_seq(offset)))
+        return session
+
+    async def _catch_up(self, namespace: str, seq: int) -> None:
+        store = self.__dict__.get(_STORE)
+        deadline = time.monotonic() + st.CATCH_UP_SECONDS
+        while store is not None and time.monotonic() < deadline:
+            position = store._log_position(namespace)
+            if position is None or position[1] >= seq:
+                return
+            await asyncio.sleep(0.005)

@@ -1,0 +1,316 @@
+"""``RedisStreamsManager``: python-socketio's ``RedisManager`` with a Redis
+stream in place of pub/sub, so every node delivers and records every emit
+in one order, and catches up on what it missed (see ``_streams.py`` and
+``docs/STREAMS.md``)."""
+
+from __future__ import annotations
+
+import contextlib
+import contextvars
+import time
+from typing import Any
+
+from socketio.redis_manager import RedisManager
+
+from . import _streams as st
+from ._hook import _LOCK, _STORE
+from ._ops import OP, WIRE_KEY, PendingOp
+from ._recovery import _PID, _Session
+
+# Set while this node's own emit goes out: PubSubManager.emit hands it to
+# `_handle_emit` first, which then leaves it to the stream.
+_ORIGIN: contextvars.ContextVar[bool] = contextvars.ContextVar(
+    "socketio_history_streams_origin", default=False
+)
+
+
+class _LocalOnly:
+    """An ``ignore_queue`` emit: delivered on this node, not recorded (every
+    seq of a room is the stream's, so one the stream never saw has none)."""
+
+    applied = True
+
+    def __init__(self, manager: Any) -> None:
+        self.manager = manager
+
+    def note(self, *args: Any) -> tuple[Any, Any]:
+        return args[5], None
+
+
+class RedisStreamsManager(RedisManager):  # type: ignore[misc]
+    """A python-socketio client manager over Redis Streams: a drop-in for
+    ``socketio.RedisManager`` (the same URL forms, ``channel``,
+    ``write_only``, ``logger``, ``json`` and ``redis_options``) whose nodes
+    all deliver and record every emit in stream order, catch up after a
+    late start or a lost connection, and share connection state recovery.
+
+    :param maxlen: about how many entries the stream keeps (``XADD MAXLEN
+        ~``): how far back a node that was away, or started late, can catch
+        up. What it no longer holds shows as a gap in cursors.
+
+    Every emit, this node's included, reaches its clients once it is read
+    back from the stream (one Redis round trip later than ``RedisManager``
+    delivers locally). ``ignore_queue`` emits are delivered on this node
+    only and not recorded.
+    """
+
+    name = "redis-streams"
+    shares_sessions = True
+
+    def __init__(
+        self,
+        url: str = "redis://localhost:6379/0",
+        channel: str = "socketio",
+        write_only: bool = False,
+        logger: Any = None,
+        json: Any = None,
+        redis_options: dict[str, Any] | None = None,
+        maxlen: int = st.DEFAULT_MAXLEN,
+    ) -> None:
+        self.maxlen = st.check_options(maxlen)
+        super().__init__(
+            url=url,
+            channel=channel,
+            write_only=write_only,
+            logger=logger,
+            json=json,
+            redis_options=redis_options,
+        )
+        self.keys = st.Keys.of(channel)
+        self._script: Any = None
+        # The id of the last stream entry this node has read (None: not yet
+        # known); moved under the server's delivery lock.
+        self.last_id: str | None = None
+
+    # ---- Redis ---------------------------------------------------------
+
+    def _redis_connect(self) -> None:
+        super()._redis_connect()
+        self._script = self.redis.register_script(st.XADD_SCRIPT)
+
+    def _client(self) -> Any:
+        if not self.connected:
+            self._redis_connect()
+        return self.redis
+
+    def _with_retry(self, what: str, call: Any) -> Any:
+        """One call, tried again once on a fresh connection (as
+        ``RedisManager._publish``); the error of the second try is raised."""
+        try:
+            return call(self._client())
+        except Exception as exc:
+            self._get_logger().error("redis-streams: %s failed, retrying: %s", what, exc)
+            self.connected = False
+            return call(self._client())
+
+    def _delivery_lock(self) -> Any:
+        lock = self.__dict__.get(_LOCK)
+        return lock if lock is not None else contextlib.nullcontext()
+
+    # ---- sending -------------------------------------------------------
+
+    def emit(
+        self,
+        event: Any,
+        data: Any,
+        namespace: Any = None,
+        room: Any = None,
+        skip_sid: Any = None,
+        callback: Any = None,
+        to: Any = None,
+        **kwargs: Any,
+    ) -> Any:
+        if kwargs.get("ignore_queue"):
+            token = OP.set(_LocalOnly(self))
+            try:
+                return super().emit(event, data, namespace, room, skip_sid, callback, to, **kwargs)
+            finally:
+                OP.reset(token)
+        token = _ORIGIN.set(True)
+        try:
+            return super().emit(event, data, namespace, room, skip_sid, callback, to, **kwargs)
+        finally:
+            _ORIGIN.reset(token)
+
+    def _handle_emit(self, message: Any) -> Any:
+        if _ORIGIN.get():
+            # This node's emit: delivered when read back from the stream. An
+            # operation on a message travels with it.
+            op = OP.get()
+            if isinstance(op, PendingOp) and op.applied:
+                message[WIRE_KEY] = op.wire
+            return None
+        return super()._handle_emit(message)
+
+    def _publish(self, data: Any) -> Any:
+        encoded = self.json.dumps(data)
+        try:
+            if isinstance(data, dict) and data.get("method") == "emit":
+                args = st.script_args(self.maxlen, encoded, data)
+                keys = [self.keys.stream, self.keys.seqs, self.keys.rooms, self.keys.epoch]
+                return self._with_retry(
+                    "XADD", lambda r: self._script(keys=keys, args=args, client=r)
+                )
+            return self._with_retry(
+                "XADD",
+                lambda r: r.xadd(
+                    self.keys.stream, {"m": encoded}, maxlen=self.maxlen, approximate=True
+                ),
+            )
+        except Exception as exc:
+            # As RedisManager: an emit Redis cannot take is logged and lost.
+            self._get_logger().error("redis-streams: cannot append to the stream: %s", exc)
+            return None
+
+    # ---- reading -------------------------------------------------------
+
+    def initialize(self) -> None:
+        if not self.write_only:
+            try:
+                self.last_id = self._tail()
+            except Exception as exc:  # the reader finds the tail once Redis is back
+                self._get_logger().error("redis-streams: cannot reach Redis: %s", exc)
+        super().initialize()
+
+    def _tail(self) -> str:
+        """The id of the newest entry in the stream ("0-0" when empty): a
+        node goes live after it; rooms back-fill what came before."""
+        newest = self._with_retry(
+            "XREVRANGE", lambda r: r.xrevrange(self.keys.stream, "+", "-", count=1)
+        )
+        return st._text(newest[0][0]) if newest else "0-0"
+
+    def _thread(self) -> None:
+        retry = 0.1
+        while True:
+            try:
+                if self.last_id is None:
+                    self.last_id = self._tail()
+                reply = self._client().xread(
+                    {self.keys.stream: self.last_id}, count=st.READ_COUNT, block=st.BLOCK_MS
+                )
+                retry = 0.1
+                for _, entries in reply or ():
+                    for entry_id, fields in entries:
+                        self._consume(entry_id, fields)
+            except Exception as exc:
+                self._get_logger().error(
+                    "redis-streams: cannot read the stream, retrying in %.1f s: %s", retry, exc
+                )
+                self.connected = False
+                time.sleep(retry)
+                retry = min(retry * 2, 5.0)
+
+    def _consume(self, entry_id: Any, fields: Any) -> None:
+        entry = st.decode(entry_id, fields, self.json.loads)
+        if entry is None:
+            self.last_id = st._text(entry_id)
+            return
+        message = entry.message
+        if message.get("method") == "emit":
+            op = st.pending_op(message, self)
+            with self._delivery_lock():
+                token = OP.set(st.StreamedEmit(entry, self, op=op))
+                try:
+                    super()._handle_emit(message)
+                except Exception:
+                    self._get_logger().exception("redis-streams: error delivering an emit")
+                finally:
+                    OP.reset(token)
+                self.last_id = entry.id
+            return
+        self.last_id = entry.id
+        try:
+            self._dispatch(message)
+        except Exception:
+            self._get_logger().exception("redis-streams: error handling %r", message.get("method"))
+
+    def _dispatch(self, message: dict[str, Any]) -> None:
+        method = message.get("method")
+        if method == "callback":
+            self._handle_callback(message)
+        elif message.get("host_id") != self.host_id:
+            handler = {
+                "disconnect": self._handle_disconnect,
+                "enter_room": self._handle_enter_room,
+                "leave_room": self._handle_leave_room,
+                "close_room": self._handle_close_room,
+            }.get(method)  # type: ignore[arg-type]
+            if handler is not None:
+                handler(message)
+
+    # ---- history -------------------------------------------------------
+
+    def history_enabled(self, room: str, namespace: str, enable: Any) -> None:
+        """Give ``room`` history on this node with ``enable()``: first name
+        it in the cluster's room set (from then on every emit to it gets a
+        seq; a failure raises before anything changed), then enable it and
+        back-fill what the stream holds for it, under the delivery lock, so
+        the reader's live entries come after."""
+        store = self.__dict__.get(_STORE)
+        if self.write_only or store is None or not isinstance(room, str):
+            enable()  # (raises on a bad room)
+            return
+        self._with_retry("SADD", lambda r: r.sadd(self.keys.rooms, st.room_field(namespace, room)))
+        with self._delivery_lock():
+            fresh = not store.is_enabled(room, namespace)
+            enable()
+            if fresh:
+                try:
+                    self._back_fill_room(namespace, room)
+                except Exception as exc:
+                    self._get_logger().error("redis-streams: back-fill of %r failed: %s", room, exc)
+
+    def _back_fill_room(self, namespace: str, room: str) -> None:
+        end = self.last_id
+        start = "-"
+        while end is not None and end != "0-0":
+            batch = self._with_retry(
+                "XRANGE", lambda r, s=start: r.xrange(self.keys.stream, s, end, count=1_000)
+            )
+            for entry_id, fields in batch:
+                st.back_fill(self, entry_id, fields, namespace, room)
+            if len(batch) < 1_000:
+                return
+            start = "(" + st._text(batch[-1][0])
+
+    # ---- connection state recovery ------------------------------------
+
+    def put_session(self, namespace: str, session: _Session, duration: float) -> None:
+        """Keep a dropped connection's session in Redis for ``duration``
+        seconds (written before the disconnect completes)."""
+        blob = st.session_blob(session)
+        if blob is None:
+            return
+        key = self.keys.session(namespace, session.pid)
+        ttl = max(1, int(duration * 1000))
+        try:
+            self._with_retry("SET", lambda r: r.set(key, blob, px=ttl))
+        except Exception as exc:
+            self._get_logger().error("redis-streams: session not kept: %s", exc)
+
+    def take_session(self, namespace: str, pid: Any, offset: Any) -> _Session | None:
+        """The session of ``pid``, removed from Redis (used once), once this
+        node has read the stream as far as the session and the client's
+        ``offset`` got; ``None`` for anything unknown or malformed."""
+        if not isinstance(pid, str) or not _PID.match(pid):
+            return None
+        key = self.keys.session(namespace, pid)
+        try:
+            blob = self._with_retry("GETDEL", lambda r: r.getdel(key))
+        except Exception as exc:
+            self._get_logger().error("redis-streams: cannot read a session: %s", exc)
+            return None
+        session = st.session_from_blob(blob, _Session) if blob is not None else None
+        if session is not None:
+            self._catch_up(namespace, max(session.disconnect_seq, st.offset_seq(offset)))
+        return session
+
+    def _catch_up(self, namespace: str, seq: int) -> None:
+        store = self.__dict__.get(_STORE)
+        deadline = time.monotonic() + st.CATCH_UP_SECONDS
+        while store is not None and time.monotonic() < deadline:
+            position = store._log_position(namespace)
+            if position is None or position[1] >= seq:
+                return
+            time.sleep(0.005)
