@@ -86,3 +86,8 @@ def clocked(server, clock):
 @pytest.fixture(autouse=True)
 def _package_imported():
     assert socketio_history.__version__
+
+
+# The multi-node fixtures (a redis-server, node processes), for every test
+# module that runs a cluster.
+from cluster import nodes_factory, redis_url  # noqa: E402, F401

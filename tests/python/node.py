@@ -1,8 +1,9 @@
 """One python-socketio node for the multi-node tests, in its own process.
 
-Usage: python node.py KIND QUEUE_URL [--serve] [--recovery]
+Usage: python node.py KIND QUEUE_URL [--serve] [--recovery] [--maxlen=N]
 KIND is redis, async-redis, kombu, streams or async-streams (the
-RedisStreamsManager twins); --recovery turns connection state recovery on.
+RedisStreamsManager twins); --recovery turns connection state recovery on,
+--maxlen bounds a streams node's stream.
 The node enables history for a few
 rooms at start-up (as an app would, from its config), optionally serves
 Socket.IO on a loopback port, prints ("ready", port) and then answers
@@ -107,10 +108,12 @@ def main():
     kind, url = sys.argv[1], sys.argv[2]
     serve = "--serve" in sys.argv[3:]
     recovery = "--recovery" in sys.argv[3:]
+    maxlen = [int(a.split("=", 1)[1]) for a in sys.argv[3:] if a.startswith("--maxlen=")]
+    options = {"maxlen": maxlen[0]} if maxlen else {}
     if kind == "streams":
-        sync_node(socketio_history.RedisStreamsManager(url), serve, recovery)
+        sync_node(socketio_history.RedisStreamsManager(url, **options), serve, recovery)
     elif kind == "async-streams":
-        asyncio.run(async_node(socketio_history.AsyncRedisStreamsManager(url)))
+        asyncio.run(async_node(socketio_history.AsyncRedisStreamsManager(url, **options)))
     elif kind == "redis":
         sync_node(socketio.RedisManager(url), serve)
     elif kind == "kombu":

@@ -147,10 +147,14 @@ class AsyncRedisStreamsManager(AsyncRedisManager):  # type: ignore[misc]
 
     async def _thread(self) -> None:
         retry = 0.1
+        registered = False
         while True:
             try:
                 if self.last_id is None:
                     self.last_id = await self._tail()
+                if not registered:
+                    await self._register_rooms()
+                    registered = True
                 reply = await self._client().xread(
                     {self.keys.stream: self.last_id}, count=st.READ_COUNT, block=st.BLOCK_MS
                 )
@@ -165,8 +169,20 @@ class AsyncRedisStreamsManager(AsyncRedisManager):  # type: ignore[misc]
                     "redis-streams: cannot read the stream, retrying in %.1f s: %s", retry, exc
                 )
                 self.connected = False
+                registered = False
                 await asyncio.sleep(retry)
                 retry = min(retry * 2, 5.0)
+
+    async def _register_rooms(self) -> None:
+        """Name every room with history here in the cluster's room set again
+        (after a lost connection: Redis may have restarted without its
+        data, and with it the set)."""
+        store = self.__dict__.get(_STORE)
+        fields = (
+            [st.room_field(ns, room) for ns, room in store.rooms()] if store is not None else []
+        )
+        if fields:
+            await self._client().sadd(self.keys.rooms, *fields)
 
     async def _consume(self, entry_id: Any, fields: Any) -> None:
         entry = st.decode(entry_id, fields, self.json.loads)

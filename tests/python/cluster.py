@@ -1,0 +1,161 @@
+"""A cluster for the multi-node tests: a real redis-server (started on a
+free loopback port, restartable, with or without persistence) and node
+processes (``node.py``) driven line by line. The fixtures are imported by
+``conftest.py``."""
+
+import ast
+import shutil
+import socket
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+from conftest import skip_or_fail
+
+NODE = Path(__file__).with_name("node.py")
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class RedisServer:
+    """A redis-server process on a free loopback port. ``persist`` turns on
+    the append-only file (fsync on every write), so a restart keeps what
+    was written."""
+
+    def __init__(self, workdir, persist=False):
+        self.binary = shutil.which("redis-server")
+        if self.binary is None:
+            skip_or_fail("redis-server is not installed (make test installs it as root)")
+        self.port = free_port()
+        self.workdir = workdir
+        self.persist = persist
+        self.proc = None
+        self.start()
+
+    @property
+    def url(self):
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    def start(self):
+        aof = ["--appendonly", "yes", "--appendfsync", "always"] if self.persist else []
+        self.proc = subprocess.Popen(
+            [self.binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", ""]
+            + (aof or ["--appendonly", "no"])
+            + ["--dir", str(self.workdir)],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        deadline = time.monotonic() + 10
+        while True:
+            try:
+                with socket.create_connection(("127.0.0.1", self.port), timeout=0.2) as s:
+                    s.sendall(b"PING\r\n")
+                    if s.recv(16).startswith(b"+PONG"):
+                        return
+            except OSError:
+                pass
+            if time.monotonic() > deadline or self.proc.poll() is not None:
+                self.proc.kill()
+                pytest.fail("redis-server did not start")
+            time.sleep(0.05)
+
+    def stop(self):
+        self.proc.terminate()
+        self.proc.wait(10)
+
+    def restart(self):
+        self.stop()
+        self.start()
+
+
+@pytest.fixture(scope="module")
+def redis_url(tmp_path_factory):
+    server = RedisServer(tmp_path_factory.mktemp("redis"))
+    yield server.url
+    server.stop()
+
+
+class Node:
+    """A node process, driven line by line."""
+
+    def __init__(self, kind, url, serve=False, *flags):
+        args = [sys.executable, str(NODE), kind, url] + (["--serve"] if serve else [])
+        args += list(flags)
+        self.proc = subprocess.Popen(
+            args, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, bufsize=1
+        )
+        self.lock = threading.Lock()
+        ready, self.port = self.read()
+        assert ready == "ready"
+
+    def read(self):
+        line = self.proc.stdout.readline()
+        assert line, f"node exited with {self.proc.poll()}"
+        return ast.literal_eval(line)
+
+    def call(self, *cmd):
+        with self.lock:
+            self.proc.stdin.write(repr(cmd) + "\n")
+            self.proc.stdin.flush()
+            return self.read()
+
+    def emit(self, event, data, to, namespace="/"):
+        assert self.call("emit", event, data, to, namespace) == "ok"
+
+    def history(self, room, namespace="/"):
+        return self.call("history", room, namespace)
+
+    def page(self, room, namespace="/", **query):
+        return self.call("page", room, namespace, query)
+
+    def close(self):
+        try:
+            self.proc.stdin.write(repr(("quit",)) + "\n")
+            self.proc.stdin.close()
+            self.proc.wait(10)
+        except (OSError, subprocess.TimeoutExpired):
+            self.proc.kill()
+            self.proc.wait(10)
+        finally:
+            self.proc.stdout.close()
+
+
+def wait_until(predicate, what, timeout=15.0):
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            pytest.fail(f"timed out waiting for {what}")
+        time.sleep(0.02)
+
+
+def wait_subscribed(nodes, emit_probe):
+    """Until every node hears the queue, emits are lost (pub/sub keeps no
+    backlog): emit probes until one reaches every node."""
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        emit_probe()
+        time.sleep(0.2)
+        if all(n.history("probe") for n in nodes):
+            return
+    pytest.fail("the nodes never all heard the queue")
+
+
+@pytest.fixture
+def nodes_factory():
+    started = []
+
+    def start(*specs):
+        nodes = [Node(*spec) for spec in specs]
+        started.extend(nodes)
+        return nodes
+
+    yield start
+    for node in started:
+        node.close()

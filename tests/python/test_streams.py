@@ -1,0 +1,409 @@
+"""RedisStreamsManager and AsyncRedisStreamsManager against a real
+redis-server (SPEC section 7): every node delivers and records every emit
+in stream order, so histories, seqs, epochs and recovery offsets agree on
+every node; late and cut-off nodes catch up; what the stream lost shows as
+a gap."""
+
+import logging
+import signal
+import socket
+import threading
+import time
+
+import pytest
+import redis
+import socketio
+from cluster import Node, RedisServer, wait_until
+from socketio_history import AsyncRedisStreamsManager, RedisStreamsManager
+
+ROOMS = [("/", "a"), ("/", "b"), ("/chat", "a")]
+
+
+def full_history(node, room, namespace="/"):
+    return node.call("call", "get_history", [room], {"namespace": namespace, "limit": None})
+
+
+def epoch_of(node, room, namespace="/"):
+    return node.page(room, namespace)["epoch"]
+
+
+@pytest.fixture
+def cluster(redis_url):
+    """Start nodes (closed at the end) on the module's redis-server, emptied
+    first so tests do not see each other's streams."""
+    started = []
+    redis.Redis.from_url(redis_url).flushdb()
+
+    def start(kind, *flags, serve=False, url=redis_url):
+        node = Node(kind, url, serve, *flags)
+        started.append(node)
+        return node
+
+    yield start
+    for node in started:
+        node.close()
+
+
+def wait_same(nodes, rooms, want):
+    for ns, room in rooms:
+        wait_until(
+            lambda ns=ns, room=room: all(len(n.history(room, ns)) >= want for n in nodes),
+            f"{want} entries of {ns}{room} on every node",
+        )
+
+
+def test_three_nodes_and_an_emitter_emitting_at_once_hold_one_history(redis_url, cluster):
+    nodes = [cluster("streams"), cluster("streams"), cluster("async-streams")]
+    writer = RedisStreamsManager(redis_url, write_only=True)
+    per_source = 12
+
+    def from_node(i, node):
+        for k in range(per_source):
+            for ns, room in ROOMS:
+                node.emit("chat", {"from": i, "k": k}, room, ns)
+        node.emit("both", [i, b"\x00\xff"], ["a", "b"])
+
+    def from_writer():
+        for k in range(per_source):
+            for ns, room in ROOMS:
+                writer.emit("news", ("w", k), room=room, namespace=ns)
+
+    threads = [threading.Thread(target=from_node, args=(i, n)) for i, n in enumerate(nodes)]
+    threads.append(threading.Thread(target=from_writer))
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    sources = len(nodes) + 1
+    wait_same(nodes, [("/chat", "a")], sources * per_source)
+    wait_same(nodes, [("/", "a"), ("/", "b")], sources * per_source + len(nodes))
+    for ns, room in ROOMS:
+        first = full_history(nodes[0], room, ns)
+        assert [e["seq"] for e in first] == list(range(1, len(first) + 1))
+        for other in nodes[1:]:
+            assert full_history(other, room, ns) == first, f"{ns}{room} differs"
+        epochs = {epoch_of(n, room, ns) for n in nodes}
+        assert len(epochs) == 1
+    # Concurrent sources really interleaved (the order is the stream's, not
+    # one node's emit order).
+    senders = [e["data"]["from"] for e in full_history(nodes[0], "a") if e["event"] == "chat"]
+    assert senders != sorted(senders)
+
+
+def test_a_cursor_from_one_node_resumes_on_another_without_a_gap(redis_url, cluster):
+    a, b = cluster("streams"), cluster("async-streams")
+    for k in range(10):
+        a.emit("chat", k, "a")
+    wait_same([a, b], [("/", "a")], 10)
+    page = a.page("a", limit=4)
+    cursor, epoch = page["entries"][-1]["seq"], page["epoch"]
+    for k in range(10, 15):
+        b.emit("chat", k, "a")
+    wait_same([a, b], [("/", "a")], 15)
+    on_a = a.page("a", since_seq=cursor, epoch=epoch)
+    on_b = b.page("a", since_seq=cursor, epoch=epoch)
+    assert on_b["gap"] is False and on_a["gap"] is False
+    assert on_b["entries"] == on_a["entries"]
+    assert [e["data"] for e in on_b["entries"]] == list(range(cursor, 15))
+
+
+def test_a_node_started_after_1000_emits_back_fills_them(redis_url, cluster):
+    a = cluster("streams")
+    assert a.call("call", "enable_history", ["big"], {"max_entries": 2000}) is None
+    writer = RedisStreamsManager(redis_url, write_only=True)
+    for k in range(1000):
+        writer.emit("n", k, room="big")
+    wait_until(lambda: len(full_history(a, "big")) == 1000, "1000 entries on the first node")
+    late = cluster("async-streams")
+    assert late.call("call", "enable_history", ["big"], {"max_entries": 2000}) is None
+    assert full_history(late, "big") == full_history(a, "big")
+    # ... and then goes on live, in the same order.
+    writer.emit("n", "live", room="big")
+    wait_until(lambda: len(full_history(late, "big")) == 1001, "the live emit")
+    assert full_history(late, "big") == full_history(a, "big")
+
+
+def test_a_restart_of_redis_loses_nothing_the_stream_kept(tmp_path, cluster):
+    server = RedisServer(tmp_path, persist=True)
+    try:
+        nodes = [
+            cluster("streams", url=server.url),
+            cluster("streams", url=server.url),
+            cluster("async-streams", url=server.url),
+        ]
+        writer = RedisStreamsManager(server.url, write_only=True)
+        for k in range(30):
+            writer.emit("before", k, room="a")
+            nodes[k % 3].emit("before", -k, "b")
+        wait_same(nodes, [("/", "a"), ("/", "b")], 30)
+        server.restart()
+        for k in range(30):
+            writer.emit("after", k, room="a")
+        wait_same(nodes, [("/", "a")], 60)
+        for k in range(20):
+            nodes[k % 3].emit("after", -k, "b")
+        wait_same(nodes, [("/", "b")], 50)
+        # Every node holds what the stream holds, in its order.
+        r = redis.Redis.from_url(server.url)
+        stream = r.xrange("{socketio}:stream")
+        kept_a = sum(1 for _, f in stream if b'"room": "a"' in f[b"m"])
+        assert kept_a == 60
+        for ns, room in [("/", "a"), ("/", "b")]:
+            first = full_history(nodes[0], room, ns)
+            assert [e["seq"] for e in first] == list(range(1, len(first) + 1))
+            assert all(full_history(n, room, ns) == first for n in nodes[1:])
+    finally:
+        server.stop()
+
+
+def test_a_stream_that_lost_everything_starts_a_new_epoch(tmp_path, cluster):
+    server = RedisServer(tmp_path, persist=False)
+    try:
+        a, b = cluster("streams", url=server.url), cluster("async-streams", url=server.url)
+        for k in range(5):
+            a.emit("chat", k, "a")
+        wait_same([a, b], [("/", "a")], 5)
+        old = a.page("a")["epoch"]
+        server.restart()  # no persistence: stream, seqs and epoch are gone
+        deadline = time.monotonic() + 20
+        while epoch_of(b, "a") == old and time.monotonic() < deadline:
+            a.emit("chat", "again", "a")
+            time.sleep(0.2)
+        for node in (a, b):
+            wait_until(lambda node=node: epoch_of(node, "a") != old, "the new epoch")
+            page = node.page("a", since_seq=5, epoch=old)
+            assert page["gap"] is True, "an old cursor must see that history restarted"
+        assert epoch_of(a, "a") == epoch_of(b, "a")
+    finally:
+        server.stop()
+
+
+def test_a_node_cut_off_past_the_streams_bound_sees_a_gap(redis_url, cluster):
+    """A node that cannot read while the stream is trimmed past its position
+    resumes with a gap where the trimmed entries were, never a silent skip."""
+    a = cluster("streams", "--maxlen=100")
+    cut = cluster("streams", "--maxlen=100")
+    for k in range(20):
+        a.emit("chat", k, "a")
+    wait_same([a, cut], [("/", "a")], 20)
+    before = cut.page("a")
+    cut.proc.send_signal(signal.SIGSTOP)
+    try:
+        writer = RedisStreamsManager(redis_url, write_only=True, maxlen=100)
+        for k in range(20, 600):
+            writer.emit("chat", k, room="a")
+    finally:
+        cut.proc.send_signal(signal.SIGCONT)
+    wait_until(lambda: cut.history("a")[-1][2] == 600, "the cut-off node catching up")
+    page = cut.page("a", since_seq=before["last_seq"], epoch=before["epoch"])
+    assert page["gap"] is True
+    assert [e["seq"] for e in page["entries"]] == [e["seq"] for e in a.page("a")["entries"]]
+
+
+def test_a_dropped_connection_to_redis_resumes_where_it_stopped(redis_url, cluster):
+    nodes = [cluster("streams"), cluster("async-streams")]
+    writer = RedisStreamsManager(redis_url, write_only=True)
+    r = redis.Redis.from_url(redis_url)
+    for k in range(50):
+        writer.emit("chat", k, room="a")
+        if k in (10, 30):
+            r.client_kill_filter(_type="normal", skipme=True)
+    wait_same(nodes, [("/", "a")], 50)
+    for node in nodes:
+        assert [e[1] for e in node.history("a")] == list(range(50))
+
+
+class Switch:
+    """A loopback TCP proxy whose backend can be switched: a client that
+    reconnects lands on another node."""
+
+    def __init__(self, port):
+        self.backend = port
+        self.open = []
+        self.sock = socket.create_server(("127.0.0.1", 0))
+        self.port = self.sock.getsockname()[1]
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    @property
+    def url(self):
+        return f"http://127.0.0.1:{self.port}"
+
+    def _accept(self):
+        while True:
+            try:
+                client, _ = self.sock.accept()
+            except OSError:
+                return
+            upstream = socket.create_connection(("127.0.0.1", self.backend))
+            self.open += [client, upstream]
+            for a, b in ((client, upstream), (upstream, client)):
+                threading.Thread(target=self._pipe, args=(a, b), daemon=True).start()
+
+    @staticmethod
+    def _pipe(src, dst):
+        try:
+            while data := src.recv(65536):
+                dst.sendall(data)
+        except OSError:
+            pass
+        finally:
+            for s in (src, dst):
+                try:
+                    s.shutdown(socket.SHUT_RDWR)
+                except OSError:
+                    pass
+
+    def close(self):
+        self.sock.close()
+        for s in self.open:
+            s.close()
+
+
+def test_the_js_client_drops_from_node_a_and_recovers_on_node_b(redis_url, cluster):
+    from jsclient import JsClient  # noqa: PLC0415
+
+    a = cluster("streams", "--recovery", serve=True)
+    b = cluster("streams", "--recovery", serve=True)
+    writer = RedisStreamsManager(redis_url, write_only=True)
+    writer.emit("chat", "before", room="a")
+    wait_same([a, b], [("/", "a")], 1)
+    switch = Switch(a.port)
+    try:
+        with JsClient() as c:
+            first = c.connect(switch.url, delay=800)
+            assert c.emit_with_ack("join_only", "a") == ["joined"]
+            switch.backend = b.port
+            start = c.drop()
+            writer.emit("chat", "from an emitter", room="a")
+            a.emit("chat", "from node a", "a")
+            b.emit("chat", "from node b", "a")
+            writer.emit("chat", "to another room", room="b")
+            back = c.wait_connect(start)
+            assert back["recovered"] is True and back["id"] == first["id"]
+            got = c.events(start)
+            texts = [args[0] for _, args in got]
+            assert texts == ["from an emitter", "from node a", "from node b"]
+            offsets = [args[-1] for _, args in got]
+            assert len(set(offsets)) == 3
+            # The offsets are node B's, and they are node A's too: the same
+            # events carry the same offsets on every node.
+            log_a = a.call("call", "get_history", ["a"], {"limit": 3})
+            assert [e["data"] for e in log_a] == texts
+            # The session was used once: it is gone from Redis.
+            r = redis.Redis.from_url(redis_url)
+            assert r.keys("{socketio}:session:*") == []
+            # Live events keep arriving on node B.
+            a.emit("chat", "live", "a")
+            c.wait_for(lambda rep: rep["ev"] == "event" and rep["args"][0] == "live")
+    finally:
+        switch.close()
+
+
+# ---- in one process: behaviour at the edges ---------------------------
+
+
+@pytest.fixture
+def url(redis_url):
+    redis.Redis.from_url(redis_url).flushdb()
+    return redis_url
+
+
+def _server(url, **kw):
+    sio = socketio.Server(client_manager=RedisStreamsManager(url, **kw), async_mode="threading")
+    return sio
+
+
+def test_options_are_checked():
+    with pytest.raises(TypeError, match="maxlen"):
+        RedisStreamsManager(maxlen="10")
+    with pytest.raises(TypeError, match="maxlen"):
+        AsyncRedisStreamsManager(maxlen=True)
+    with pytest.raises(ValueError, match="maxlen"):
+        RedisStreamsManager(maxlen=0)
+
+
+def test_an_ignore_queue_emit_is_delivered_here_and_not_recorded(url):
+    sio = _server(url)
+    sio.enable_history("a")
+    sio.emit("chat", "through the stream", to="a")
+    sio.emit("chat", "local only", to="a", ignore_queue=True)
+    sio.emit("chat", "after", to="a")
+    wait_until(lambda: len(sio.get_history("a")) == 2, "the streamed emits")
+    assert [(e["seq"], e["data"]) for e in sio.get_history("a")] == [
+        (1, "through the stream"),
+        (2, "after"),
+    ]
+
+
+def test_entries_that_are_not_the_managers_are_skipped(url, caplog):
+    sio = _server(url)
+    sio.enable_history("a")
+    r = redis.Redis.from_url(url)
+    r.xadd("{socketio}:stream", {"m": "not json"})
+    r.xadd("{socketio}:stream", {"x": "no message"})
+    r.xadd("{socketio}:stream", {"m": '{"method": "emit", "room": "a"}', "e": "x", "s": "9:1"})
+    with caplog.at_level(logging.WARNING, logger="socketio_history"):
+        sio.emit("chat", "still fine", to="a")
+        wait_until(lambda: sio.get_history("a"), "the emit after the junk")
+    assert [e["data"] for e in sio.get_history("a")] == ["still fine"]
+    assert "skipped stream entry" in caplog.text
+
+
+def test_a_malformed_or_reused_session_gives_a_fresh_connection(url):
+    from socketio_history._recovery import _Session  # noqa: PLC0415
+
+    mgr = RedisStreamsManager(url)
+    r = redis.Redis.from_url(url)
+    pid = "p" * 22
+    r.set(mgr.keys.session("/", pid), "{not json")
+    assert mgr.take_session("/", pid, None) is None
+    assert mgr.take_session("/", "../../etc", None) is None
+    assert mgr.take_session("/", 12, None) is None
+    session = _Session(
+        sid="s",
+        pid=pid,
+        rooms=["s", "a"],
+        user_session={"user": "ann"},
+        epoch="0123456789ab",
+        connect_seq=0,
+        sent=[],
+        sent_base=None,
+        window_full=False,
+        disconnect_seq=0,
+        expires=0.0,
+        cost=0,
+    )
+    mgr.put_session("/", session, 5.0)
+    assert 0 < r.pttl(mgr.keys.session("/", pid)) <= 5000
+    back = mgr.take_session("/", pid, None)
+    assert (back.sid, back.rooms, back.user_session) == ("s", ["s", "a"], {"user": "ann"})
+    assert mgr.take_session("/", pid, None) is None, "a session is used once"
+    # A user session Redis cannot hold as JSON is not kept (a fresh
+    # connection then), and nothing breaks.
+    session.user_session = {"obj": object()}
+    mgr.put_session("/", session, 5.0)
+    assert mgr.take_session("/", pid, None) is None
+
+
+def test_emits_with_redis_down_are_logged_not_raised(caplog):
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    mgr = RedisStreamsManager(f"redis://127.0.0.1:{port}/0", write_only=True)
+    with caplog.at_level(logging.ERROR):
+        assert mgr.emit("chat", "lost", room="a") is None
+    assert "cannot append to the stream" in caplog.text
+
+
+def test_each_emit_is_one_round_trip(url):
+    """The cost written in docs/STREAMS.md: one EVALSHA per emit."""
+    sio = _server(url)
+    sio.enable_history("a")
+    r = redis.Redis.from_url(url)
+    before = {k: v["calls"] for k, v in r.info("commandstats").items()}
+    for k in range(10):
+        sio.emit("chat", k, to="a")
+    after = {k: v["calls"] for k, v in r.info("commandstats").items()}
+    assert after.get("cmdstat_evalsha", 0) - before.get("cmdstat_evalsha", 0) == 10
+    assert after.get("cmdstat_xadd", 0) - before.get("cmdstat_xadd", 0) == 10  # inside the script
+    assert after.get("cmdstat_publish", 0) == before.get("cmdstat_publish", 0)
