@@ -146,7 +146,7 @@ fn update_keeps_clears_or_replaces_each_field() {
         )
         .unwrap_err();
     assert_eq!(e.param(), Some("data"), "changes nothing");
-    let m = s.get_message(NS, "r", "m", None).unwrap();
+    let m = s.get_message(NS, "r", "m").unwrap();
     assert_eq!((m.version, &*m.event), (4, "edited"));
 }
 
@@ -170,7 +170,7 @@ fn updates_that_change_nothing_are_errors_and_use_no_seq() {
         .unwrap_err();
     assert_eq!(e.param(), Some("event"));
     assert_eq!(seqs(&s), [1]);
-    assert_eq!(s.get_message(NS, "r", "m", None).unwrap().version, 1);
+    assert_eq!(s.get_message(NS, "r", "m").unwrap().version, 1);
 }
 
 #[test]
@@ -181,7 +181,7 @@ fn versions_are_integers() {
         s.append_message(NS, "r", "m", &i.to_string(), false, &server())
             .unwrap();
     }
-    let m = s.get_message(NS, "r", "m", None).unwrap();
+    let m = s.get_message(NS, "r", "m").unwrap();
     assert_eq!(m.version, 12);
     assert_eq!(m.data, Some(text("012345678910")));
     let v = s.message_versions(NS, "r", "m", 100).unwrap();
@@ -266,7 +266,7 @@ fn append_rules() {
     // A final append may be empty; it closes the stream.
     let fin = s.append_message(NS, "r", "m", "", true, &server()).unwrap();
     assert!(fin.is_final);
-    let m = s.get_message(NS, "r", "m", None).unwrap();
+    let m = s.get_message(NS, "r", "m").unwrap();
     assert!(m.is_final && !m.streaming);
     invalid(
         s.append_message(NS, "r", "m", "x", false, &server())
@@ -419,7 +419,7 @@ fn delete_redacts_every_read() {
     no_secret(&s.fetch(NS, "r", &Query::new().view(View::Latest)));
     no_secret(&s.message_versions(NS, "r", "m", 100).unwrap());
     no_secret(&s.page(NS, "r", &Query::new(), None).entries);
-    let m = s.get_message(NS, "r", "m", None).unwrap();
+    let m = s.get_message(NS, "r", "m").unwrap();
     assert!(m.deleted && m.data.is_none());
     // Only the visible message's data is held.
     assert_eq!(s.stats(NS, "r").bytes, 4 + 4 + 4 + "visible".len() * 2 + 4);
@@ -709,7 +709,7 @@ fn a_hundred_threads_append_each_fragment_once() {
         })
         .collect();
     threads.into_iter().for_each(|t| t.join().unwrap());
-    let m = s.get_message(NS, "r", "m", None).unwrap();
+    let m = s.get_message(NS, "r", "m").unwrap();
     assert_eq!(m.version, 1001);
     let text = m.data.unwrap().as_text().unwrap().to_owned();
     // The text is the fragments in log order, each once.
@@ -726,4 +726,43 @@ fn a_hundred_threads_append_each_fragment_once() {
     }
     let versions: Vec<u64> = log.iter().map(|e| e.version.unwrap()).collect();
     assert_eq!(versions, (2..=1001).collect::<Vec<_>>());
+}
+
+#[test]
+fn a_checked_operation_says_what_it_would_do_and_changes_nothing() {
+    let s = HistoryStore::new();
+    s.enable(NS, "r", RoomConfig::default()).unwrap();
+    let c = s
+        .check_create_message(NS, "r", "chat", text("hi"), Some("m"), None)
+        .unwrap();
+    assert_eq!((c.version, c.seq), (1, 1));
+    assert_eq!(s.last_seq(NS, "r"), Some(0), "a check records nothing");
+    assert!(s.get_message(NS, "r", "m").is_err());
+    s.create_message(NS, "r", "chat", text("hi"), Some("m"), None)
+        .unwrap();
+    let u = s
+        .check_update_message(
+            NS,
+            "r",
+            "m",
+            Patch::Keep,
+            Patch::Replace(text("yo")),
+            &server(),
+        )
+        .unwrap();
+    assert_eq!((u.version, u.seq), (2, 2));
+    let a = s
+        .check_append_message(NS, "r", "m", "!", false, &server())
+        .unwrap();
+    assert_eq!(a.version, 2);
+    let d = s.check_delete_message(NS, "r", "m", &server()).unwrap();
+    assert_eq!(d.action, socketio_history_core::Action::Delete);
+    let m = s.get_message(NS, "r", "m").unwrap();
+    assert_eq!((m.version, m.deleted), (1, false), "nothing applied");
+    // A check refuses what the operation would refuse.
+    assert!(s
+        .check_create_message(NS, "r", "chat", text("again"), Some("m"), None)
+        .is_err());
+    assert!(s.check_delete_message(NS, "r", "nope", &server()).is_err());
+    assert_eq!(s.last_seq(NS, "r"), Some(1));
 }

@@ -105,8 +105,11 @@ def test_client_on_node_b_replays_what_node_a_emitted(redis_url, nodes_factory):
         client.disconnect()
 
 
-def test_messages_and_their_operations_reach_every_node_with_their_ids(redis_url, nodes_factory):
-    nodes = nodes_factory(("redis", redis_url), ("redis", redis_url), ("async-redis", redis_url))
+@pytest.mark.parametrize("sync, asyncio", [("redis", "async-redis"), ("streams", "async-streams")])
+def test_messages_and_their_operations_reach_every_node_with_their_ids(
+    redis_url, nodes_factory, sync, asyncio
+):
+    nodes = nodes_factory((sync, redis_url), (sync, redis_url), (asyncio, redis_url))
     wait_subscribed(nodes, lambda: nodes[0].emit("probe", 0, "probe"))
 
     def call(i, method, *args, **kwargs):
@@ -155,6 +158,12 @@ def test_messages_and_their_operations_reach_every_node_with_their_ids(redis_url
     ops = [[(e["message_id"], e["action"], e["version"]) for e in log] for log in logs]
     assert ops[0] == ops[1] == ops[2]
     assert all("edited" not in repr(log[:-1]) for log in logs), "the delete redacted every node"
+    if sync == "streams":
+        # One order for every node: the same entries, seqs and versions (an
+        # operation's timestamp is its node's clock when it applied it).
+        same = [[{k: v for k, v in e.items() if k != "timestamp"} for e in log] for log in logs]
+        assert same[0] == same[1] == same[2]
+        assert [e["seq"] for e in logs[0]] == list(range(1, len(logs[0]) + 1))
 
 
 def test_a_failed_listener_start_changes_nothing_and_is_tried_again(redis_url):

@@ -997,8 +997,10 @@ impl HistoryStore {
     }
 
     /// Create a mutable message: record ``data`` as ``event`` (version 1).
-    /// Returns ``{message_id, action, version, seq, event, data}``.
-    #[pyo3(signature = (room, event, data, namespace=None, message_id=None, owner=None))]
+    /// Returns ``{message_id, action, version, seq, event, data}``. With
+    /// ``dry_run`` (here and on the other operations) nothing changes: the
+    /// result is what the operation would return, or its error.
+    #[pyo3(signature = (room, event, data, namespace=None, message_id=None, owner=None, dry_run=false))]
     #[allow(clippy::too_many_arguments)]
     fn create_message<'py>(
         &self,
@@ -1009,6 +1011,7 @@ impl HistoryStore {
         namespace: Option<&Bound<'py, PyAny>>,
         message_id: Option<&Bound<'py, PyAny>>,
         owner: Option<&Bound<'py, PyAny>>,
+        dry_run: bool,
     ) -> PyResult<Bound<'py, PyDict>> {
         let room = args::string("room", room)?;
         let ns = args::namespace(namespace)?;
@@ -1016,16 +1019,21 @@ impl HistoryStore {
         let id = args::opt_string("message_id", message_id)?;
         let owner = args::opt_string("owner", owner)?;
         let payload = to_payload(data)?;
-        let m = self
-            .inner
-            .create_message(&ns, &room, &event, payload, id.as_deref(), owner.as_deref())
-            .map_err(|e| messages::error(py, e))?;
+        let (id, owner) = (id.as_deref(), owner.as_deref());
+        let m = if dry_run {
+            self.inner
+                .check_create_message(&ns, &room, &event, payload, id, owner)
+        } else {
+            self.inner
+                .create_message(&ns, &room, &event, payload, id, owner)
+        }
+        .map_err(|e| messages::error(py, e))?;
         messages::mutation_dict(py, &m)
     }
 
     /// Update a message: each of ``event`` and ``data`` is ``KEEP``,
     /// ``CLEAR`` (data only) or a new value.
-    #[pyo3(signature = (room, message_id, event=messages::Field::Omitted, data=messages::Field::Omitted, namespace=None, actor=None, grants=None))]
+    #[pyo3(signature = (room, message_id, event=messages::Field::Omitted, data=messages::Field::Omitted, namespace=None, actor=None, grants=None, dry_run=false))]
     #[allow(clippy::too_many_arguments)]
     fn update_message<'py>(
         &self,
@@ -1037,6 +1045,7 @@ impl HistoryStore {
         namespace: Option<&Bound<'py, PyAny>>,
         actor: Option<&Bound<'py, PyAny>>,
         grants: Option<&Bound<'py, PyAny>>,
+        dry_run: bool,
     ) -> PyResult<Bound<'py, PyDict>> {
         let room = args::string("room", room)?;
         let ns = args::namespace(namespace)?;
@@ -1050,13 +1059,19 @@ impl HistoryStore {
             Patch::Replace(e) => Patch::Replace(e.as_str()),
         };
         messages::mutate(py, actor, grants, |auth| {
-            self.inner
-                .update_message(&ns, &room, &id, event, data, auth)
+            if dry_run {
+                self.inner
+                    .check_update_message(&ns, &room, &id, event, data, auth)
+            } else {
+                self.inner
+                    .update_message(&ns, &room, &id, event, data, auth)
+            }
         })
     }
 
     /// Delete a message (a tombstone; its content leaves every read).
-    #[pyo3(signature = (room, message_id, namespace=None, actor=None, grants=None))]
+    #[pyo3(signature = (room, message_id, namespace=None, actor=None, grants=None, dry_run=false))]
+    #[allow(clippy::too_many_arguments)]
     fn delete_message<'py>(
         &self,
         py: Python<'py>,
@@ -1065,18 +1080,23 @@ impl HistoryStore {
         namespace: Option<&Bound<'py, PyAny>>,
         actor: Option<&Bound<'py, PyAny>>,
         grants: Option<&Bound<'py, PyAny>>,
+        dry_run: bool,
     ) -> PyResult<Bound<'py, PyDict>> {
         let room = args::string("room", room)?;
         let ns = args::namespace(namespace)?;
         let id = args::string("message_id", message_id)?;
         messages::mutate(py, actor, grants, |auth| {
-            self.inner.delete_message(&ns, &room, &id, auth)
+            if dry_run {
+                self.inner.check_delete_message(&ns, &room, &id, auth)
+            } else {
+                self.inner.delete_message(&ns, &room, &id, auth)
+            }
         })
     }
 
     /// Append ``fragment`` (a non-empty str; may be empty when ``final``) to
     /// a message's text; ``final=True`` closes the stream.
-    #[pyo3(signature = (room, message_id, fragment, r#final=None, namespace=None, actor=None, grants=None))]
+    #[pyo3(signature = (room, message_id, fragment, r#final=None, namespace=None, actor=None, grants=None, dry_run=false))]
     #[allow(clippy::too_many_arguments)]
     fn append_message<'py>(
         &self,
@@ -1088,6 +1108,7 @@ impl HistoryStore {
         namespace: Option<&Bound<'py, PyAny>>,
         actor: Option<&Bound<'py, PyAny>>,
         grants: Option<&Bound<'py, PyAny>>,
+        dry_run: bool,
     ) -> PyResult<Bound<'py, PyDict>> {
         let room = args::string("room", room)?;
         let ns = args::namespace(namespace)?;
@@ -1095,8 +1116,13 @@ impl HistoryStore {
         let fragment = args::string("fragment", fragment)?;
         let is_final = r#final.map_or(Ok(false), |f| args::flag("final", f))?;
         messages::mutate(py, actor, grants, |auth| {
-            self.inner
-                .append_message(&ns, &room, &id, &fragment, is_final, auth)
+            if dry_run {
+                self.inner
+                    .check_append_message(&ns, &room, &id, &fragment, is_final, auth)
+            } else {
+                self.inner
+                    .append_message(&ns, &room, &id, &fragment, is_final, auth)
+            }
         })
     }
 

@@ -21,12 +21,11 @@ fn not_enabled(namespace: &str, room: &str) -> HistoryError {
 }
 
 impl HistoryStore {
-    /// Create a message: record `data` as `event` (version 1 of message
-    /// `message_id`, or of a fresh random id), owned by `owner` if given.
-    /// Errors: the room has no history, the id is malformed or in use, the
-    /// data is larger than the room's `max_message_bytes`.
-    pub fn create_message(
+    // `create_message`, or with `commit` false only its checks.
+    #[allow(clippy::too_many_arguments)]
+    fn create_message_in(
         &self,
+        commit: bool,
         namespace: &str,
         room: &str,
         event: &str,
@@ -44,14 +43,15 @@ impl HistoryStore {
                 data,
                 owner,
             },
+            commit,
         )
     }
 
-    /// Update a message: each of `event` and `data` kept, cleared (data
-    /// only) or replaced. An update that changes nothing is an error, as is
-    /// updating a deleted message.
-    pub fn update_message(
+    // `update_message`, or with `commit` false only its checks.
+    #[allow(clippy::too_many_arguments)]
+    fn update_message_in(
         &self,
+        commit: bool,
         namespace: &str,
         room: &str,
         message_id: &str,
@@ -69,14 +69,14 @@ impl HistoryStore {
                 data,
                 auth,
             },
+            commit,
         )
     }
 
-    /// Delete a message: its latest state becomes a tombstone without data,
-    /// and every entry of it the room (and the namespace's recovery log)
-    /// holds loses its data.
-    pub fn delete_message(
+    // `delete_message`, or with `commit` false only its checks.
+    fn delete_message_in(
         &self,
+        commit: bool,
         namespace: &str,
         room: &str,
         message_id: &str,
@@ -90,19 +90,21 @@ impl HistoryStore {
                 id: message_id,
                 auth,
             },
+            commit,
         )?;
-        self.with_room(namespace, Key::Log, |log| {
-            log.redact(Some(room), message_id);
-        });
+        if commit {
+            self.with_room(namespace, Key::Log, |log| {
+                log.redact(Some(room), message_id);
+            });
+        }
         Ok(m)
     }
 
-    /// Append `fragment` to a message's text (no data counts as empty
-    /// text); `is_final` closes the stream (the fragment may then be empty).
-    /// Appending to a closed or deleted message, or to data that is not
-    /// text, is an error.
-    pub fn append_message(
+    // `append_message`, or with `commit` false only its checks.
+    #[allow(clippy::too_many_arguments)]
+    fn append_message_in(
         &self,
+        commit: bool,
         namespace: &str,
         room: &str,
         message_id: &str,
@@ -120,7 +122,124 @@ impl HistoryStore {
                 is_final,
                 auth,
             },
+            commit,
         )
+    }
+
+    /// Create a message: record `data` as `event` (version 1 of message
+    /// `message_id`, or of a fresh random id), owned by `owner` if given.
+    /// Errors: the room has no history, the id is malformed or in use, the
+    /// data is larger than the room's `max_message_bytes`.
+    pub fn create_message(
+        &self,
+        namespace: &str,
+        room: &str,
+        event: &str,
+        data: Payload,
+        message_id: Option<&str>,
+        owner: Option<&str>,
+    ) -> Result<Mutation> {
+        self.create_message_in(true, namespace, room, event, data, message_id, owner)
+    }
+
+    /// Update a message: each of `event` and `data` kept, cleared (data
+    /// only) or replaced. An update that changes nothing is an error, as is
+    /// updating a deleted message.
+    pub fn update_message(
+        &self,
+        namespace: &str,
+        room: &str,
+        message_id: &str,
+        event: Patch<&str>,
+        data: Patch<Payload>,
+        auth: &Auth<'_>,
+    ) -> Result<Mutation> {
+        self.update_message_in(true, namespace, room, message_id, event, data, auth)
+    }
+
+    /// Delete a message: its latest state becomes a tombstone without data,
+    /// and every entry of it the room (and the namespace's recovery log)
+    /// holds loses its data.
+    pub fn delete_message(
+        &self,
+        namespace: &str,
+        room: &str,
+        message_id: &str,
+        auth: &Auth<'_>,
+    ) -> Result<Mutation> {
+        self.delete_message_in(true, namespace, room, message_id, auth)
+    }
+
+    /// Append `fragment` to a message's text (no data counts as empty
+    /// text); `is_final` closes the stream (the fragment may then be empty).
+    /// Appending to a closed or deleted message, or to data that is not
+    /// text, is an error.
+    pub fn append_message(
+        &self,
+        namespace: &str,
+        room: &str,
+        message_id: &str,
+        fragment: &str,
+        is_final: bool,
+        auth: &Auth<'_>,
+    ) -> Result<Mutation> {
+        self.append_message_in(true, namespace, room, message_id, fragment, is_final, auth)
+    }
+
+    /// What [`create_message`](Self::create_message) would return, or why
+    /// it would be refused, without changing anything: for a node that
+    /// hands the operation to a shared stream, which applies it on every
+    /// node in stream order. (A generated id is drawn here: pass it on.)
+    pub fn check_create_message(
+        &self,
+        namespace: &str,
+        room: &str,
+        event: &str,
+        data: Payload,
+        message_id: Option<&str>,
+        owner: Option<&str>,
+    ) -> Result<Mutation> {
+        self.create_message_in(false, namespace, room, event, data, message_id, owner)
+    }
+
+    /// [`update_message`](Self::update_message)'s checks and result, as
+    /// [`check_create_message`](Self::check_create_message).
+    pub fn check_update_message(
+        &self,
+        namespace: &str,
+        room: &str,
+        message_id: &str,
+        event: Patch<&str>,
+        data: Patch<Payload>,
+        auth: &Auth<'_>,
+    ) -> Result<Mutation> {
+        self.update_message_in(false, namespace, room, message_id, event, data, auth)
+    }
+
+    /// [`delete_message`](Self::delete_message)'s checks and result, as
+    /// [`check_create_message`](Self::check_create_message).
+    pub fn check_delete_message(
+        &self,
+        namespace: &str,
+        room: &str,
+        message_id: &str,
+        auth: &Auth<'_>,
+    ) -> Result<Mutation> {
+        self.delete_message_in(false, namespace, room, message_id, auth)
+    }
+
+    /// [`append_message`](Self::append_message)'s checks and result, as
+    /// [`check_create_message`](Self::check_create_message).
+    pub fn check_append_message(
+        &self,
+        namespace: &str,
+        room: &str,
+        message_id: &str,
+        fragment: &str,
+        is_final: bool,
+        auth: &Auth<'_>,
+    ) -> Result<Mutation> {
+        self.append_message_in(false, namespace, room, message_id, fragment, is_final, auth)
     }
 
     /// A message's latest state.
@@ -156,6 +275,7 @@ impl HistoryStore {
     /// on message `message_id` of `room`: deleting the message later removes
     /// this entry's data from the log too.
     /// With `at`, at a shared stream's position (see [`Sequenced`]).
+    #[allow(clippy::too_many_arguments)]
     pub fn record_log_message(
         &self,
         namespace: &str,
@@ -191,13 +311,13 @@ impl HistoryStore {
         .ok_or_else(|| not_enabled(namespace, room))
     }
 
-    fn mutate(&self, namespace: &str, room: &str, op: Op<'_>) -> Result<Mutation> {
+    fn mutate(&self, namespace: &str, room: &str, op: Op<'_>, commit: bool) -> Result<Mutation> {
         let max_cost = self.max_total_bytes();
         let out = self
             .with_room(namespace, Key::Room(room), |r| {
                 // Clocks read under the room lock: seq order is time order.
                 let (wall, mono) = self.now_both();
-                r.mutate(op, room, wall, mono, max_cost)
+                r.mutate(op, room, wall, mono, max_cost, commit)
             })
             .unwrap_or_else(|| Err(not_enabled(namespace, room)));
         self.enforce_budget();

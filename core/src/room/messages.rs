@@ -20,6 +20,7 @@ impl Room {
         wall: f64,
         now: u64,
         max_cost: Option<usize>,
+        commit: bool,
     ) -> Result<Mutation> {
         self.expire(now);
         let plan = self.messages.plan(op, room, &self.config)?;
@@ -44,13 +45,28 @@ impl Room {
                 ));
             }
         }
-        if plan.action == Action::Delete {
-            self.redact(None, plan.id.as_str());
-        }
         let data = plan.data_after(&self.messages);
         let (fragment, is_final) = plan
             .append()
             .map_or((None, false), |(f, fin)| (Some(f.to_owned()), fin));
+        if !commit {
+            return Ok(Mutation {
+                message_id: plan.id.clone(),
+                action: plan.action,
+                version: plan.version,
+                seq: self.last_seq + 1,
+                epoch: self.epoch,
+                event: plan.event.clone(),
+                data,
+                fragment,
+                is_final,
+                timestamp: wall,
+                mutation_prefix: self.config.mutation_prefix.clone(),
+            });
+        }
+        if plan.action == Action::Delete {
+            self.redact(None, plan.id.as_str());
+        }
         let tag = OpTag {
             id: plan.id.clone(),
             room: None,

@@ -40,18 +40,27 @@ def _applied(
     return op, prefix + result["action"], result
 
 
+def _through_stream(server: Any) -> bool:
+    """Whether operations go through a shared stream (the streams managers):
+    this node then only checks one (``dry_run``) and hands it on; every
+    node, this one included, applies it when it reads it back, in stream
+    order, so seqs and versions agree everywhere."""
+    return bool(getattr(server.manager, "shares_sessions", False))
+
+
 def _apply(
     server: Any,
     room: str,
     namespace: str | None,
-    call: Callable[[HistoryStore, str], Mutation],
+    call: Callable[[HistoryStore, str, bool], Mutation],
     owner: Any = None,
     data: Any = None,
 ) -> Mutation:
-    """Apply ``call(store, namespace)`` and emit it, under the delivery lock."""
+    """Apply ``call(store, namespace, dry_run)`` and emit it, under the
+    delivery lock (with a streams manager: check it and emit it)."""
     ns = namespace or "/"
     with delivery_lock(server):
-        result = call(store_of(server), ns)
+        result = call(store_of(server), ns, _through_stream(server))
         op, event, payload = _applied(server, room, ns, result, owner, data)
         token = OP.set(op)
         try:
@@ -65,13 +74,13 @@ async def _apply_async(
     server: Any,
     room: str,
     namespace: str | None,
-    call: Callable[[HistoryStore, str], Mutation],
+    call: Callable[[HistoryStore, str, bool], Mutation],
     owner: Any = None,
     data: Any = None,
 ) -> Mutation:
     ns = namespace or "/"
     async with delivery_lock(server):
-        result = call(store_of(server), ns)
+        result = call(store_of(server), ns, _through_stream(server))
         op, event, payload = _applied(server, room, ns, result, owner, data)
         token = OP.set(op)
         try:
@@ -106,7 +115,9 @@ def create_message(
         self,
         room,
         namespace,
-        lambda store, ns: store.create_message(room, event, data, ns, message_id, owner),
+        lambda store, ns, dry: store.create_message(
+            room, event, data, ns, message_id, owner, dry_run=dry
+        ),
         owner,
         data,
     )
@@ -142,7 +153,9 @@ def update_message(
         self,
         room,
         namespace,
-        lambda store, ns: store.update_message(room, message_id, event, data, ns, actor, grants),
+        lambda store, ns, dry: store.update_message(
+            room, message_id, event, data, ns, actor, grants, dry_run=dry
+        ),
     )
 
 
@@ -162,7 +175,9 @@ def delete_message(
         self,
         room,
         namespace,
-        lambda store, ns: store.delete_message(room, message_id, ns, actor, grants),
+        lambda store, ns, dry: store.delete_message(
+            room, message_id, ns, actor, grants, dry_run=dry
+        ),
     )
 
 
@@ -188,8 +203,8 @@ def append_message(
         self,
         room,
         namespace,
-        lambda store, ns: store.append_message(
-            room, message_id, fragment, final, ns, actor, grants
+        lambda store, ns, dry: store.append_message(
+            room, message_id, fragment, final, ns, actor, grants, dry
         ),
     )
 
@@ -225,7 +240,9 @@ async def create_message_async(
         self,
         room,
         namespace,
-        lambda store, ns: store.create_message(room, event, data, ns, message_id, owner),
+        lambda store, ns, dry: store.create_message(
+            room, event, data, ns, message_id, owner, dry_run=dry
+        ),
         owner,
         data,
     )
@@ -245,7 +262,9 @@ async def update_message_async(
         self,
         room,
         namespace,
-        lambda store, ns: store.update_message(room, message_id, event, data, ns, actor, grants),
+        lambda store, ns, dry: store.update_message(
+            room, message_id, event, data, ns, actor, grants, dry_run=dry
+        ),
     )
 
 
@@ -261,7 +280,9 @@ async def delete_message_async(
         self,
         room,
         namespace,
-        lambda store, ns: store.delete_message(room, message_id, ns, actor, grants),
+        lambda store, ns, dry: store.delete_message(
+            room, message_id, ns, actor, grants, dry_run=dry
+        ),
     )
 
 
@@ -279,8 +300,8 @@ async def append_message_async(
         self,
         room,
         namespace,
-        lambda store, ns: store.append_message(
-            room, message_id, fragment, final, ns, actor, grants
+        lambda store, ns, dry: store.append_message(
+            room, message_id, fragment, final, ns, actor, grants, dry
         ),
     )
 

@@ -183,6 +183,7 @@ class HistoryStore:
         namespace: str | None = None,
         message_id: str | None = None,
         owner: str | None = None,
+        dry_run: bool = False,
     ) -> Mutation: ...
     def update_message(
         self,
@@ -193,6 +194,7 @@ class HistoryStore:
         namespace: str | None = None,
         actor: str | None = None,
         grants: _Grants = None,
+        dry_run: bool = False,
     ) -> Mutation: ...
     def delete_message(
         self,
@@ -201,6 +203,7 @@ class HistoryStore:
         namespace: str | None = None,
         actor: str | None = None,
         grants: _Grants = None,
+        dry_run: bool = False,
     ) -> Mutation: ...
     def append_message(
         self,
@@ -211,6 +214,7 @@ class HistoryStore:
         namespace: str | None = None,
         actor: str | None = None,
         grants: _Grants = None,
+        dry_run: bool = False,
     ) -> Mutation: ...
     def get_message(self, room: str, message_id: str, namespace: str | None = None) -> Message: ...
     def get_message_versions(

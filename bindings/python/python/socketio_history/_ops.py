@@ -51,31 +51,33 @@ class PendingOp:
 OP: contextvars.ContextVar[Any] = contextvars.ContextVar("socketio_history_op", default=None)
 
 
-def apply_remote(store: HistoryStore, namespace: str, op: PendingOp, event: Any, data: Any) -> None:
+def apply_remote(store: HistoryStore, namespace: str, op: PendingOp, event: Any, data: Any) -> Any:
     """Apply an operation another node made (it authorized it) to this
-    node's store. A room without history here, or a message this node does
-    not hold (it joined late), is skipped: the emit is delivered anyway."""
+    node's store; its result, or ``None``. A room without history here, or a
+    message this node does not hold (it joined late), is skipped: the emit
+    is delivered anyway."""
     w = op.wire
     try:
         action = w.get("action")
         if action == "create":
-            store.create_message(op.room, event, data, namespace, op.message_id, w.get("owner"))
-        elif action == "update" and isinstance(data, dict):
-            store.update_message(
+            return store.create_message(
+                op.room, event, data, namespace, op.message_id, w.get("owner")
+            )
+        if action == "update" and isinstance(data, dict):
+            return store.update_message(
                 op.room, op.message_id, data.get("event", KEEP), data.get("data"), namespace
             )
-        elif action == "delete":
-            store.delete_message(op.room, op.message_id, namespace)
-        elif action == "append" and isinstance(data, dict):
-            store.append_message(
+        if action == "delete":
+            return store.delete_message(op.room, op.message_id, namespace)
+        if action == "append" and isinstance(data, dict):
+            return store.append_message(
                 op.room,
                 op.message_id,
                 data.get("fragment", ""),
                 bool(data.get("final", False)),
                 namespace,
             )
-        else:
-            logger.warning("ignored a message operation from the queue: %r", w)
+        logger.warning("ignored a message operation from the queue: %r", w)
     except HistoryNotEnabledError:
         pass
     except (TypeError, ValueError, LookupError, PermissionError) as e:
@@ -86,6 +88,7 @@ def apply_remote(store: HistoryStore, namespace: str, op: PendingOp, event: Any,
             op.room,
             e,
         )
+    return None
 
 
 def wrap_handle_emit(original: Any, is_async: bool) -> Any:

@@ -212,7 +212,11 @@ class StreamedEmit:
             seq = dict(e.seqs)[self.op.room]
             try:
                 if store._sequence(self.op.room, ns, e.epoch, seq):
-                    apply_remote(store, ns, self.op, event, data)
+                    result = apply_remote(store, ns, self.op, event, data)
+                    if result is not None and result["action"] != "create":
+                        # What every node applied, with the seq and version
+                        # the stream's order gave it (the origin predicted).
+                        data = result
             except BaseException as err:  # history never breaks an emit
                 _record_failed(err, event, target, ns)
             seqs: list[tuple[str, int]] = [s for s in e.seqs if s[0] != self.op.room]
