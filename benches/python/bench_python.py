@@ -20,6 +20,11 @@
 4. Memory: bytes per retained entry for 1,000,000 entries (100-byte payload,
    10 event names, 1,000 rooms), from RSS for this project and tracemalloc
    for the reference, each in a fresh process.
+7. Several nodes: ``RedisStreamsManager`` vs ``RedisManager``, two
+   in-process nodes on a real redis-server with history on the room: the
+   emit call, an emit's delivery to a client on the other node, and the
+   rate at which a burst of emits is recorded on the other node (in a fresh
+   process, so the nodes' reader threads disturb no other section).
 6. Mutable messages: an append vs a plain record of the same token (the
    store, and the server with its emit); the memory of a 4,096-append stream
    (RSS of 100 such streams in a fresh process) against its text and
@@ -461,6 +466,117 @@ def bench_redis(sio, ref):
         proc.wait(10)
 
 
+# ---- 7. several nodes (in a fresh process) --------------------------------
+
+
+def start_redis():
+    binary = shutil.which("redis-server")
+    if binary is None:
+        return None, None
+    import redis  # noqa: PLC0415
+
+    port = free_port()
+    proc = subprocess.Popen(
+        [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
+        stdout=subprocess.DEVNULL,
+    )
+    r = redis.Redis(host="127.0.0.1", port=port)
+    for _ in range(200):
+        try:
+            r.ping()
+            break
+        except redis.ConnectionError:
+            time.sleep(0.05)
+    r.close()
+    return proc, f"redis://127.0.0.1:{port}/0"
+
+
+def node_pair(manager_class, url):
+    """Node A (emits) and node B (one client in the room, its sends timed)."""
+    a = socketio.Server(client_manager=manager_class(url), async_mode="threading")
+    b = socketio.Server(client_manager=manager_class(url), async_mode="threading")
+    arrived = threading.Event()
+    count = [0]
+
+    def send(eio_sid, pkt):
+        count[0] += 1
+        arrived.set()
+
+    b._send_eio_packet = send
+    for node in (a, b):
+        node.enable_history(ROOM, max_entries=10_000)
+    sid = b.manager.connect("eio-bench", "/")
+    b.manager.enter_room(sid, "/", ROOM)
+    # Pub/sub delivers only once subscribed: probe until B hears A.
+    deadline = time.monotonic() + 20
+    while not b.get_history(ROOM) and time.monotonic() < deadline:
+        a.emit("probe", 0, to=ROOM)
+        time.sleep(0.05)
+    return a, b, arrived, count
+
+
+def nodes_bench():
+    proc, url = start_redis()
+    if proc is None:
+        return {"skipped": "redis-server is not installed"}
+    kinds = {
+        "RedisManager (pub/sub)": socketio.RedisManager,
+        "RedisStreamsManager": socketio_history.RedisStreamsManager,
+    }
+    n_latency = 100 if QUICK else 500
+    n_burst = 500 if QUICK else 5_000
+    out = {}
+    try:
+        pairs = {name: node_pair(cls, url) for name, cls in kinds.items()}
+        calls = {name: [] for name in kinds}
+        deliveries = {name: [] for name in kinds}
+        # Interleaved, one emit at a time: the emit call on A, and until the
+        # client on B was sent the packet.
+        for _ in range(n_latency):
+            for name, (a, _b, arrived, _count) in pairs.items():
+                arrived.clear()
+                t = time.perf_counter_ns()
+                a.emit("chat", PAYLOAD, to=ROOM)
+                calls[name].append(time.perf_counter_ns() - t)
+                if not arrived.wait(10):
+                    raise RuntimeError(f"{name}: an emit never reached node B")
+                deliveries[name].append(time.perf_counter_ns() - t)
+        for name, (a, b, _arrived, _count) in pairs.items():
+            start = b.get_history_stats(ROOM)["last_seq"]
+            t = time.perf_counter_ns()
+            for _ in range(n_burst):
+                a.emit("chat", PAYLOAD, to=ROOM)
+            sent = time.perf_counter_ns() - t
+            deadline = time.monotonic() + 120
+            while b.get_history_stats(ROOM)["last_seq"] < start + n_burst:
+                if time.monotonic() > deadline:
+                    raise RuntimeError(f"{name}: node B never recorded the burst")
+                time.sleep(0.001)
+            done = time.perf_counter_ns() - t
+            med_c = statistics.median(calls[name])
+            med_d = statistics.median(deliveries[name])
+            out[name] = {
+                "emit_call_ns": med_c,
+                "emit_call_mad_ns": statistics.median(abs(x - med_c) for x in calls[name]),
+                "delivery_ns": med_d,
+                "delivery_mad_ns": statistics.median(abs(x - med_d) for x in deliveries[name]),
+                "burst": n_burst,
+                "burst_emit_per_s": n_burst / (sent / 1e9),
+                "burst_recorded_per_s": n_burst / (done / 1e9),
+            }
+        return out
+    finally:
+        proc.terminate()
+        proc.wait(10)
+
+
+def bench_nodes():
+    proc = subprocess.run(
+        [sys.executable, __file__, "--nodes"], capture_output=True, text=True, check=True
+    )
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
 # ---- 4. memory (each in a fresh process) ----------------------------------
 
 ENTRIES = 100_000 if QUICK else 1_000_000
@@ -650,6 +766,9 @@ def bench_memory():
 
 
 def main():
+    if sys.argv[1:2] == ["--nodes"]:
+        print(json.dumps(nodes_bench()))
+        os._exit(0)  # the nodes' reader threads block in Redis reads
     if sys.argv[1:2] == ["--memory"]:
         which = {"ours": memory_ours, "reference": memory_reference, "stream": memory_stream}
         print(which[sys.argv[2]]())
@@ -674,6 +793,8 @@ def main():
     results["memory"] = bench_memory()
     print("messages ...", flush=True)
     results["messages"] = bench_messages()
+    print("nodes ...", flush=True)
+    results["nodes"] = bench_nodes()
     OUT.parent.mkdir(parents=True, exist_ok=True)
     OUT.write_text(json.dumps(results, indent=2))
     print(json.dumps(results, indent=2))
