@@ -123,7 +123,22 @@ def test_a_node_started_after_1000_emits_back_fills_them(redis_url, cluster):
     assert full_history(late, "big") == full_history(a, "big")
 
 
-def test_a_restart_of_redis_loses_nothing_the_stream_kept(tmp_path, cluster):
+def stream_rooms(url, room, namespace="/"):
+    """What the stream holds for ``room``: (seq, data) in stream order."""
+    import json  # noqa: PLC0415
+
+    out = []
+    for _, f in redis.Redis.from_url(url).xrange("{socketio}:stream"):
+        message = json.loads(f[b"m"])
+        rooms = [message["room"]] if isinstance(message["room"], str) else message["room"]
+        for pair in filter(None, f.get(b"s", b"").decode().split(",")):
+            i, seq = pair.split(":")
+            if rooms[int(i)] == room and message["namespace"] == namespace:
+                out.append((int(seq), message["data"][0]))
+    return out
+
+
+def test_a_restart_of_redis_mid_traffic_loses_nothing_the_stream_kept(tmp_path, cluster):
     server = RedisServer(tmp_path, persist=True)
     try:
         nodes = [
@@ -131,27 +146,41 @@ def test_a_restart_of_redis_loses_nothing_the_stream_kept(tmp_path, cluster):
             cluster("streams", url=server.url),
             cluster("async-streams", url=server.url),
         ]
+        for node in nodes:
+            for room in ("a", "b"):
+                node.call("call", "enable_history", [room], {"max_entries": 10_000})
         writer = RedisStreamsManager(server.url, write_only=True)
-        for k in range(30):
-            writer.emit("before", k, room="a")
-            nodes[k % 3].emit("before", -k, "b")
-        wait_same(nodes, [("/", "a"), ("/", "b")], 30)
-        server.restart()
-        for k in range(30):
-            writer.emit("after", k, room="a")
-        wait_same(nodes, [("/", "a")], 60)
-        for k in range(20):
-            nodes[k % 3].emit("after", -k, "b")
-        wait_same(nodes, [("/", "b")], 50)
-        # Every node holds what the stream holds, in its order.
-        r = redis.Redis.from_url(server.url)
-        stream = r.xrange("{socketio}:stream")
-        kept_a = sum(1 for _, f in stream if b'"room": "a"' in f[b"m"])
-        assert kept_a == 60
-        for ns, room in [("/", "a"), ("/", "b")]:
-            first = full_history(nodes[0], room, ns)
-            assert [e["seq"] for e in first] == list(range(1, len(first) + 1))
-            assert all(full_history(n, room, ns) == first for n in nodes[1:])
+        done = threading.Event()
+
+        def traffic():
+            k = 0
+            while not done.is_set():
+                writer.emit("w", k, room="a")  # lost (and logged) while Redis is down
+                nodes[k % 3].emit("n", k, "b")
+                k += 1
+                time.sleep(0.005)
+
+        t = threading.Thread(target=traffic)
+        t.start()
+        try:
+            wait_until(lambda: len(full_history(nodes[0], "a")) >= 20, "traffic before the restart")
+            server.restart()
+            before = len(full_history(nodes[0], "a"))
+            wait_until(lambda: len(full_history(nodes[0], "a")) >= before + 20, "traffic after")
+        finally:
+            done.set()
+            t.join()
+        for room in ("a", "b"):
+            kept = stream_rooms(server.url, room)
+            assert len(kept) >= 40
+            n = len(kept)
+            for node in nodes:
+                wait_until(
+                    lambda node=node, room=room, n=n: len(full_history(node, room)) == n,
+                    f"every entry of {room} the stream kept",
+                )
+                got = [(e["seq"], e["data"]) for e in full_history(node, room)]
+                assert got == kept, f"{room} differs from what the stream kept"
     finally:
         server.stop()
 
@@ -383,6 +412,27 @@ def test_a_malformed_or_reused_session_gives_a_fresh_connection(url):
     session.user_session = {"obj": object()}
     mgr.put_session("/", session, 5.0)
     assert mgr.take_session("/", pid, None) is None
+
+
+def test_the_async_manager_keeps_sessions_in_redis_once(url):
+    import asyncio  # noqa: PLC0415
+
+    from socketio_history._recovery import _Session  # noqa: PLC0415
+
+    async def scenario():
+        mgr = AsyncRedisStreamsManager(url)
+        session = _Session(
+            "s", "q" * 22, ["s"], None, "0123456789ab", 0, [], None, False, 0, 0.0, 0
+        )
+        await mgr.put_session("/chat", session, 2.0)
+        assert await mgr.take_session("/", "q" * 22, None) is None, "another namespace's"
+        back = await mgr.take_session("/chat", "q" * 22, None)
+        assert (back.sid, back.rooms) == ("s", ["s"])
+        assert await mgr.take_session("/chat", "q" * 22, None) is None
+        assert await mgr.take_session("/chat", "bad pid!", None) is None
+        await mgr.redis.aclose()
+
+    asyncio.run(scenario())
 
 
 def test_emits_with_redis_down_are_logged_not_raised(caplog):

@@ -336,10 +336,11 @@ def session_from_blob(blob: Any, session_class: Any) -> Any:
         return None
 
 
-def offset_seq(offset: Any) -> int:
-    """The seq an offset names (0 for anything else)."""
-    if isinstance(offset, str) and "-" in offset:
-        tail = offset.rsplit("-", 1)[1]
+def offset_seq(offset: Any, epoch: str) -> int:
+    """The seq an offset of ``epoch`` names (0 for anything else: the
+    restore then refuses it without waiting for it)."""
+    if isinstance(offset, str) and offset.startswith(epoch + "-"):
+        tail = offset[len(epoch) + 1 :]
         if tail.isdigit() and len(tail) <= 20:
             return int(tail)
     return 0

@@ -279,7 +279,7 @@ class AsyncRedisStreamsManager(AsyncRedisManager):  # type: ignore[misc]
             return None
         session = st.session_from_blob(blob, _Session) if blob is not None else None
         if session is not None:
-            await self._catch_up(namespace, max(session.disconnect_seq, st.offset_seq(offset)))
+            await self._catch_up(namespace, max(session.disconnect_seq, st.offset_seq(offset, session.epoch)))
         return session
 
     async def _catch_up(self, namespace: str, seq: int) -> None:
