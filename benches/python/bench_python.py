@@ -378,10 +378,10 @@ def free_port():
         return s.getsockname()[1]
 
 
-def bench_redis(sio, ref):
+def start_redis():
     binary = shutil.which("redis-server")
     if binary is None:
-        return {"skipped": "redis-server is not installed"}
+        return None, None
     import redis  # noqa: PLC0415
 
     port = free_port()
@@ -389,14 +389,25 @@ def bench_redis(sio, ref):
         [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
         stdout=subprocess.DEVNULL,
     )
+    r = redis.Redis(host="127.0.0.1", port=port)
+    for _ in range(200):
+        try:
+            r.ping()
+            break
+        except redis.ConnectionError:
+            time.sleep(0.05)
+    r.close()
+    return proc, f"redis://127.0.0.1:{port}/0"
+
+
+def bench_redis(sio, ref):
+    proc, url = start_redis()
+    if proc is None:
+        return {"skipped": "redis-server is not installed"}
+    import redis  # noqa: PLC0415
+
     try:
-        r = redis.Redis(host="127.0.0.1", port=port)
-        for _ in range(100):
-            try:
-                r.ping()
-                break
-            except redis.ConnectionError:
-                time.sleep(0.05)
+        r = redis.Redis.from_url(url)
         key = "history:/:" + ROOM
 
         def redis_record():
@@ -467,28 +478,6 @@ def bench_redis(sio, ref):
 
 
 # ---- 7. several nodes (in a fresh process) --------------------------------
-
-
-def start_redis():
-    binary = shutil.which("redis-server")
-    if binary is None:
-        return None, None
-    import redis  # noqa: PLC0415
-
-    port = free_port()
-    proc = subprocess.Popen(
-        [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
-        stdout=subprocess.DEVNULL,
-    )
-    r = redis.Redis(host="127.0.0.1", port=port)
-    for _ in range(200):
-        try:
-            r.ping()
-            break
-        except redis.ConnectionError:
-            time.sleep(0.05)
-    r.close()
-    return proc, f"redis://127.0.0.1:{port}/0"
 
 
 def node_pair(manager_class, url):
