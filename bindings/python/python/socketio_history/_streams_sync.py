@@ -319,7 +319,8 @@ class RedisStreamsManager(RedisManager):  # type: ignore[misc]
             return None
         session = st.session_from_blob(blob, _Session) if blob is not None else None
         if session is not None:
-            self._catch_up(namespace, max(session.disconnect_seq, st.offset_seq(offset, session.epoch)))
+            reached = st.offset_seq(offset, session.epoch)
+            self._catch_up(namespace, max(session.disconnect_seq, reached))
         return session
 
     def _catch_up(self, namespace: str, seq: int) -> None:
