@@ -37,8 +37,8 @@ NATIVE_STATIC_LIBS := -lgcc_s -lutil -lrt -lpthread -lm -ldl -lc
 
 WHEEL_SOURCES := Cargo.toml Cargo.lock $(shell find core/src bindings/python/src bindings/python/python -type f -not -name '*.pyc') bindings/python/Cargo.toml bindings/python/pyproject.toml
 
-.PHONY: help demo demo-messages demo-core test check test-rust test-python test-c lint fmt bench bench-core \
-	toolchain msrv msrv-toolchain c-toolchain services node-modules venv wheel lib header \
+.PHONY: help demo demo-messages demo-web demo-core test check test-rust test-python test-c lint fmt bench bench-core \
+	toolchain msrv msrv-toolchain c-toolchain services browser node-modules venv wheel lib header \
 	check-header install fuzz clean
 
 ## This list: every target with what it does.
@@ -58,6 +58,11 @@ demo: wheel
 ## The mutable messages demo alone: appends, a mid-answer joiner, an edit, a delete.
 demo-messages: wheel
 	$(VPY) examples/assistant_demo.py
+
+## The web demo: a chat page served by python-socketio (rooms with history,
+## recovery, a streamed answer, edits); prints its URL, serves until Ctrl-C.
+demo-web: wheel node-modules
+	$(VPY) examples/web_demo.py --port $(or $(PORT),8000)
 
 ## A tour of the Rust core's model (rooms, seq/epoch, retention, resync).
 demo-core:
@@ -188,6 +193,14 @@ services:
 			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server; \
 		else echo "redis-server is missing: install it (multi-node tests will skip)" >&2; fi; }
 
+## Chromium for the browser tests (apt-get when root). Without it they
+## skip locally; with CI=true they fail instead.
+browser:
+	@command -v chromium >/dev/null 2>&1 || { \
+		if [ "$$(id -u)" = 0 ]; then \
+			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; \
+		else echo "chromium is missing: install it (browser tests will skip)" >&2; fi; }
+
 ## C and C++ tests against the built library: plain, ASan+UBSan, valgrind;
 ## then an install into a scratch prefix, used through pkg-config.
 test-c: c-toolchain lib
@@ -224,7 +237,7 @@ node_modules/.installed: package.json package-lock.json
 
 ## The Python suite runs under PYTHONMALLOC=debug: CPython's allocator checks
 ## catch a binding that writes where it should not.
-test-python: wheel services node-modules
+test-python: wheel services browser node-modules
 	PYTHONMALLOC=debug $(VPY) -m pytest
 
 ## Format the Rust and Python sources.
