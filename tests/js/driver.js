@@ -1,7 +1,8 @@
 // Drives the official socket.io-client for the Python tests: one JSON
 // command per line on stdin, one JSON report per line on stdout.
 //
-// Commands: {"cmd": "connect", "url", "namespace", "transports", "auth"},
+// Commands: {"cmd": "connect", "url", "namespace", "transports", "auth",
+// "path"},
 // "drop" (the transport dies: socket.io.engine.close()), "disconnect",
 // "reconnect" (socket.connect()), {"cmd": "emit", "event", "args", "ack"},
 // "state", "exit". Reports: {"ev": "connect", "id", "recovered", "pid"},
@@ -43,7 +44,7 @@ function state() {
 }
 
 const commands = {
-  connect({ url, namespace = "/", transports = ["websocket"], auth, delay = 100 }) {
+  connect({ url, namespace = "/", transports = ["websocket"], auth, delay = 100, path }) {
     const opts = {
       transports,
       reconnectionDelay: delay,
@@ -52,6 +53,7 @@ const commands = {
       forceNew: true,
     };
     if (auth !== undefined) opts.auth = auth;
+    if (path !== undefined) opts.path = path;
     socket = io(url + (namespace === "/" ? "" : namespace), opts);
     socket.on("connect", () =>
       report({ ev: "connect", id: socket.id, recovered: socket.recovered, pid: socket._pid || null }),

@@ -120,13 +120,18 @@ class JsClient(_Node):
 
     # ---- what a test does ----
 
-    def connect(self, url, namespace="/", transports=("websocket",), auth=None, delay=100):
+    def connect(
+        self, url, namespace="/", transports=("websocket",), auth=None, delay=100, path=None
+    ):
         """Connect; ``delay`` (ms) is how long the client waits before each
-        reconnection attempt."""
+        reconnection attempt; ``path`` is the server's Socket.IO path (when it
+        is mounted elsewhere than /socket.io)."""
         start = self.mark()
         kw = {"url": url, "namespace": namespace, "transports": list(transports), "delay": delay}
         if auth is not None:
             kw["auth"] = auth
+        if path is not None:
+            kw["path"] = path
         self.send("connect", **kw)
         return self.wait_for(lambda r: r["ev"] == "connect", "connect", start=start)
 
