@@ -32,13 +32,16 @@ FUZZ_SECONDS ?= 60
 # The header generator, pinned and installed into target/tools.
 CBINDGEN_VERSION := 0.29.4
 CBINDGEN := target/tools/bin/cbindgen
+# The C SSE example: warnings as errors, against the built library.
+SSE_CFLAGS := -Wall -Wextra -Wpedantic -Werror -g -pthread -Iinclude
+SSE_LIBS = -L$(LIBDIR) -lsocketio_history -lmicrohttpd -Wl,-rpath,$(CURDIR)/$(LIBDIR)
 # What a static link of the Rust staticlib needs (rustc --print native-static-libs).
 NATIVE_STATIC_LIBS := -lgcc_s -lutil -lrt -lpthread -lm -ldl -lc
 
 WHEEL_SOURCES := Cargo.toml Cargo.lock $(shell find core/src bindings/python/src bindings/python/python -type f -not -name '*.pyc') bindings/python/Cargo.toml bindings/python/pyproject.toml
 
-.PHONY: help demo demo-messages demo-web demo-core test check test-rust test-python test-c lint fmt bench bench-core \
-	toolchain msrv msrv-toolchain c-toolchain services browser node-modules venv wheel lib header \
+.PHONY: help demo demo-messages demo-web demo-sse demo-core test check test-rust test-python test-c lint fmt bench bench-core \
+	toolchain msrv msrv-toolchain c-toolchain c-sse services browser node-modules venv wheel lib header \
 	check-header install fuzz clean
 
 ## This list: every target with what it does.
@@ -180,10 +183,23 @@ c-toolchain:
 	for tool in cc:gcc c++:g++ valgrind:valgrind pkg-config:pkg-config; do \
 		command -v $${tool%%:*} >/dev/null 2>&1 || missing="$$missing $${tool##*:}"; \
 	done; \
+	[ -f /usr/include/microhttpd.h ] || missing="$$missing libmicrohttpd-dev"; \
 	if [ -n "$$missing" ]; then \
 		if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq$$missing; \
 		else echo "missing:$$missing (install them, or run as root)" >&2; exit 1; fi; \
 	fi
+
+## The C example server (examples/c-sse: Server-Sent Events per room with
+## Last-Event-ID), built plainly and under ASan+UBSan (what the tests run).
+c-sse: c-toolchain lib
+	mkdir -p target/c-sse
+	cc -std=c11 $(SSE_CFLAGS) examples/c-sse/sse_server.c -o target/c-sse/sse_server $(SSE_LIBS)
+	cc -std=c11 $(SSE_CFLAGS) -fsanitize=address,undefined -fno-omit-frame-pointer \
+		-fno-sanitize-recover=all examples/c-sse/sse_server.c -o target/c-sse/sse_server-asan $(SSE_LIBS)
+
+## Run the C SSE server on PORT (default 8080): open http://127.0.0.1:8080/.
+demo-sse: c-sse
+	target/c-sse/sse_server --port $(or $(PORT),8080)
 
 ## Servers the tests talk to: redis-server (apt-get when root). Without it
 ## the multi-node tests skip locally; with CI=true they fail instead.
@@ -237,7 +253,7 @@ node_modules/.installed: package.json package-lock.json
 
 ## The Python suite runs under PYTHONMALLOC=debug: CPython's allocator checks
 ## catch a binding that writes where it should not.
-test-python: wheel services browser node-modules
+test-python: wheel services browser node-modules c-sse
 	PYTHONMALLOC=debug $(VPY) -m pytest
 
 ## Format the Rust and Python sources.
