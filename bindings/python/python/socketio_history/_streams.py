@@ -8,6 +8,7 @@ emit costs in Redis, is in ``docs/STREAMS.md``.
 from __future__ import annotations
 
 import base64
+import contextlib
 import json
 import logging
 import math
@@ -18,7 +19,7 @@ from typing import Any
 
 from socketio.packet import Packet
 
-from ._hook import _RECOVERY, _STORE, _record_failed
+from ._hook import _LOCK, _RECOVERY, _STORE, _record_failed
 from ._ops import WIRE_KEY, PendingOp, apply_remote
 
 logger = logging.getLogger("socketio_history")
@@ -250,6 +251,71 @@ def pending_op(message: dict[str, Any], manager: Any) -> PendingOp | None:
     if isinstance(w, dict) and isinstance(w.get("room"), str) and isinstance(w.get("id"), str):
         return PendingOp(w["room"], w["id"], w, applied=False, manager=manager)
     return None
+
+
+class StreamsCommon:
+    """What both managers share that does no I/O of its own: setup, the
+    connection, the delivery lock, the append each message costs, and which
+    handler a non-emit message goes to. (Mixed in before ``RedisManager``
+    or ``AsyncRedisManager``; the I/O is in the twins.)"""
+
+    shares_sessions = True
+    # Provided by the python-socketio manager it is mixed into.
+    connected: bool
+    redis: Any
+    host_id: str
+
+    def _streams_init(self, channel: str, maxlen: int) -> None:
+        self.keys = Keys.of(channel)
+        self._script: Any = None
+        # The id of the last stream entry this node has read (None: not yet
+        # known); moved under the server's delivery lock.
+        self.last_id: str | None = None
+
+    def _redis_connect(self) -> None:
+        super()._redis_connect()  # type: ignore[misc]
+        self._script = self.redis.register_script(XADD_SCRIPT)
+
+    def _client(self) -> Any:
+        if not self.connected:
+            self._redis_connect()
+        return self.redis
+
+    def _delivery_lock(self) -> Any:
+        lock = self.__dict__.get(_LOCK)
+        return lock if lock is not None else contextlib.nullcontext()
+
+    def _append_call(self, data: Any, encoded: str) -> Any:
+        """The Redis call that appends a manager message (given a client):
+        an emit runs the script, anything else is a plain ``XADD``."""
+        maxlen: int = self.maxlen  # type: ignore[attr-defined]
+        if isinstance(data, dict) and data.get("method") == "emit":
+            args = script_args(maxlen, encoded, data)
+            keys = [self.keys.stream, self.keys.seqs, self.keys.rooms, self.keys.epoch]
+            return lambda r: self._script(keys=keys, args=args, client=r)
+        return lambda r: r.xadd(self.keys.stream, {"m": encoded}, maxlen=maxlen, approximate=True)
+
+    def _handler(self, message: dict[str, Any]) -> Any:
+        """The handler of a non-emit message read back (``None``: none; the
+        origin handled its own, as with pub/sub)."""
+        method = message.get("method")
+        if method == "callback":
+            return self._handle_callback  # type: ignore[attr-defined]
+        if message.get("host_id") == self.host_id:
+            return None
+        names = {
+            "disconnect": "_handle_disconnect",
+            "enter_room": "_handle_enter_room",
+            "leave_room": "_handle_leave_room",
+            "close_room": "_handle_close_room",
+        }
+        name = names.get(method) if isinstance(method, str) else None
+        return getattr(self, name) if name else None
+
+    def _room_fields(self) -> list[str]:
+        """Every room with history here, as named in the cluster's set."""
+        store = self.__dict__.get(_STORE)
+        return [room_field(ns, room) for ns, room in store.rooms()] if store is not None else []
 
 
 def back_fill(manager: Any, entry_id: Any, fields: Any, namespace: str, room: str) -> None:

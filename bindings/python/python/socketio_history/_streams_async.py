@@ -5,25 +5,23 @@ The shared parts are in ``_streams.py``."""
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import time
 from typing import Any
 
 from socketio.async_redis_manager import AsyncRedisManager
 
 from . import _streams as st
-from ._hook import _LOCK, _STORE
+from ._hook import _STORE
 from ._ops import OP, WIRE_KEY, PendingOp
 from ._recovery import _PID, _Session
 from ._streams_sync import _ORIGIN, _LocalOnly
 
 
-class AsyncRedisStreamsManager(AsyncRedisManager):  # type: ignore[misc]
+class AsyncRedisStreamsManager(st.StreamsCommon, AsyncRedisManager):  # type: ignore[misc]
     """The asyncio twin of :class:`RedisStreamsManager`, a drop-in for
     ``socketio.AsyncRedisManager``; the same options and behaviour."""
 
     name = "aioredis-streams"
-    shares_sessions = True
 
     def __init__(
         self,
@@ -44,21 +42,10 @@ class AsyncRedisStreamsManager(AsyncRedisManager):  # type: ignore[misc]
             json=json,
             redis_options=redis_options,
         )
-        self.keys = st.Keys.of(channel)
-        self._script: Any = None
-        self.last_id: str | None = None
+        self._streams_init(channel, self.maxlen)
         self._started = False
 
     # ---- Redis ---------------------------------------------------------
-
-    def _redis_connect(self) -> None:
-        super()._redis_connect()
-        self._script = self.redis.register_script(st.XADD_SCRIPT)
-
-    def _client(self) -> Any:
-        if not self.connected:
-            self._redis_connect()
-        return self.redis
 
     async def _with_retry(self, what: str, call: Any) -> Any:
         try:
@@ -67,10 +54,6 @@ class AsyncRedisStreamsManager(AsyncRedisManager):  # type: ignore[misc]
             self._get_logger().error("redis-streams: %s failed, retrying: %s", what, exc)
             self.connected = False
             return await call(self._client())
-
-    def _delivery_lock(self) -> Any:
-        lock = self.__dict__.get(_LOCK)
-        return lock if lock is not None else contextlib.nullcontext()
 
     # ---- sending -------------------------------------------------------
 
@@ -110,21 +93,10 @@ class AsyncRedisStreamsManager(AsyncRedisManager):  # type: ignore[misc]
         return await super()._handle_emit(message)
 
     async def _publish(self, data: Any) -> Any:
-        encoded = self.json.dumps(data)
         try:
-            if isinstance(data, dict) and data.get("method") == "emit":
-                args = st.script_args(self.maxlen, encoded, data)
-                keys = [self.keys.stream, self.keys.seqs, self.keys.rooms, self.keys.epoch]
-                return await self._with_retry(
-                    "XADD", lambda r: self._script(keys=keys, args=args, client=r)
-                )
-            return await self._with_retry(
-                "XADD",
-                lambda r: r.xadd(
-                    self.keys.stream, {"m": encoded}, maxlen=self.maxlen, approximate=True
-                ),
-            )
+            return await self._with_retry("XADD", self._append_call(data, self.json.dumps(data)))
         except Exception as exc:
+            # As RedisManager: an emit Redis cannot take is logged and lost.
             self._get_logger().error("redis-streams: cannot append to the stream: %s", exc)
             return None
 
@@ -177,10 +149,7 @@ class AsyncRedisStreamsManager(AsyncRedisManager):  # type: ignore[misc]
         """Name every room with history here in the cluster's room set again
         (after a lost connection: Redis may have restarted without its
         data, and with it the set)."""
-        store = self.__dict__.get(_STORE)
-        fields = (
-            [st.room_field(ns, room) for ns, room in store.rooms()] if store is not None else []
-        )
+        fields = self._room_fields()
         if fields:
             await self._client().sadd(self.keys.rooms, *fields)
 
@@ -209,18 +178,9 @@ class AsyncRedisStreamsManager(AsyncRedisManager):  # type: ignore[misc]
             self._get_logger().exception("redis-streams: error handling %r", message.get("method"))
 
     async def _dispatch(self, message: dict[str, Any]) -> None:
-        method = message.get("method")
-        if method == "callback":
-            await self._handle_callback(message)
-        elif message.get("host_id") != self.host_id:
-            handler = {
-                "disconnect": self._handle_disconnect,
-                "enter_room": self._handle_enter_room,
-                "leave_room": self._handle_leave_room,
-                "close_room": self._handle_close_room,
-            }.get(method)  # type: ignore[arg-type]
-            if handler is not None:
-                await handler(message)
+        handler = self._handler(message)
+        if handler is not None:
+            await handler(message)
 
     # ---- history -------------------------------------------------------
 

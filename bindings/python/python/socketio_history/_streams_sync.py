@@ -5,7 +5,6 @@ in one order, and catches up on what it missed (see ``_streams.py`` and
 
 from __future__ import annotations
 
-import contextlib
 import contextvars
 import time
 from typing import Any
@@ -13,7 +12,7 @@ from typing import Any
 from socketio.redis_manager import RedisManager
 
 from . import _streams as st
-from ._hook import _LOCK, _STORE
+from ._hook import _STORE
 from ._ops import OP, WIRE_KEY, PendingOp
 from ._recovery import _PID, _Session
 
@@ -37,7 +36,7 @@ class _LocalOnly:
         return args[5], None
 
 
-class RedisStreamsManager(RedisManager):  # type: ignore[misc]
+class RedisStreamsManager(st.StreamsCommon, RedisManager):  # type: ignore[misc]
     """A python-socketio client manager over Redis Streams: a drop-in for
     ``socketio.RedisManager`` (the same URL forms, ``channel``,
     ``write_only``, ``logger``, ``json`` and ``redis_options``) whose nodes
@@ -55,7 +54,6 @@ class RedisStreamsManager(RedisManager):  # type: ignore[misc]
     """
 
     name = "redis-streams"
-    shares_sessions = True
 
     def __init__(
         self,
@@ -76,22 +74,9 @@ class RedisStreamsManager(RedisManager):  # type: ignore[misc]
             json=json,
             redis_options=redis_options,
         )
-        self.keys = st.Keys.of(channel)
-        self._script: Any = None
-        # The id of the last stream entry this node has read (None: not yet
-        # known); moved under the server's delivery lock.
-        self.last_id: str | None = None
+        self._streams_init(channel, self.maxlen)
 
     # ---- Redis ---------------------------------------------------------
-
-    def _redis_connect(self) -> None:
-        super()._redis_connect()
-        self._script = self.redis.register_script(st.XADD_SCRIPT)
-
-    def _client(self) -> Any:
-        if not self.connected:
-            self._redis_connect()
-        return self.redis
 
     def _with_retry(self, what: str, call: Any) -> Any:
         """One call, tried again once on a fresh connection (as
@@ -102,10 +87,6 @@ class RedisStreamsManager(RedisManager):  # type: ignore[misc]
             self._get_logger().error("redis-streams: %s failed, retrying: %s", what, exc)
             self.connected = False
             return call(self._client())
-
-    def _delivery_lock(self) -> Any:
-        lock = self.__dict__.get(_LOCK)
-        return lock if lock is not None else contextlib.nullcontext()
 
     # ---- sending -------------------------------------------------------
 
@@ -143,20 +124,8 @@ class RedisStreamsManager(RedisManager):  # type: ignore[misc]
         return super()._handle_emit(message)
 
     def _publish(self, data: Any) -> Any:
-        encoded = self.json.dumps(data)
         try:
-            if isinstance(data, dict) and data.get("method") == "emit":
-                args = st.script_args(self.maxlen, encoded, data)
-                keys = [self.keys.stream, self.keys.seqs, self.keys.rooms, self.keys.epoch]
-                return self._with_retry(
-                    "XADD", lambda r: self._script(keys=keys, args=args, client=r)
-                )
-            return self._with_retry(
-                "XADD",
-                lambda r: r.xadd(
-                    self.keys.stream, {"m": encoded}, maxlen=self.maxlen, approximate=True
-                ),
-            )
+            return self._with_retry("XADD", self._append_call(data, self.json.dumps(data)))
         except Exception as exc:
             # As RedisManager: an emit Redis cannot take is logged and lost.
             self._get_logger().error("redis-streams: cannot append to the stream: %s", exc)
@@ -210,10 +179,7 @@ class RedisStreamsManager(RedisManager):  # type: ignore[misc]
         """Name every room with history here in the cluster's room set again
         (after a lost connection: Redis may have restarted without its
         data, and with it the set)."""
-        store = self.__dict__.get(_STORE)
-        fields = (
-            [st.room_field(ns, room) for ns, room in store.rooms()] if store is not None else []
-        )
+        fields = self._room_fields()
         if fields:
             self._client().sadd(self.keys.rooms, *fields)
 
@@ -242,18 +208,9 @@ class RedisStreamsManager(RedisManager):  # type: ignore[misc]
             self._get_logger().exception("redis-streams: error handling %r", message.get("method"))
 
     def _dispatch(self, message: dict[str, Any]) -> None:
-        method = message.get("method")
-        if method == "callback":
-            self._handle_callback(message)
-        elif message.get("host_id") != self.host_id:
-            handler = {
-                "disconnect": self._handle_disconnect,
-                "enter_room": self._handle_enter_room,
-                "leave_room": self._handle_leave_room,
-                "close_room": self._handle_close_room,
-            }.get(method)  # type: ignore[arg-type]
-            if handler is not None:
-                handler(message)
+        handler = self._handler(message)
+        if handler is not None:
+            handler(message)
 
     # ---- history -------------------------------------------------------
 
