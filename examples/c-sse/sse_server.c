@@ -334,11 +334,6 @@ static enum MHD_Result open_stream(struct MHD_Connection *c, int index) {
     pthread_mutex_lock(&lock);
     s->drops = drops[index];
     pthread_mutex_unlock(&lock);
-    sioh_stats stats;
-    if (sioh_room_stats(store, NS, 1, room, strlen(room), &stats) != SIOH_STATUS_OK) {
-        free(s);
-        return store_error(c, SIOH_STATUS_INTERNAL_ERROR);
-    }
     if (cursor && *cursor) {
         if (!parse_cursor(cursor, s->epoch, &s->seq)) {
             free(s);
@@ -346,6 +341,12 @@ static enum MHD_Result open_stream(struct MHD_Connection *c, int index) {
         }
     } else {
         /* A new client: live events from now on. */
+        sioh_stats stats;
+        sioh_status st = sioh_room_stats(store, NS, 1, room, strlen(room), &stats);
+        if (st != SIOH_STATUS_OK) {
+            free(s);
+            return store_error(c, st);
+        }
         memcpy(s->epoch, stats.epoch, sizeof s->epoch);
         s->seq = stats.last_seq;
     }

@@ -148,16 +148,7 @@ impl HistoryStore {
         except: Vec<String>,
         log: Option<Option<Vec<String>>>,
     ) -> PyResult<Option<String>> {
-        let converted = args::string("event", event).and_then(|e| Ok((e, to_payload(data)?)));
-        let (event, payload) = match converted {
-            Ok(v) => v,
-            Err(e) => {
-                rooms
-                    .iter()
-                    .for_each(|r| self.inner.note_record_error(ns, r));
-                return Err(e);
-            }
-        };
+        let (event, payload) = self.converted(ns, rooms.iter().copied(), event, data)?;
         let record = |room: &str, payload: Payload| {
             if except.is_empty() {
                 self.inner.record(ns, room, &event, payload);
@@ -182,6 +173,24 @@ impl HistoryStore {
             .inner
             .record_log(ns, &event, payload, delivery)
             .map(|o| o.to_string()))
+    }
+
+    /// An emit's event name and payload; if they cannot be converted, each
+    /// of `rooms` counts a record error and the error is returned.
+    fn converted<'r>(
+        &self,
+        ns: &str,
+        rooms: impl IntoIterator<Item = &'r str>,
+        event: &Bound<'_, PyAny>,
+        data: &Bound<'_, PyAny>,
+    ) -> PyResult<(String, Payload)> {
+        let converted = args::string("event", event).and_then(|e| Ok((e, to_payload(data)?)));
+        if converted.is_err() {
+            rooms
+                .into_iter()
+                .for_each(|r| self.inner.note_record_error(ns, r));
+        }
+        converted
     }
 
     /// What a resuming client missed, each entry with its offset; the
@@ -846,21 +855,19 @@ impl HistoryStore {
         if rooms.is_empty() && log_at.is_none() {
             return Ok(None);
         }
-        let converted = args::string("event", event).and_then(|e| Ok((e, to_payload(data)?)));
-        let (event, payload) = match converted {
-            Ok(v) => v,
-            Err(e) => {
-                for (r, _) in &rooms {
-                    self.inner.note_record_error(ns, r);
-                }
-                return Err(e);
-            }
-        };
+        let (event, payload) = self.converted(ns, rooms.iter().map(|(r, _)| *r), event, data)?;
         let except = skipped(skip_sid);
+        let d = (!except.is_empty()).then(|| Delivery::new(None::<[&str; 0]>, &except));
         for (room, at) in &rooms {
-            let d = (!except.is_empty()).then(|| Delivery::new(None::<[&str; 0]>, &except));
-            self.inner
-                .record_sequenced(ns, room, &event, payload.clone(), d, *at, timestamp);
+            self.inner.record_sequenced(
+                ns,
+                room,
+                &event,
+                payload.clone(),
+                d.clone(),
+                *at,
+                timestamp,
+            );
         }
         let Some(log_at) = log_at else {
             return Ok(None);

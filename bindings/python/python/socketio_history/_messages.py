@@ -45,7 +45,7 @@ def _through_stream(server: Any) -> bool:
     this node then only checks one (``dry_run``) and hands it on; every
     node, this one included, applies it when it reads it back, in stream
     order, so seqs and versions agree everywhere."""
-    return bool(getattr(server.manager, "shares_sessions", False))
+    return bool(getattr(server.manager, "through_stream", False))
 
 
 def _apply(

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import contextlib
+import contextvars
 import json
 import logging
 import math
@@ -20,7 +21,7 @@ from typing import Any
 from socketio.packet import Packet
 
 from ._hook import _LOCK, _RECOVERY, _STORE, _record_failed
-from ._ops import WIRE_KEY, PendingOp, apply_remote
+from ._ops import OP, WIRE_KEY, PendingOp, apply_remote
 
 logger = logging.getLogger("socketio_history")
 
@@ -152,7 +153,8 @@ class Entry:
         return int(self.id.split("-", 1)[0]) / 1000.0
 
 
-def _text(value: Any) -> str:
+def text_of(value: Any) -> str:
+    """A Redis reply field as text."""
     return value.decode("utf-8", "replace") if isinstance(value, bytes) else str(value)
 
 
@@ -160,20 +162,20 @@ def decode(entry_id: Any, fields: dict[Any, Any], loads: Any) -> Entry | None:
     """A stream entry as the manager reads it; ``None`` for anything that is
     not one of ours (logged and skipped: a stream is shared data)."""
     try:
-        eid = _text(entry_id)
-        f = {_text(k): v for k, v in fields.items()}
-        message = loads(_text(f["m"]))
+        eid = text_of(entry_id)
+        f = {text_of(k): v for k, v in fields.items()}
+        message = loads(text_of(f["m"]))
         if not isinstance(message, dict) or not _STREAM_ID.match(eid):
             raise ValueError("not a manager message")
-        epoch = _text(f["e"]) if "e" in f else None
+        epoch = text_of(f["e"]) if "e" in f else None
         seqs: list[tuple[str, int]] = []
-        raw = _text(f.get("s", ""))
+        raw = text_of(f.get("s", ""))
         if raw:
             rooms = addressed(message.get("room"))
             for pair in raw.split(","):
                 i, seq = pair.split(":")
                 seqs.append((rooms[int(i)], int(seq)))
-        log = _text(f.get("l", ""))
+        log = text_of(f.get("l", ""))
         return Entry(eid, message, epoch, seqs, int(log) if log else None)
     except (KeyError, ValueError, IndexError, TypeError) as e:
         logger.warning("skipped stream entry %r: %s", entry_id, e)
@@ -211,9 +213,9 @@ class StreamedEmit:
         if e.epoch is None:
             return data, rec
         message = (self.op.room, self.op.message_id) if self.op is not None else None
-        if self.op is not None and self.op.room in dict(e.seqs):
+        seq = dict(e.seqs).get(self.op.room) if self.op is not None else None
+        if self.op is not None and seq is not None:
             # The operation records its own entry in the room, at its seq.
-            seq = dict(e.seqs)[self.op.room]
             try:
                 if store._sequence(self.op.room, ns, e.epoch, seq):
                     result = apply_remote(store, ns, self.op, event, data)
@@ -253,13 +255,37 @@ def pending_op(message: dict[str, Any], manager: Any) -> PendingOp | None:
     return None
 
 
+# Set while this node's own emit goes out: PubSubManager.emit hands it to
+# `_handle_emit` first, which then leaves it to the stream.
+ORIGIN: contextvars.ContextVar[bool] = contextvars.ContextVar(
+    "socketio_history_streams_origin", default=False
+)
+
+
+class LocalOnly:
+    """An ``ignore_queue`` emit: delivered on this node, not recorded (every
+    seq of a room is the stream's, so one the stream never saw has none)."""
+
+    applied = True
+
+    def __init__(self, manager: Any) -> None:
+        self.manager = manager
+
+    def note(self, *args: Any) -> tuple[Any, Any]:
+        return args[5], None
+
+
 class StreamsCommon:
     """What both managers share that does no I/O of its own: setup, the
     connection, the delivery lock, the append each message costs, and which
     handler a non-emit message goes to. (Mixed in before ``RedisManager``
     or ``AsyncRedisManager``; the I/O is in the twins.)"""
 
+    # Sessions of dropped connections are kept for every node (read by
+    # _recovery.py), and message operations go through the stream (read by
+    # _messages.py).
     shares_sessions = True
+    through_stream = True
     # Provided by the python-socketio manager it is mixed into.
     connected: bool
     redis: Any
@@ -294,6 +320,17 @@ class StreamsCommon:
             keys = [self.keys.stream, self.keys.seqs, self.keys.rooms, self.keys.epoch]
             return lambda r: self._script(keys=keys, args=args, client=r)
         return lambda r: r.xadd(self.keys.stream, {"m": encoded}, maxlen=maxlen, approximate=True)
+
+    def _left_to_the_stream(self, message: Any) -> bool:
+        """Whether ``_handle_emit`` was handed this node's own emit: it is
+        delivered when read back from the stream, and an operation on a
+        message travels with it."""
+        if not ORIGIN.get():
+            return False
+        op = OP.get()
+        if isinstance(op, PendingOp) and op.applied:
+            message[WIRE_KEY] = op.wire
+        return True
 
     def _handler(self, message: dict[str, Any]) -> Any:
         """The handler of a non-emit message read back (``None``: none; the
@@ -374,7 +411,7 @@ def session_blob(session: Any) -> str | None:
 def session_from_blob(blob: Any, session_class: Any) -> Any:
     """A session read back from Redis; ``None`` for anything malformed."""
     try:
-        d = json.loads(_text(blob))
+        d = json.loads(text_of(blob))
         strings = all(isinstance(d[k], str) for k in ("sid", "pid", "epoch"))
         ints = all(
             isinstance(d[k], int) and not isinstance(d[k], bool)

@@ -12,9 +12,8 @@ from socketio.async_redis_manager import AsyncRedisManager
 
 from . import _streams as st
 from ._hook import _STORE
-from ._ops import OP, WIRE_KEY, PendingOp
+from ._ops import OP
 from ._recovery import _PID, _Session
-from ._streams_sync import _ORIGIN, _LocalOnly
 
 
 class AsyncRedisStreamsManager(st.StreamsCommon, AsyncRedisManager):  # type: ignore[misc]
@@ -69,26 +68,23 @@ class AsyncRedisStreamsManager(st.StreamsCommon, AsyncRedisManager):  # type: ig
         **kwargs: Any,
     ) -> Any:
         if kwargs.get("ignore_queue"):
-            token = OP.set(_LocalOnly(self))
+            token = OP.set(st.LocalOnly(self))
             try:
                 return await super().emit(
                     event, data, namespace, room, skip_sid, callback, to, **kwargs
                 )
             finally:
                 OP.reset(token)
-        token = _ORIGIN.set(True)
+        token = st.ORIGIN.set(True)
         try:
             return await super().emit(
                 event, data, namespace, room, skip_sid, callback, to, **kwargs
             )
         finally:
-            _ORIGIN.reset(token)
+            st.ORIGIN.reset(token)
 
     async def _handle_emit(self, message: Any) -> Any:
-        if _ORIGIN.get():
-            op = OP.get()
-            if isinstance(op, PendingOp) and op.applied:
-                message[WIRE_KEY] = op.wire
+        if self._left_to_the_stream(message):
             return None
         return await super()._handle_emit(message)
 
@@ -106,7 +102,7 @@ class AsyncRedisStreamsManager(st.StreamsCommon, AsyncRedisManager):  # type: ig
         newest = await self._with_retry(
             "XREVRANGE", lambda r: r.xrevrange(self.keys.stream, "+", "-", count=1)
         )
-        return st._text(newest[0][0]) if newest else "0-0"
+        return st.text_of(newest[0][0]) if newest else "0-0"
 
     async def start(self) -> None:
         """Find the stream's tail before the first room back-fills (the
@@ -156,7 +152,7 @@ class AsyncRedisStreamsManager(st.StreamsCommon, AsyncRedisManager):  # type: ig
     async def _consume(self, entry_id: Any, fields: Any) -> None:
         entry = st.decode(entry_id, fields, self.json.loads)
         if entry is None:
-            self.last_id = st._text(entry_id)
+            self.last_id = st.text_of(entry_id)
             return
         message = entry.message
         if message.get("method") == "emit":
@@ -213,7 +209,7 @@ class AsyncRedisStreamsManager(st.StreamsCommon, AsyncRedisManager):  # type: ig
                 st.back_fill(self, entry_id, fields, namespace, room)
             if len(batch) < 1_000:
                 return
-            start = "(" + st._text(batch[-1][0])
+            start = "(" + st.text_of(batch[-1][0])
 
     # ---- connection state recovery ------------------------------------
 

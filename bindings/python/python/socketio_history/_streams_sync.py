@@ -5,7 +5,6 @@ in one order, and catches up on what it missed (see ``_streams.py`` and
 
 from __future__ import annotations
 
-import contextvars
 import time
 from typing import Any
 
@@ -13,27 +12,8 @@ from socketio.redis_manager import RedisManager
 
 from . import _streams as st
 from ._hook import _STORE
-from ._ops import OP, WIRE_KEY, PendingOp
+from ._ops import OP
 from ._recovery import _PID, _Session
-
-# Set while this node's own emit goes out: PubSubManager.emit hands it to
-# `_handle_emit` first, which then leaves it to the stream.
-_ORIGIN: contextvars.ContextVar[bool] = contextvars.ContextVar(
-    "socketio_history_streams_origin", default=False
-)
-
-
-class _LocalOnly:
-    """An ``ignore_queue`` emit: delivered on this node, not recorded (every
-    seq of a room is the stream's, so one the stream never saw has none)."""
-
-    applied = True
-
-    def __init__(self, manager: Any) -> None:
-        self.manager = manager
-
-    def note(self, *args: Any) -> tuple[Any, Any]:
-        return args[5], None
 
 
 class RedisStreamsManager(st.StreamsCommon, RedisManager):  # type: ignore[misc]
@@ -102,24 +82,19 @@ class RedisStreamsManager(st.StreamsCommon, RedisManager):  # type: ignore[misc]
         **kwargs: Any,
     ) -> Any:
         if kwargs.get("ignore_queue"):
-            token = OP.set(_LocalOnly(self))
+            token = OP.set(st.LocalOnly(self))
             try:
                 return super().emit(event, data, namespace, room, skip_sid, callback, to, **kwargs)
             finally:
                 OP.reset(token)
-        token = _ORIGIN.set(True)
+        token = st.ORIGIN.set(True)
         try:
             return super().emit(event, data, namespace, room, skip_sid, callback, to, **kwargs)
         finally:
-            _ORIGIN.reset(token)
+            st.ORIGIN.reset(token)
 
     def _handle_emit(self, message: Any) -> Any:
-        if _ORIGIN.get():
-            # This node's emit: delivered when read back from the stream. An
-            # operation on a message travels with it.
-            op = OP.get()
-            if isinstance(op, PendingOp) and op.applied:
-                message[WIRE_KEY] = op.wire
+        if self._left_to_the_stream(message):
             return None
         return super()._handle_emit(message)
 
@@ -147,7 +122,7 @@ class RedisStreamsManager(st.StreamsCommon, RedisManager):  # type: ignore[misc]
         newest = self._with_retry(
             "XREVRANGE", lambda r: r.xrevrange(self.keys.stream, "+", "-", count=1)
         )
-        return st._text(newest[0][0]) if newest else "0-0"
+        return st.text_of(newest[0][0]) if newest else "0-0"
 
     def _thread(self) -> None:
         retry = 0.1
@@ -186,7 +161,7 @@ class RedisStreamsManager(st.StreamsCommon, RedisManager):  # type: ignore[misc]
     def _consume(self, entry_id: Any, fields: Any) -> None:
         entry = st.decode(entry_id, fields, self.json.loads)
         if entry is None:
-            self.last_id = st._text(entry_id)
+            self.last_id = st.text_of(entry_id)
             return
         message = entry.message
         if message.get("method") == "emit":
@@ -245,7 +220,7 @@ class RedisStreamsManager(st.StreamsCommon, RedisManager):  # type: ignore[misc]
                 st.back_fill(self, entry_id, fields, namespace, room)
             if len(batch) < 1_000:
                 return
-            start = "(" + st._text(batch[-1][0])
+            start = "(" + st.text_of(batch[-1][0])
 
     # ---- connection state recovery ------------------------------------
 
