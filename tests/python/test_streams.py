@@ -351,6 +351,31 @@ def test_options_are_checked():
         RedisStreamsManager(maxlen=0)
 
 
+def test_enable_history_with_bad_options_changes_nothing_locally_or_in_redis(url):
+    import asyncio  # noqa: PLC0415
+
+    r = redis.Redis.from_url(url)
+    sio = _server(url)
+    with pytest.raises(ValueError, match="max_entries"):
+        sio.enable_history("a", max_entries=0)
+    with pytest.raises(TypeError):
+        sio.enable_history("a", max_entries="10")
+    assert not sio.history.is_enabled("a")
+    assert r.smembers("{socketio}:history-rooms") == set()
+    sio.enable_history("a")  # a good call still works, and names the room
+    assert r.smembers("{socketio}:history-rooms") == {b"/\x00a"}
+
+    async def scenario():
+        asio = socketio.AsyncServer(client_manager=AsyncRedisStreamsManager(url))
+        with pytest.raises(ValueError, match="max_entries"):
+            await asio.enable_history("b", max_entries=-1)
+        assert not asio.history.is_enabled("b")
+        await asio.manager.redis.aclose()
+
+    asyncio.run(scenario())
+    assert r.smembers("{socketio}:history-rooms") == {b"/\x00a"}
+
+
 def test_an_ignore_queue_emit_is_delivered_here_and_not_recorded(url):
     sio = _server(url)
     sio.enable_history("a")

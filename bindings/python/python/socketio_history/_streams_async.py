@@ -188,10 +188,15 @@ class AsyncRedisStreamsManager(st.StreamsCommon, AsyncRedisManager):  # type: ig
             return
         await self.start()
         field = st.room_field(namespace, room)
-        await self._with_retry("SADD", lambda r: r.sadd(self.keys.rooms, field))
+        added = await self._with_retry("SADD", lambda r: r.sadd(self.keys.rooms, field))
         async with self._delivery_lock():
             fresh = not store.is_enabled(room, namespace)
-            enable()
+            try:
+                enable()
+            except Exception:
+                if added:  # bad options: the call changes nothing
+                    await self._with_retry("SREM", lambda r: r.srem(self.keys.rooms, field))
+                raise
             if fresh:
                 try:
                     await self._back_fill_room(namespace, room)

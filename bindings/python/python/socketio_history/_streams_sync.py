@@ -192,17 +192,24 @@ class RedisStreamsManager(st.StreamsCommon, RedisManager):  # type: ignore[misc]
     def history_enabled(self, room: str, namespace: str, enable: Any) -> None:
         """Give ``room`` history on this node with ``enable()``: first name
         it in the cluster's room set (from then on every emit to it gets a
-        seq; a failure raises before anything changed), then enable it and
+        seq; a failure raises before anything changed), then enable it (bad
+        options take the name back out and raise) and
         back-fill what the stream holds for it, under the delivery lock, so
         the reader's live entries come after."""
         store = self.__dict__.get(_STORE)
         if self.write_only or store is None or not isinstance(room, str):
             enable()  # (raises on a bad room)
             return
-        self._with_retry("SADD", lambda r: r.sadd(self.keys.rooms, st.room_field(namespace, room)))
+        field = st.room_field(namespace, room)
+        added = self._with_retry("SADD", lambda r: r.sadd(self.keys.rooms, field))
         with self._delivery_lock():
             fresh = not store.is_enabled(room, namespace)
-            enable()
+            try:
+                enable()
+            except Exception:
+                if added:  # bad options: the call changes nothing
+                    self._with_retry("SREM", lambda r: r.srem(self.keys.rooms, field))
+                raise
             if fresh:
                 try:
                     self._back_fill_room(namespace, room)
