@@ -16,7 +16,7 @@ impl Epoch {
     /// Draw a new epoch. Randomness comes from the standard library's
     /// per-process random hash keys, mixed with a counter and the time, so no
     /// extra dependency is needed for 60 unpredictable bits.
-    pub(crate) fn generate() -> Self {
+    pub fn generate() -> Self {
         static COUNTER: AtomicU64 = AtomicU64::new(0);
         let mut h = RandomState::new().build_hasher();
         h.write_u64(COUNTER.fetch_add(1, Ordering::Relaxed));

@@ -51,12 +51,14 @@ pub use error::{HistoryError, Result};
 pub use message::{
     Action, Auth, GrantKind, Grants, Message, MessageId, Mutation, Patch, DEFAULT_MAX_APPENDS,
     DEFAULT_MAX_MESSAGE_BYTES, DEFAULT_MAX_OPEN_STREAMS, DEFAULT_MUTATION_PREFIX,
+    DEFAULT_VERSIONS_LIMIT,
 };
 pub use packet::{event_packet, EventPacket};
 pub use payload::{Payload, PayloadKind};
 pub use query::{EntryRef, HistoryEntry, Page, PayloadCap, Query, View};
 pub use recovery::{
-    log_config, NotResumable, Offset, ResumePoint, DEFAULT_LOG_BYTES, LOG_MAX_ENTRIES,
+    log_config, NotResumable, Offset, ResumePoint, SessionLimits, DEFAULT_LOG_BYTES,
+    DEFAULT_MAX_SESSIONS, DEFAULT_MAX_SESSION_BYTES, LOG_MAX_ENTRIES, SENT_WINDOW,
 };
 pub use room::RecordOutcome;
 pub use sequence::Sequenced;

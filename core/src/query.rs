@@ -179,6 +179,20 @@ impl Query {
         self.payload_size_cap = PayloadCap::Unlimited;
         self
     }
+
+    /// This query as a replay to one client: whole payloads, each mutable
+    /// message once in its latest state, only what was addressed to
+    /// `member_of` when given (the client's rooms, its own sid among them), and, with
+    /// `joined_at` (the room's last seq when the client joined), only what
+    /// was recorded before the client joined: what came after reached it
+    /// live.
+    pub fn for_replay(mut self, member_of: Option<Vec<String>>, joined_at: Option<u64>) -> Self {
+        self.payload_size_cap = PayloadCap::Unlimited;
+        self.for_client = member_of;
+        self.before_seq = joined_at.map(|s| s.saturating_add(1));
+        self.view = View::Replay;
+        self
+    }
 }
 
 /// One recorded emit, as a read returns it (a copy; the room keeps its own).

@@ -11,6 +11,7 @@ use crate::config::RoomConfig;
 use crate::delivery::Delivery;
 use crate::epoch::Epoch;
 use crate::error::Result;
+use crate::packet::{event_packet, EventPacket};
 use crate::payload::Payload;
 use crate::query::{HistoryEntry, Query};
 use crate::room::{OpTag, RecordOutcome};
@@ -18,6 +19,7 @@ use crate::sequence::Sequenced;
 use crate::slot::Key;
 use crate::stats::RoomStats;
 use crate::store::HistoryStore;
+use crate::value::JsonStyle;
 use std::time::Duration;
 
 /// Most entries a namespace log keeps (its age and byte bounds come first in
@@ -26,6 +28,48 @@ pub const LOG_MAX_ENTRIES: usize = 1_000_000;
 
 /// The byte bound of a namespace log when none is given: 64 MiB.
 pub const DEFAULT_LOG_BYTES: usize = 64 << 20;
+
+/// How many offsets of the events sent to one connection a binding keeps:
+/// what a dying transport can have swallowed. Older ones are forgotten, and
+/// [`ResumePoint::from_window`] then asks for the whole log since the
+/// client's offset.
+pub const SENT_WINDOW: usize = 128;
+
+/// Most sessions of dropped connections a server keeps at once (the oldest
+/// go first).
+pub const DEFAULT_MAX_SESSIONS: usize = 10_000;
+
+/// Most bytes the sessions of dropped connections take together (the
+/// oldest go first): 64 MiB.
+pub const DEFAULT_MAX_SESSION_BYTES: usize = 64 << 20;
+
+/// The bounds on the sessions of dropped connections a server keeps. A
+/// binding holds the sessions (they carry its own objects) and asks these
+/// bounds whether the oldest must go.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SessionLimits {
+    /// Most sessions kept.
+    pub max_sessions: usize,
+    /// Most bytes kept, as the binding measures a session.
+    pub max_bytes: usize,
+}
+
+impl Default for SessionLimits {
+    fn default() -> Self {
+        SessionLimits {
+            max_sessions: DEFAULT_MAX_SESSIONS,
+            max_bytes: DEFAULT_MAX_SESSION_BYTES,
+        }
+    }
+}
+
+impl SessionLimits {
+    /// Whether `count` sessions of `bytes` in all are over the bounds, so
+    /// the oldest must be dropped (an expired one goes whatever the bounds).
+    pub fn exceeded(&self, count: usize, bytes: usize) -> bool {
+        count > self.max_sessions || bytes > self.max_bytes
+    }
+}
 
 /// Where an event stands in its namespace's log. Its text, `"<epoch>-<seq>"`,
 /// is what clients receive and send back; it increases strictly within a
@@ -69,6 +113,14 @@ impl Offset {
             seq: seq.parse().ok()?,
         })
     }
+
+    /// The seq `text` names if it is an offset of the lifetime `epoch`
+    /// (`None` for anything else: malformed, or another lifetime).
+    pub fn seq_in(text: &str, epoch: Epoch) -> Option<u64> {
+        Offset::parse(text)
+            .filter(|o| o.epoch == epoch)
+            .map(|o| o.seq)
+    }
 }
 
 impl std::fmt::Display for Offset {
@@ -93,6 +145,40 @@ pub struct ResumePoint {
     pub sent_base: u64,
     /// The log's last seq when the connection dropped.
     pub disconnect_seq: u64,
+}
+
+impl ResumePoint {
+    /// Where a dropped connection stood, from what a binding kept of it:
+    /// the log lifetime `epoch` (text), the log's last seq when it connected
+    /// and when it dropped, and `sent`, the offsets of the events sent to it
+    /// most recently (at most [`SENT_WINDOW`], oldest first). Every event
+    /// sent after `sent_base` (an offset; `None`: since it connected) is in
+    /// `sent`, unless `window_full` says older ones were forgotten. `None`
+    /// when `epoch` is not an epoch; offsets that do not parse are skipped.
+    pub fn from_window<S: AsRef<str>>(
+        epoch: &str,
+        connect_seq: u64,
+        sent: &[S],
+        sent_base: Option<&str>,
+        window_full: bool,
+        disconnect_seq: u64,
+    ) -> Option<ResumePoint> {
+        let epoch = Epoch::parse(epoch)?;
+        let seq_of = |text: &str| Offset::parse(text).map(|o| o.seq);
+        let sent: Vec<u64> = sent.iter().filter_map(|t| seq_of(t.as_ref())).collect();
+        let mut sent_base = sent_base.and_then(seq_of).unwrap_or(connect_seq);
+        if window_full {
+            // What came before the window's oldest was forgotten.
+            sent_base = sent_base.max(sent.first().map_or(0, |s| s.saturating_sub(1)));
+        }
+        Some(ResumePoint {
+            epoch,
+            connect_seq,
+            sent,
+            sent_base,
+            disconnect_seq,
+        })
+    }
 }
 
 /// Why a dropped connection cannot be resumed whole (it starts afresh).
@@ -273,6 +359,30 @@ impl HistoryStore {
             Ok(missed)
         })
         .unwrap_or(Err(NotResumable::NoLog))
+    }
+
+    /// What [`resume`](HistoryStore::resume) finds, as the Socket.IO EVENT
+    /// packets that restore it: each event with its offset as its last
+    /// argument (and in [`EventPacket::offset`]), in `style`.
+    pub fn resume_packets<S: AsRef<str>>(
+        &self,
+        namespace: &str,
+        point: &ResumePoint,
+        client_offset: Option<&str>,
+        member_of: &[S],
+        style: JsonStyle,
+    ) -> std::result::Result<Vec<EventPacket>, NotResumable> {
+        let missed = self.resume(namespace, point, client_offset, member_of)?;
+        Ok(missed
+            .iter()
+            .map(|e| {
+                let offset = Offset::new(point.epoch, e.seq);
+                let text = offset.to_string();
+                let mut p = event_packet(namespace, &e.event, &e.payload, Some(&text), style);
+                p.offset = Some(offset);
+                p
+            })
+            .collect())
     }
 }
 

@@ -290,3 +290,83 @@ fn a_connection_resumes_again_and_again() {
         offset = Some(live.to_string());
     }
 }
+
+#[test]
+fn a_resume_point_from_what_a_binding_kept() {
+    let (s, _) = store();
+    let (epoch, _) = s.log_position(NS).unwrap();
+    let offsets: Vec<String> = (1..=4)
+        .map(|_| emit(&s, "x", to(&["a"])).to_string())
+        .collect();
+    let e = epoch.as_str();
+    // The window holds every event since the connection began (seq 0).
+    let p = ResumePoint::from_window(e, 0, &offsets[1..], None, false, 4).unwrap();
+    assert_eq!(p.sent, vec![2, 3, 4]);
+    assert_eq!(p.sent_base, 0);
+    // A full window forgot what came before its oldest.
+    let full = ResumePoint::from_window(e, 0, &offsets[1..], None, true, 4).unwrap();
+    assert_eq!(full.sent_base, 1);
+    // A restored connection has everything up to the offset it came back with.
+    let base = ResumePoint::from_window(e, 0, &offsets[3..], Some(&offsets[2]), false, 4).unwrap();
+    assert_eq!(base.sent_base, 3);
+    // Offsets that do not parse are skipped; an epoch that does not is no point.
+    let junk = ["nope".to_owned(), offsets[0].clone()];
+    assert_eq!(
+        ResumePoint::from_window(e, 0, &junk, Some("junk"), false, 4)
+            .unwrap()
+            .sent,
+        vec![1]
+    );
+    assert_eq!(
+        ResumePoint::from_window("bad", 0, &offsets, None, false, 4),
+        None
+    );
+}
+
+#[test]
+fn an_offset_names_a_seq_only_in_its_own_lifetime() {
+    let (s, _) = store();
+    let o = emit(&s, "x", to(&["a"]));
+    let text = o.to_string();
+    assert_eq!(Offset::seq_in(&text, o.epoch()), Some(1));
+    let other = socketio_history_core::Epoch::generate();
+    assert_eq!(Offset::seq_in(&text, other), None);
+    assert_eq!(Offset::seq_in("garbage", o.epoch()), None);
+}
+
+#[test]
+fn resume_packets_carry_each_events_offset() {
+    let (s, _) = store();
+    let mut c = Conn::begin(&s);
+    let first = emit(&s, "one", to(&["a"]));
+    c.sent(first);
+    emit(&s, "other room", to(&["b"]));
+    let missed = emit(&s, "two", to(&["a"]));
+    c.point.disconnect_seq = missed.seq();
+    let packets = s
+        .resume_packets(
+            NS,
+            &c.point,
+            Some(&first.to_string()),
+            &["a", "sid"],
+            socketio_history_core::JsonStyle::PythonAscii,
+        )
+        .unwrap();
+    assert_eq!(packets.len(), 1);
+    assert_eq!(packets[0].offset, Some(missed));
+    assert_eq!(packets[0].text, format!("2[\"e\",\"two\",\"{missed}\"]"));
+    assert_eq!(
+        s.resume_packets(NS, &c.point, Some("bad"), &["a"], Default::default())
+            .unwrap_err(),
+        NotResumable::BadOffset
+    );
+}
+
+#[test]
+fn session_limits_bound_count_and_bytes() {
+    let l = socketio_history_core::SessionLimits::default();
+    assert_eq!(l.max_sessions, socketio_history_core::DEFAULT_MAX_SESSIONS);
+    assert!(!l.exceeded(l.max_sessions, l.max_bytes));
+    assert!(l.exceeded(l.max_sessions + 1, 0));
+    assert!(l.exceeded(0, l.max_bytes + 1));
+}

@@ -143,6 +143,8 @@ pub const DEFAULT_MAX_APPENDS: usize = 4096;
 pub const DEFAULT_MAX_OPEN_STREAMS: usize = 1024;
 /// The default of [`RoomConfig::mutation_prefix`](crate::RoomConfig::mutation_prefix).
 pub const DEFAULT_MUTATION_PREFIX: &str = "history:";
+/// How many of a message's entries a versions read returns when not told.
+pub const DEFAULT_VERSIONS_LIMIT: usize = 100;
 
 /// One operation on a message, as the room applies it.
 #[derive(Debug)]
