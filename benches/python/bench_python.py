@@ -59,6 +59,8 @@ PLAIN_EMIT = socketio.Manager.emit  # before socketio_history patches it
 
 import socketio_history  # noqa: E402
 from reference import NaiveHistory, ReferenceHistory  # noqa: E402
+from socketio_history import _recovery_hooks  # noqa: E402
+from socketio_history._native import _Replayer  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[2]
 OUT = ROOT / "target" / "bench" / "python.json"
@@ -174,7 +176,7 @@ def stubbed_server(recovery):
     sio.enable_history(ROOM)
     if recovery:
         sio.enable_connection_state_recovery()
-    rec = sio.__dict__.get("_socketio_history_recovery")
+    rec = _recovery_hooks.recovery_of(sio)
     for i in range(10):
         sid = sio.manager.connect(f"eio{i}", "/")
         sio.manager.enter_room(sid, "/", ROOM)
@@ -184,7 +186,6 @@ def stubbed_server(recovery):
 
 
 def bench_recovery():
-    from socketio_history import _recovery_hooks  # noqa: PLC0415
 
     emits = interleaved(
         {
@@ -196,7 +197,7 @@ def bench_recovery():
     )
     missed = 1_000
     sio = stubbed_server(True)
-    rec = sio.__dict__["_socketio_history_recovery"]
+    rec = _recovery_hooks.recovery_of(sio)
     sid = sio.manager.sid_from_eio_sid("eio0", "/")
     pid = rec.live[("/", sid)].pid
     eio = iter(range(10**9))
@@ -327,7 +328,7 @@ def bench_replay(sio, ref):
     client = ReplayClient(f"http://127.0.0.1:{server.server_port}")
     sid = client.sid
     eio_sid = sio.manager.eio_sid_from_sid(sid, "/")
-    _, floor_messages, _ = sio.history._replay_packets(ROOM, sid, 100)
+    _, floor_messages, _ = _Replayer(sio.history).packets(ROOM, sid, 100)
     received = 0
 
     def ours(n):

@@ -7,6 +7,7 @@ import pytest
 import socketio_history
 from bad_input import WRONG_TYPES, bad_enable, bad_read
 from socketio_history import HistoryStore
+from socketio_history._native import _Replayer
 
 
 def snapshot(store):
@@ -71,7 +72,7 @@ def test_bad_read_arguments(store, kwargs, error, param):
     unchanged(store, lambda: store.fetch(**call), error, param)
     unchanged(store, lambda: store.page(**call), error, param)
     if param in REPLAY_PARAMS:
-        unchanged(store, lambda: store._replay_entries(**call), error, param)
+        unchanged(store, lambda: _Replayer(store).entries(**call), error, param)
 
 
 def test_bad_store_construction():

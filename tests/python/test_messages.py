@@ -12,6 +12,7 @@ from conftest import Driver
 from jsclient import JsClient
 from realserver import running
 from socketio_history import CLEAR, KEEP
+from socketio_history._native import _Replayer
 
 MUTATING = ["create_message", "update_message", "delete_message", "append_message"]
 
@@ -165,7 +166,7 @@ def test_a_replay_leaves_deleted_messages_out_before_the_limit_counts(chat):
     for i in range(3):
         chat.create_message("r", "chat", f"m{i}", message_id=f"m{i}")
     chat.delete_message("r", "m2")
-    replayed = chat.sio.history._replay_entries("r", 2, "/")
+    replayed = _Replayer(chat.sio.history).entries("r", 2, "/")
     assert [e["data"] for e in replayed] == ["m0", "m1"]
 
 

@@ -43,7 +43,7 @@ def test_plain_import_socketio_gains_history():
 def test_emit_is_hooked_only_once_a_server_uses_history():
     out = run_python(
         "import socketio\n"
-        "hooked = lambda: hasattr(socketio.Manager.emit, '_socketio_history_patched')\n"
+        "hooked = lambda: hasattr(socketio.Manager.emit, '_socketio_history_hook')\n"
         "before = hooked()\n"
         "sio = socketio.Server()\n"
         "sio.emit('e', 'x', to='r')\n"

@@ -81,7 +81,7 @@ def test_rooms_that_are_not_strings_are_simply_not_recorded(server, caplog):
 
 def test_a_server_without_history_records_nothing_and_makes_no_store(server):
     server.emit("e", "x", to="r")
-    assert "_socketio_history_store" not in vars(server.sio)
+    assert "_socketio_history" not in vars(server.sio)
 
 
 # ---- payloads ----

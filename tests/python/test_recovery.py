@@ -314,7 +314,7 @@ def test_bad_settings_are_refused_and_change_nothing(duration, max_bytes, error)
     sio = socketio.Server()
     with pytest.raises(error):
         sio.enable_connection_state_recovery(duration, max_bytes)
-    assert "_socketio_history_recovery" not in sio.__dict__
+    assert "_socketio_history" not in sio.__dict__
     with pytest.raises(TypeError, match="sid"):
         sio.is_recovered(5)
 
@@ -377,7 +377,7 @@ def test_a_refusing_connect_handler_discards_the_session(kind):
         start = c.drop()
         c.wait_for(lambda r: r["ev"] in ("connect_error", "disconnect"), start=start + 1)
         assert not srv.sio.manager.is_connected(first["id"], "/")
-        rec = srv.sio.__dict__["_socketio_history_recovery"]
+        rec = srv.sio.__dict__["_socketio_history"].recovery
         assert rec.sessions == {} and (("/", first["id"]) not in rec.live)
 
 

@@ -149,7 +149,7 @@ def test_a_used_session_does_not_recover_twice(srv):
 
 
 def test_sessions_are_bounded_in_number(srv):
-    rec = srv.sio.__dict__["_socketio_history_recovery"]
+    rec = srv.sio.__dict__["_socketio_history"].recovery
     rec.max_sessions = 5
     pids = []
     for _ in range(20):
@@ -173,7 +173,7 @@ def test_sessions_are_bounded_in_bytes(srv):
         srv.sio.save_session(sid, {"blob": blob})
         return "ok"
 
-    rec = srv.sio.__dict__["_socketio_history_recovery"]
+    rec = srv.sio.__dict__["_socketio_history"].recovery
     rec.max_session_bytes = 5_000
     for _ in range(10):
         conn = Polling(srv.url)

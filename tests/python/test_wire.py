@@ -16,6 +16,7 @@ from jsclient import JsClient
 from realserver import running
 from socketio import packet
 from socketio_history import HistoryStore, _wire
+from socketio_history._native import _RecoveryLog, _Replayer
 
 TRANSPORTS = ["websocket", "polling"]
 
@@ -60,7 +61,7 @@ def test_the_core_encodes_what_python_socketio_encodes(event, data, namespace):
     store = HistoryStore()
     store.enable("r", namespace)
     store.record("r", event, data, namespace)
-    count, messages, offsets = store._replay_packets("r", "sid", namespace=namespace)
+    count, messages, offsets = _Replayer(store).packets("r", "sid", namespace=namespace)
     assert count == 1 and offsets == []
     assert messages == python_socketio_messages(namespace, event, data)
 
@@ -70,9 +71,9 @@ def test_the_core_encodes_what_python_socketio_encodes(event, data, namespace):
 def test_a_logged_replay_carries_its_offset_as_the_last_argument(event, data):
     store = HistoryStore()
     store.enable("r", "/")
-    store._enable_log("/", 60)
+    _RecoveryLog(store).enable_log("/", 60)
     store.record("r", event, data, "/")
-    count, messages, offsets = store._replay_packets("r", "sid", log=True)
+    count, messages, offsets = _Replayer(store).packets("r", "sid", log=True)
     assert count == 1 and len(offsets) == 1
     assert messages == python_socketio_messages("/", event, data, offsets[0])
 

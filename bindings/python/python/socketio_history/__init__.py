@@ -15,7 +15,16 @@ With the package installed, a plain ``import socketio`` does the same (set
 ``SOCKETIO_HISTORY_AUTOPATCH=0`` to turn that off).
 """
 
-from ._errors import (
+from typing import TYPE_CHECKING, Any
+
+# Before anything of python-socketio is hooked, or imported past its top
+# level: the supported versions, and every name the package hooks.
+from . import _compat
+from ._compat import UnsupportedEnvironmentError, check
+
+check()
+
+from ._errors import (  # noqa: E402
     HistoryError,
     HistoryNotEnabledError,
     InvalidMessageError,
@@ -23,9 +32,10 @@ from ._errors import (
     MessageNotFoundError,
     MessageTooLargeError,
 )
-from ._native import (
+from ._native import (  # noqa: E402
     CLEAR,
     DEFAULT_MAX_ENTRIES,
+    DEFAULT_VERSIONS_LIMIT,
     KEEP,
     MAX_DEPTH,
     CoarseClock,
@@ -33,16 +43,43 @@ from ._native import (
     ManualClock,
     __version__,
 )
-from ._server import install
-from ._streams_async import AsyncRedisStreamsManager
-from ._streams_sync import RedisStreamsManager
-from ._types import Entry, Message, Mutation, Page, Stats
+from ._server import install  # noqa: E402
+from ._types import Entry, Message, Mutation, Page, Stats  # noqa: E402
+
+if TYPE_CHECKING:
+    from ._streams_async import AsyncRedisStreamsManager
+    from ._streams_sync import RedisStreamsManager
 
 install()
+
+# The Redis Streams managers are imported when first used: `import
+# socketio_history` imports no optional dependency.
+_LAZY = {
+    "RedisStreamsManager": "_streams_sync",
+    "AsyncRedisStreamsManager": "_streams_async",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    import importlib  # noqa: PLC0415
+
+    _compat.check_streams()
+    value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)
+
 
 __all__ = [
     "CLEAR",
     "DEFAULT_MAX_ENTRIES",
+    "DEFAULT_VERSIONS_LIMIT",
     "KEEP",
     "MAX_DEPTH",
     "AsyncRedisStreamsManager",
@@ -61,6 +98,7 @@ __all__ = [
     "Page",
     "RedisStreamsManager",
     "Stats",
+    "UnsupportedEnvironmentError",
     "__version__",
     "install",
 ]

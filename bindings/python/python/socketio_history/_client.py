@@ -1,5 +1,5 @@
 """The client side of connection state recovery for ``socketio.Client`` and
-``socketio.AsyncClient`` (SPEC section 5, "Python clients").
+``socketio.AsyncClient`` (docs/CONTRACT.md, "Connection state recovery").
 
 On a namespace whose CONNECT reply carried a ``pid`` (a server with recovery
 on: this package's, or the JavaScript one), the trailing offset of every
@@ -17,14 +17,14 @@ offset) and ``_send_packet`` (add pid and offset to CONNECT packets).
 from __future__ import annotations
 
 import functools
-import threading
 from typing import Any
 
 import socketio
 from socketio import packet
 
+from ._patch import hook
+
 _STATE = "_socketio_history_client"
-_PATCHED = "_socketio_history_client_patched"
 
 
 class _Namespace:
@@ -88,65 +88,69 @@ def is_recovered(self: Any, namespace: str | None = "/") -> bool:
     return known is not None and known.recovered
 
 
-def _patch_sync(cls: Any) -> None:
-    handle_connect = cls._handle_connect
-    handle_event = cls._handle_event
-    send_packet = cls._send_packet
+def _wrap_sync(cls: Any) -> None:
+    def wrap_handle_connect(handle_connect: Any) -> Any:
+        @functools.wraps(handle_connect)
+        def _handle_connect(self: Any, namespace: Any, data: Any) -> Any:
+            _connected(self, namespace, data)
+            return handle_connect(self, namespace, data)
 
-    @functools.wraps(handle_connect)
-    def _handle_connect(self: Any, namespace: Any, data: Any) -> Any:
-        _connected(self, namespace, data)
-        return handle_connect(self, namespace, data)
+        return _handle_connect
 
-    @functools.wraps(handle_event)
-    def _handle_event(self: Any, namespace: Any, id: Any, data: Any) -> Any:
-        _strip_offset(self, namespace, id, data)
-        return handle_event(self, namespace, id, data)
+    def wrap_handle_event(handle_event: Any) -> Any:
+        @functools.wraps(handle_event)
+        def _handle_event(self: Any, namespace: Any, id: Any, data: Any) -> Any:
+            _strip_offset(self, namespace, id, data)
+            return handle_event(self, namespace, id, data)
 
-    @functools.wraps(send_packet)
-    def _send_packet(self: Any, pkt: Any) -> Any:
-        _with_recovery(self, pkt)
-        return send_packet(self, pkt)
+        return _handle_event
 
-    _install(cls, _handle_connect, _handle_event, _send_packet)
+    def wrap_send_packet(send_packet: Any) -> Any:
+        @functools.wraps(send_packet)
+        def _send_packet(self: Any, pkt: Any) -> Any:
+            _with_recovery(self, pkt)
+            return send_packet(self, pkt)
 
+        return _send_packet
 
-def _patch_async(cls: Any) -> None:
-    handle_connect = cls._handle_connect
-    handle_event = cls._handle_event
-    send_packet = cls._send_packet
-
-    @functools.wraps(handle_connect)
-    async def _handle_connect(self: Any, namespace: Any, data: Any) -> Any:
-        _connected(self, namespace, data)
-        return await handle_connect(self, namespace, data)
-
-    @functools.wraps(handle_event)
-    async def _handle_event(self: Any, namespace: Any, id: Any, data: Any) -> Any:
-        _strip_offset(self, namespace, id, data)
-        return await handle_event(self, namespace, id, data)
-
-    @functools.wraps(send_packet)
-    async def _send_packet(self: Any, pkt: Any) -> Any:
-        _with_recovery(self, pkt)
-        return await send_packet(self, pkt)
-
-    _install(cls, _handle_connect, _handle_event, _send_packet)
+    hook(cls, "_handle_connect", wrap_handle_connect)
+    hook(cls, "_handle_event", wrap_handle_event)
+    hook(cls, "_send_packet", wrap_send_packet)
 
 
-def _install(cls: Any, *fns: Any) -> None:
-    for fn in fns:
-        fn.__dict__[_PATCHED] = True
-        setattr(cls, fn.__name__, fn)
-    cls.is_recovered = is_recovered
+def _wrap_async(cls: Any) -> None:
+    def wrap_handle_connect(handle_connect: Any) -> Any:
+        @functools.wraps(handle_connect)
+        async def _handle_connect(self: Any, namespace: Any, data: Any) -> Any:
+            _connected(self, namespace, data)
+            return await handle_connect(self, namespace, data)
 
+        return _handle_connect
 
-_lock = threading.Lock()
+    def wrap_handle_event(handle_event: Any) -> Any:
+        @functools.wraps(handle_event)
+        async def _handle_event(self: Any, namespace: Any, id: Any, data: Any) -> Any:
+            _strip_offset(self, namespace, id, data)
+            return await handle_event(self, namespace, id, data)
+
+        return _handle_event
+
+    def wrap_send_packet(send_packet: Any) -> Any:
+        @functools.wraps(send_packet)
+        async def _send_packet(self: Any, pkt: Any) -> Any:
+            _with_recovery(self, pkt)
+            return await send_packet(self, pkt)
+
+        return _send_packet
+
+    hook(cls, "_handle_connect", wrap_handle_connect)
+    hook(cls, "_handle_event", wrap_handle_event)
+    hook(cls, "_send_packet", wrap_send_packet)
 
 
 def install() -> None:
     """Hook ``socketio.Client`` and ``socketio.AsyncClient`` (once)."""
-    with _lock:
-        for cls, patch in ((socketio.Client, _patch_sync), (socketio.AsyncClient, _patch_async)):
-            if not getattr(cls._handle_connect, _PATCHED, False):
-                patch(cls)
+    _wrap_sync(socketio.Client)
+    _wrap_async(socketio.AsyncClient)
+    socketio.Client.is_recovered = is_recovered
+    socketio.AsyncClient.is_recovered = is_recovered

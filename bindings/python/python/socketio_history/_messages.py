@@ -11,9 +11,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from ._hook import delivery_lock, store_of
-from ._native import CLEAR, KEEP, HistoryStore
+from ._native import CLEAR, DEFAULT_VERSIONS_LIMIT, KEEP, HistoryStore
 from ._ops import OP, PendingOp
+from ._state import delivery_lock, state_of, store_of
 from ._types import Entry, Message, Mutation
 
 # ---- the server methods --------------------------------------------------
@@ -36,7 +36,7 @@ def _applied(
     op = PendingOp(room, result["message_id"], wire, manager=server.manager)
     if result["action"] == "create":
         return op, result["event"], data
-    prefix = store_of(server)._mutation_prefix(room, ns) or ""
+    prefix = state_of(server).recorder.mutation_prefix(room, ns) or ""
     return op, prefix + result["action"], result
 
 
@@ -219,7 +219,11 @@ def get_message(self: Any, room: str, message_id: str, namespace: str | None = "
 
 
 def get_message_versions(
-    self: Any, room: str, message_id: str, limit: int = 100, namespace: str | None = "/"
+    self: Any,
+    room: str,
+    message_id: str,
+    limit: int = DEFAULT_VERSIONS_LIMIT,
+    namespace: str | None = "/",
 ) -> list[Entry]:
     """The message's retained entries, newest first, at most ``limit``
     (appends show their fragment; a deleted message's show ``data: None``

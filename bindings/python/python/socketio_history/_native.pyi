@@ -11,14 +11,24 @@ __all__ = [
     "DEFAULT_MAX_ENTRIES",
     "DEFAULT_MAX_MESSAGE_BYTES",
     "DEFAULT_MAX_OPEN_STREAMS",
+    "DEFAULT_MAX_SESSIONS",
+    "DEFAULT_MAX_SESSION_BYTES",
     "DEFAULT_MUTATION_PREFIX",
+    "DEFAULT_VERSIONS_LIMIT",
     "KEEP",
     "MAX_DEPTH",
+    "SENT_WINDOW",
     "CoarseClock",
     "HistoryStore",
     "ManualClock",
     "Sentinel",
+    "_Recorder",
+    "_RecoveryLog",
+    "_Replayer",
     "__version__",
+    "new_epoch",
+    "offset_seq",
+    "sessions_exceeded",
 ]
 
 __version__: str
@@ -28,6 +38,7 @@ DEFAULT_MAX_MESSAGE_BYTES: int
 DEFAULT_MAX_APPENDS: int
 DEFAULT_MAX_OPEN_STREAMS: int
 DEFAULT_MUTATION_PREFIX: str
+DEFAULT_VERSIONS_LIMIT: int
 
 @final
 class Sentinel:
@@ -105,30 +116,6 @@ class HistoryStore:
         since_time: float | None = None,
         until_time: float | None = None,
     ) -> list[Entry]: ...
-    def _replay_entries(
-        self,
-        room: str,
-        limit: int | None = None,
-        namespace: str | None = None,
-        include_events: _Events = None,
-        exclude_events: _Events = None,
-        since_seq: int | None = None,
-        member_of: list[str] | None = None,
-        joined_at: int | None = None,
-    ) -> list[Entry]: ...
-    def _replay_packets(
-        self,
-        room: str,
-        sid: str,
-        limit: int | None = None,
-        namespace: str | None = None,
-        include_events: _Events = None,
-        exclude_events: _Events = None,
-        since_seq: int | None = None,
-        member_of: list[str] | None = None,
-        joined_at: int | None = None,
-        log: bool = False,
-    ) -> tuple[int, list[str | bytes], list[str]]: ...
     def page(
         self,
         room: str,
@@ -148,33 +135,6 @@ class HistoryStore:
     def clear(self, room: str, namespace: str | None = None) -> int: ...
     def rooms(self) -> list[tuple[str, str]]: ...
     def note_record_error(self, room: str, namespace: str | None = None) -> None: ...
-    def _last_seq(self, room: str, namespace: str | None = None) -> int | None: ...
-    def _record_emit(
-        self, namespace: str, to: Any, event: Any, data: Any, skip_sid: Any = None
-    ) -> None: ...
-    def _record_emit_logged(
-        self,
-        namespace: str,
-        to: Any,
-        event: Any,
-        data: Any,
-        skip_sid: Any = None,
-        message: tuple[str, str] | None = None,
-    ) -> str | None: ...
-    def _record_emit_sequenced(
-        self,
-        namespace: str,
-        to: Any,
-        event: Any,
-        data: Any,
-        skip_sid: Any,
-        epoch: str,
-        seqs: list[tuple[str, int]],
-        log_seq: int | None = None,
-        message: tuple[str, str] | None = None,
-        timestamp: float | None = None,
-    ) -> str | None: ...
-    def _sequence(self, room: str, namespace: str, epoch: str, seq: int) -> bool | None: ...
     def create_message(
         self,
         room: str,
@@ -220,11 +180,52 @@ class HistoryStore:
     def get_message_versions(
         self, room: str, message_id: str, limit: int | None = None, namespace: str | None = None
     ) -> list[Entry]: ...
-    def _mutation_prefix(self, room: str, namespace: str | None = None) -> str | None: ...
-    def _enable_log(self, namespace: str, max_age: float, max_bytes: int | None = None) -> None: ...
-    def _disable_log(self, namespace: str) -> bool: ...
-    def _log_position(self, namespace: str) -> tuple[str, int] | None: ...
-    def _resume(
+
+# ---- private: what the package's hooks use (never the application) ----
+
+@final
+class _Recorder:
+    """The emit hook's access to a store."""
+
+    def __new__(cls, store: HistoryStore) -> _Recorder: ...
+    def last_seq(self, room: str, namespace: str | None = None) -> int | None: ...
+    def record_emit(
+        self, namespace: str, to: Any, event: Any, data: Any, skip_sid: Any = None
+    ) -> None: ...
+    def record_emit_logged(
+        self,
+        namespace: str,
+        to: Any,
+        event: Any,
+        data: Any,
+        skip_sid: Any = None,
+        message: tuple[str, str] | None = None,
+    ) -> str | None: ...
+    def record_emit_sequenced(
+        self,
+        namespace: str,
+        to: Any,
+        event: Any,
+        data: Any,
+        skip_sid: Any,
+        epoch: str,
+        seqs: list[tuple[str, int]],
+        log_seq: int | None = None,
+        message: tuple[str, str] | None = None,
+        timestamp: float | None = None,
+    ) -> str | None: ...
+    def sequence(self, room: str, namespace: str, epoch: str, seq: int) -> bool | None: ...
+    def mutation_prefix(self, room: str, namespace: str | None = None) -> str | None: ...
+
+@final
+class _RecoveryLog:
+    """Connection state recovery's access to a store."""
+
+    def __new__(cls, store: HistoryStore) -> _RecoveryLog: ...
+    def enable_log(self, namespace: str, max_age: float, max_bytes: int | None = None) -> None: ...
+    def disable_log(self, namespace: str) -> bool: ...
+    def log_position(self, namespace: str) -> tuple[str, int] | None: ...
+    def resume(
         self,
         namespace: str,
         epoch: str,
@@ -237,3 +238,41 @@ class HistoryStore:
         member_of: list[str],
         packets: bool = False,
     ) -> list[tuple[str, Any, str]] | tuple[list[str | bytes], list[str]] | str: ...
+
+@final
+class _Replayer:
+    """replay_history's access to a store."""
+
+    def __new__(cls, store: HistoryStore) -> _Replayer: ...
+    def entries(
+        self,
+        room: str,
+        limit: int | None = None,
+        namespace: str | None = None,
+        include_events: _Events = None,
+        exclude_events: _Events = None,
+        since_seq: int | None = None,
+        member_of: list[str] | None = None,
+        joined_at: int | None = None,
+    ) -> list[Entry]: ...
+    def packets(
+        self,
+        room: str,
+        sid: str,
+        limit: int | None = None,
+        namespace: str | None = None,
+        include_events: _Events = None,
+        exclude_events: _Events = None,
+        since_seq: int | None = None,
+        member_of: list[str] | None = None,
+        joined_at: int | None = None,
+        log: bool = False,
+    ) -> tuple[int, list[str | bytes], list[str]]: ...
+
+def new_epoch() -> str: ...
+def offset_seq(offset: object, epoch: str) -> int | None: ...
+def sessions_exceeded(count: int, size: int, max_sessions: int, max_bytes: int) -> bool: ...
+
+SENT_WINDOW: int
+DEFAULT_MAX_SESSIONS: int
+DEFAULT_MAX_SESSION_BYTES: int

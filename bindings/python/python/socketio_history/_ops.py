@@ -13,14 +13,16 @@ store before delivery.
 from __future__ import annotations
 
 import contextvars
-import logging
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from ._errors import HistoryNotEnabledError
+from ._log import logger, record_failed
 from ._native import KEEP, HistoryStore
 
-logger = logging.getLogger("socketio_history")
+if TYPE_CHECKING:
+    from ._recovery import Recovery
+    from ._state import ServerState
 
 # The key a message queue's emit message carries the operation under.
 WIRE_KEY = "socketio_history"
@@ -44,11 +46,49 @@ class PendingOp:
     def key(self) -> tuple[str, str]:
         return (self.room, self.message_id)
 
+    def note(
+        self, state: ServerState, ns: str, target: Any, event: Any, data: Any, skip_sid: Any
+    ) -> tuple[Any, Recovery | None]:
+        """The emit hook's part: apply the operation if it came from another
+        node, then log the emit for recovery (the room itself already holds
+        the operation). Returns the data to send and the recovery state."""
+        if not self.applied:
+            try:
+                apply_remote(state.store, ns, self, event, data)
+            except BaseException as e:  # history never breaks an emit
+                record_failed(e, event, target, ns)
+        rec = state.recovery
+        if rec is not None:
+            data = rec.record(ns, target, event, data, skip_sid, message=self.key)
+        return data, rec
 
-# What the emit hook is told about the emit going through it now: an
-# operation on a message, or (with a streams manager) an emit read back from
-# the stream (``_streams.StreamedEmit``), which records at the stream's seqs.
-OP: contextvars.ContextVar[Any] = contextvars.ContextVar("socketio_history_op", default=None)
+
+class InFlight(Protocol):
+    """What the emit hook is told about the emit going through it now (see
+    :data:`OP`): how to record it instead of counting its own seqs."""
+
+    @property
+    def manager(self) -> Any:
+        """The client manager it belongs to (the hook runs on others too)."""
+
+    @property
+    def applied(self) -> bool:
+        """Whether the caller already holds the delivery lock."""
+
+    def note(
+        self, state: ServerState, ns: str, target: Any, event: Any, data: Any, skip_sid: Any
+    ) -> tuple[Any, Recovery | None]:
+        """Record the emit; the data to send and the recovery state."""
+
+
+# The emit going through the hook now, when it is more than a plain emit:
+# an operation on a message (:class:`PendingOp`), or with a streams manager
+# an emit read back from the stream (``_streams.StreamedEmit``, recorded at
+# the stream's seqs) or one delivered on this node only
+# (``_streams.LocalOnly``).
+OP: contextvars.ContextVar[InFlight | None] = contextvars.ContextVar(
+    "socketio_history_op", default=None
+)
 
 
 def apply_remote(store: HistoryStore, namespace: str, op: PendingOp, event: Any, data: Any) -> Any:

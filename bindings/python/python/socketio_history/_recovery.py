@@ -9,8 +9,9 @@ keeps python-socketio's side: the sessions of dropped connections (sid, pid,
 rooms, user session, where they stood), the pid in CONNECT replies, which
 packets were sent to whom, and the restore itself.
 
-Hooks (installed on ``socketio.Server``/``AsyncServer`` once a server turns
-recovery on; servers without it run python-socketio's own code):
+Hooks (``_recovery_hooks.py``, installed on ``socketio.Server`` and
+``AsyncServer`` once a server turns recovery on; servers without it run
+python-socketio's own code):
 
 * ``_handle_connect``: takes ``pid``/``offset`` out of the auth; restores a
   known session, or lets python-socketio connect a fresh one.
@@ -31,23 +32,26 @@ same lock) meets live traffic exactly at its boundary.
 
 from __future__ import annotations
 
-import logging
 import math
 import re
 import secrets
-import threading
 import time
 from collections import OrderedDict, deque
 from contextvars import ContextVar
 from dataclasses import dataclass
-from typing import Any
-
-import socketio
+from typing import TYPE_CHECKING, Any
 
 from . import _wire
-from ._hook import _RECOVERY, _record_failed, delivery_lock, store_of
+from ._log import logger, record_failed
+from ._native import (
+    DEFAULT_MAX_SESSION_BYTES,
+    DEFAULT_MAX_SESSIONS,
+    SENT_WINDOW,
+    sessions_exceeded,
+)
 
-logger = logging.getLogger("socketio_history")
+if TYPE_CHECKING:
+    from ._state import ServerState
 
 
 # Set while python-socketio handles a lost Engine.IO transport (and a
@@ -57,15 +61,6 @@ _TRANSPORT_LOST: ContextVar[bool] = ContextVar("socketio_history_transport_lost"
 # A pid is 128 random bits, URL-safe; what clients send back is checked
 # against this shape before anything is looked up.
 _PID = re.compile(r"[A-Za-z0-9_-]{16,64}\Z")
-_MAX_OFFSET_LEN = 64
-
-# How many offsets of events sent to a socket are remembered: what a dying
-# transport can have swallowed. Older ones are forgotten (the core then asks
-# for the whole log since the client's offset).
-SENT_WINDOW = 128
-
-DEFAULT_MAX_SESSIONS = 10_000
-DEFAULT_MAX_SESSION_BYTES = 64 * 2**20
 
 
 @dataclass
@@ -165,13 +160,13 @@ class Recovery:
     def __init__(
         self,
         server: Any,
+        state: ServerState,
         duration: float,
         max_buffer_bytes: int | None,
-        lock: Any,
         max_sessions: int = DEFAULT_MAX_SESSIONS,
         max_session_bytes: int = DEFAULT_MAX_SESSION_BYTES,
     ) -> None:
-        self.store = store_of(server)
+        self.state = state
         # A manager that keeps sessions for every node (the streams
         # managers): sessions then live there only, so each is used once.
         self.shared: Any = (
@@ -181,7 +176,7 @@ class Recovery:
         self.max_buffer_bytes = max_buffer_bytes
         self.max_sessions = max_sessions
         self.max_session_bytes = max_session_bytes
-        self.lock = lock
+        self.lock = state.lock
         self.logs: set[str] = set()
         self.sessions: OrderedDict[tuple[str, str], _Session] = OrderedDict()
         self.session_bytes = 0
@@ -204,16 +199,21 @@ class Recovery:
         self.duration = duration
         self.max_buffer_bytes = max_buffer_bytes
         for ns in self.logs:
-            self.store._enable_log(ns, duration, max_buffer_bytes)
+            self.state.recovery_log.enable_log(ns, duration, max_buffer_bytes)
 
     def ensure_log(self, namespace: str) -> None:
         if namespace not in self.logs:
-            self.store._enable_log(namespace, self.duration, self.max_buffer_bytes)
+            self.state.recovery_log.enable_log(namespace, self.duration, self.max_buffer_bytes)
             self.logs.add(namespace)
+
+    def store_changed(self) -> None:
+        """The server was given another store: its logs start there anew
+        (sessions of the old one no longer resume)."""
+        self.logs.clear()
 
     def close(self) -> None:
         for ns in self.logs:
-            self.store._disable_log(ns)
+            self.state.recovery_log.disable_log(ns)
         self.logs.clear()
         self.sessions.clear()
         self.session_bytes = 0
@@ -241,17 +241,17 @@ class Recovery:
         self.ensure_log(namespace)
         try:
             if at is None:
-                offset = self.store._record_emit_logged(
+                offset = self.state.recorder.record_emit_logged(
                     namespace, target, event, data, skip_sid, message
                 )
             else:
                 epoch, seqs, log_seq, timestamp = at
-                offset = self.store._record_emit_sequenced(
+                offset = self.state.recorder.record_emit_sequenced(
                     namespace, target, event, data, skip_sid, epoch, seqs, log_seq, message,
                     timestamp,
                 )  # fmt: skip
         except BaseException as e:
-            _record_failed(e, event, target, namespace)
+            record_failed(e, event, target, namespace)
             offset = None
         if offset is None:
             self.sending = None
@@ -277,7 +277,7 @@ class Recovery:
         returns its pid."""
         self.ensure_log(namespace)
         pid = pid or secrets.token_urlsafe(16)
-        epoch, seq = self.store._log_position(namespace) or ("", 0)
+        epoch, seq = self.state.recovery_log.log_position(namespace) or ("", 0)
         self.live[(namespace, sid)] = _Live(pid, epoch, seq)
         self.by_pid[(namespace, pid)] = sid
         return pid
@@ -299,7 +299,7 @@ class Recovery:
         live = self.live.get((namespace, sid))
         if live is None:  # connected before recovery was turned on
             return None
-        position = self.store._log_position(namespace)
+        position = self.state.recovery_log.log_position(namespace)
         if position is None or position[0] != live.epoch:
             return None
         rooms = [r for r in server.manager.get_rooms(sid, namespace) if isinstance(r, str)]
@@ -336,9 +336,8 @@ class Recovery:
         now = time.monotonic()
         while self.sessions:
             key, oldest = next(iter(self.sessions.items()))
-            over = (
-                len(self.sessions) > self.max_sessions
-                or self.session_bytes > self.max_session_bytes
+            over = sessions_exceeded(
+                len(self.sessions), self.session_bytes, self.max_sessions, self.max_session_bytes
             )
             if not over and oldest.expires > now:
                 return
@@ -367,8 +366,6 @@ class Recovery:
         """What the session missed: the Engine.IO messages that restore it
         and the offsets of its events; ``None`` when it cannot be resumed
         whole."""
-        if offset is not None and (not isinstance(offset, str) or len(offset) > _MAX_OFFSET_LEN):
-            return None
         point = (
             namespace,
             session.epoch,
@@ -381,7 +378,7 @@ class Recovery:
             session.rooms,
         )
         native = _wire.native(server)
-        result = self.store._resume(*point, packets=native)
+        result = self.state.recovery_log.resume(*point, packets=native)
         if isinstance(result, str):
             logger.info("connection state not recovered for %s: %s", session.sid, result)
             return None
@@ -412,46 +409,3 @@ class Recovery:
             self.bases[(namespace, eio_sid)] = base
         self.sent.setdefault(namespace, {})[eio_sid] = deque(offsets, SENT_WINDOW)
         self.recovered.add((namespace, session.sid))
-
-
-_patch_lock = threading.Lock()
-
-
-def _patch_servers() -> None:
-    """Hook both server classes once per process."""
-    from ._recovery_hooks import _PATCHED, patch_async, patch_sync  # noqa: PLC0415
-
-    with _patch_lock:
-        if not getattr(socketio.Server._handle_connect, _PATCHED, False):
-            patch_sync(socketio.Server)
-        if not getattr(socketio.AsyncServer._handle_connect, _PATCHED, False):
-            patch_async(socketio.AsyncServer)
-
-
-def enable(server: Any, duration: float, max_buffer_bytes: int | None) -> Recovery:
-    """Turn recovery on for ``server`` (or reconfigure it)."""
-    rec: Recovery | None = server.__dict__.get(_RECOVERY)
-    if rec is not None:
-        rec.configure(duration, max_buffer_bytes)
-        return rec
-    _patch_servers()
-    # python-engineio holds the bound method it was given at construction:
-    # hand it the hooked one.
-    server.eio.on("disconnect", server._handle_eio_disconnect)
-    rec = Recovery(server, duration, max_buffer_bytes, delivery_lock(server))
-    rec.ensure_log("/")  # validates the settings in the core too
-    server.__dict__[_RECOVERY] = rec
-    server.manager.__dict__[_RECOVERY] = rec
-    return rec
-
-
-def disable(server: Any) -> None:
-    rec: Recovery | None = server.__dict__.pop(_RECOVERY, None)
-    server.manager.__dict__.pop(_RECOVERY, None)
-    if rec is not None:
-        rec.close()
-
-
-def state(server: Any) -> Recovery | None:
-    rec: Recovery | None = server.__dict__.get(_RECOVERY)
-    return rec

@@ -9,20 +9,53 @@ import functools
 from collections import deque
 from typing import Any
 
+import socketio
 from socketio import exceptions, packet
 
 from . import _wire
-from ._hook import _RECOVERY
+from ._hook import STATE_KEY
+from ._native import SENT_WINDOW
+from ._patch import hook
 from ._recovery import (
     _TRANSPORT_LOST,
-    SENT_WINDOW,
     Recovery,
     _eio_session,
     _Session,
     split_auth,
 )
+from ._state import state_of
 
-_PATCHED = "_socketio_history_recovery_patched"
+
+def enable(server: Any, duration: float, max_buffer_bytes: int | None) -> Recovery:
+    """Turn recovery on for ``server`` (or reconfigure it)."""
+    state = state_of(server)
+    rec = state.recovery
+    if rec is not None:
+        rec.configure(duration, max_buffer_bytes)
+        return rec
+    _patch_sync(socketio.Server)
+    _patch_async(socketio.AsyncServer)
+    # python-engineio holds the bound method it was given at construction:
+    # hand it the hooked one.
+    server.eio.on("disconnect", server._handle_eio_disconnect)
+    rec = Recovery(server, state, duration, max_buffer_bytes)
+    rec.ensure_log("/")  # validates the settings in the core too
+    state.recovery = rec
+    return rec
+
+
+def disable(server: Any) -> None:
+    state = server.__dict__.get(STATE_KEY)
+    rec = None if state is None else state.recovery
+    if rec is not None:
+        state.recovery = None
+        rec.close()
+
+
+def recovery_of(server: Any) -> Recovery | None:
+    """The server's recovery state, ``None`` while recovery is off."""
+    state = server.__dict__.get(STATE_KEY)
+    return None if state is None else state.recovery
 
 
 def _refusal(exc: BaseException | None) -> Any:
@@ -139,109 +172,125 @@ def _restore_sync(
     return True
 
 
-def _install(cls: Any, *fns: Any) -> None:
-    for fn in fns:
-        fn.__dict__[_PATCHED] = True
-        setattr(cls, fn.__name__, fn)
-
-
-def patch_sync(cls: Any) -> None:
+def _patch_sync(cls: Any) -> None:
     """Hook ``socketio.Server``: connecting, and losing a connection."""
     _patch_sync_connect(cls)
     _patch_sync_disconnect(cls)
 
 
 def _patch_sync_connect(cls: Any) -> None:
-    handle_connect = cls._handle_connect
-    send_packet = cls._send_packet
-    send_eio_packet = cls._send_eio_packet
 
-    @functools.wraps(handle_connect)
-    def _handle_connect(self: Any, eio_sid: str, namespace: Any, data: Any) -> Any:
-        rec = self.__dict__.get(_RECOVERY)
-        if rec is None:
-            return handle_connect(self, eio_sid, namespace, data)
-        ns = namespace or "/"
-        pid, offset, auth = split_auth(data)
-        if pid is not None and _restore_sync(self, rec, eio_sid, ns, pid, offset, auth):
-            return None
-        result = handle_connect(self, eio_sid, namespace, auth)
-        sid = self.manager.sid_from_eio_sid(eio_sid, ns)
-        if sid is None or not self.manager.is_connected(sid, ns):
-            rec.forget(ns, sid, eio_sid)  # refused
-        return result
+    def wrap_handle_connect(handle_connect: Any) -> Any:
+        @functools.wraps(handle_connect)
+        def _handle_connect(self: Any, eio_sid: str, namespace: Any, data: Any) -> Any:
+            rec = recovery_of(self)
+            if rec is None:
+                return handle_connect(self, eio_sid, namespace, data)
+            ns = namespace or "/"
+            pid, offset, auth = split_auth(data)
+            if pid is not None and _restore_sync(self, rec, eio_sid, ns, pid, offset, auth):
+                return None
+            result = handle_connect(self, eio_sid, namespace, auth)
+            sid = self.manager.sid_from_eio_sid(eio_sid, ns)
+            if sid is None or not self.manager.is_connected(sid, ns):
+                rec.forget(ns, sid, eio_sid)  # refused
+            return result
 
-    @functools.wraps(send_packet)
-    def _send_packet(self: Any, eio_sid: str, pkt: Any) -> Any:
-        rec = self.__dict__.get(_RECOVERY)
-        if (
-            rec is not None
-            and pkt.packet_type == packet.CONNECT
-            and isinstance(pkt.data, dict)
-            and "sid" in pkt.data
-            and "pid" not in pkt.data
-        ):
-            ns = pkt.namespace or "/"
-            pkt.data = {**pkt.data, "pid": rec.connected(ns, pkt.data["sid"], eio_sid)}
-        return send_packet(self, eio_sid, pkt)
+        return _handle_connect
 
-    @functools.wraps(send_eio_packet)
-    def _send_eio_packet(self: Any, eio_sid: str, eio_pkt: Any) -> Any:
-        # Once per client of every emit: rec.note_sent, inlined.
-        rec = self.__dict__.get(_RECOVERY)
-        if rec is not None and (sending := rec.sending) is not None:
-            sent = sending.get(eio_sid)
-            if sent is None:
-                sent = sending[eio_sid] = deque(maxlen=SENT_WINDOW)
-            sent.append(rec.offset)
-        return send_eio_packet(self, eio_sid, eio_pkt)
+    hook(cls, "_handle_connect", wrap_handle_connect)
 
-    _install(cls, _handle_connect, _send_packet, _send_eio_packet)
+    def wrap_send_packet(send_packet: Any) -> Any:
+        @functools.wraps(send_packet)
+        def _send_packet(self: Any, eio_sid: str, pkt: Any) -> Any:
+            rec = recovery_of(self)
+            if (
+                rec is not None
+                and pkt.packet_type == packet.CONNECT
+                and isinstance(pkt.data, dict)
+                and "sid" in pkt.data
+                and "pid" not in pkt.data
+            ):
+                ns = pkt.namespace or "/"
+                pkt.data = {**pkt.data, "pid": rec.connected(ns, pkt.data["sid"], eio_sid)}
+            return send_packet(self, eio_sid, pkt)
+
+        return _send_packet
+
+    hook(cls, "_send_packet", wrap_send_packet)
+
+    def wrap_send_eio_packet(send_eio_packet: Any) -> Any:
+        @functools.wraps(send_eio_packet)
+        def _send_eio_packet(self: Any, eio_sid: str, eio_pkt: Any) -> Any:
+            # Once per client of every emit: rec.note_sent, inlined.
+            rec = recovery_of(self)
+            if rec is not None and (sending := rec.sending) is not None:
+                sent = sending.get(eio_sid)
+                if sent is None:
+                    sent = sending[eio_sid] = deque(maxlen=SENT_WINDOW)
+                sent.append(rec.offset)  # type: ignore[arg-type]
+            return send_eio_packet(self, eio_sid, eio_pkt)
+
+        return _send_eio_packet
+
+    hook(cls, "_send_eio_packet", wrap_send_eio_packet)
 
 
 def _patch_sync_disconnect(cls: Any) -> None:
-    handle_disconnect = cls._handle_disconnect
-    handle_eio_disconnect = cls._handle_eio_disconnect
-    disconnect = cls.disconnect
 
-    @functools.wraps(handle_eio_disconnect)
-    def _handle_eio_disconnect(self: Any, eio_sid: str, reason: Any = None) -> Any:
-        # The server's own close of a transport is no loss to recover from.
-        token = _TRANSPORT_LOST.set(reason != self.reason.SERVER_DISCONNECT)
-        try:
-            return handle_eio_disconnect(self, eio_sid, reason)
-        finally:
-            _TRANSPORT_LOST.reset(token)
+    def wrap_handle_eio_disconnect(handle_eio_disconnect: Any) -> Any:
+        @functools.wraps(handle_eio_disconnect)
+        def _handle_eio_disconnect(self: Any, eio_sid: str, reason: Any = None) -> Any:
+            # The server's own close of a transport is no loss to recover from.
+            token = _TRANSPORT_LOST.set(reason != self.reason.SERVER_DISCONNECT)
+            try:
+                return handle_eio_disconnect(self, eio_sid, reason)
+            finally:
+                _TRANSPORT_LOST.reset(token)
 
-    @functools.wraps(handle_disconnect)
-    def _handle_disconnect(self: Any, eio_sid: str, namespace: Any, reason: Any = None) -> Any:
-        rec = self.__dict__.get(_RECOVERY)
-        if rec is None:
-            return handle_disconnect(self, eio_sid, namespace, reason)
-        ns = namespace or "/"
-        sid = self.manager.sid_from_eio_sid(eio_sid, ns)
-        if sid is not None and _TRANSPORT_LOST.get() and self.manager.is_connected(sid, ns):
-            with rec.lock:
-                session = rec.save(self, eio_sid, ns, sid)
-            if session is not None:  # kept by the manager, before the disconnect completes
-                rec.shared.put_session(ns, session, rec.duration)
-        try:
-            return handle_disconnect(self, eio_sid, namespace, reason)
-        finally:
-            rec.forget(ns, sid, eio_sid)
+        return _handle_eio_disconnect
 
-    @functools.wraps(disconnect)
-    def _disconnect(self: Any, sid: str, namespace: Any = None, ignore_queue: bool = False) -> Any:
-        rec = self.__dict__.get(_RECOVERY)
-        ns = namespace or "/"
-        eio_sid = self.manager.eio_sid_from_sid(sid, ns) if rec is not None else None
-        try:
-            return disconnect(self, sid, namespace, ignore_queue)
-        finally:
-            if rec is not None and eio_sid is not None:
+    hook(cls, "_handle_eio_disconnect", wrap_handle_eio_disconnect)
+
+    def wrap_handle_disconnect(handle_disconnect: Any) -> Any:
+        @functools.wraps(handle_disconnect)
+        def _handle_disconnect(self: Any, eio_sid: str, namespace: Any, reason: Any = None) -> Any:
+            rec = recovery_of(self)
+            if rec is None:
+                return handle_disconnect(self, eio_sid, namespace, reason)
+            ns = namespace or "/"
+            sid = self.manager.sid_from_eio_sid(eio_sid, ns)
+            if sid is not None and _TRANSPORT_LOST.get() and self.manager.is_connected(sid, ns):
+                with rec.lock:
+                    session = rec.save(self, eio_sid, ns, sid)
+                if session is not None:  # kept by the manager, before the disconnect completes
+                    rec.shared.put_session(ns, session, rec.duration)
+            try:
+                return handle_disconnect(self, eio_sid, namespace, reason)
+            finally:
                 rec.forget(ns, sid, eio_sid)
 
-    _install(cls, _handle_eio_disconnect, _handle_disconnect, _disconnect)
+        return _handle_disconnect
+
+    hook(cls, "_handle_disconnect", wrap_handle_disconnect)
+
+    def wrap_disconnect(disconnect: Any) -> Any:
+        @functools.wraps(disconnect)
+        def _disconnect(
+            self: Any, sid: str, namespace: Any = None, ignore_queue: bool = False
+        ) -> Any:
+            rec = recovery_of(self)
+            ns = namespace or "/"
+            eio_sid = self.manager.eio_sid_from_sid(sid, ns) if rec is not None else None
+            try:
+                return disconnect(self, sid, namespace, ignore_queue)
+            finally:
+                if rec is not None and eio_sid is not None:
+                    rec.forget(ns, sid, eio_sid)
+
+        return _disconnect
+
+    hook(cls, "disconnect", wrap_disconnect)
 
 
 # ---- socketio.AsyncServer ----------------------------------------------
@@ -318,102 +367,122 @@ async def _restore_async(
     return True
 
 
-def patch_async(cls: Any) -> None:
+def _patch_async(cls: Any) -> None:
     """Hook ``socketio.AsyncServer``, as ``patch_sync`` does the sync one."""
     _patch_async_connect(cls)
     _patch_async_disconnect(cls)
 
 
 def _patch_async_connect(cls: Any) -> None:
-    handle_connect = cls._handle_connect
-    send_packet = cls._send_packet
-    send_eio_packet = cls._send_eio_packet
 
-    @functools.wraps(handle_connect)
-    async def _handle_connect(self: Any, eio_sid: str, namespace: Any, data: Any) -> Any:
-        rec = self.__dict__.get(_RECOVERY)
-        if rec is None:
-            return await handle_connect(self, eio_sid, namespace, data)
-        ns = namespace or "/"
-        pid, offset, auth = split_auth(data)
-        if pid is not None and await _restore_async(self, rec, eio_sid, ns, pid, offset, auth):
-            return None
-        result = await handle_connect(self, eio_sid, namespace, auth)
-        sid = self.manager.sid_from_eio_sid(eio_sid, ns)
-        if sid is None or not self.manager.is_connected(sid, ns):
-            rec.forget(ns, sid, eio_sid)
-        return result
+    def wrap_handle_connect(handle_connect: Any) -> Any:
+        @functools.wraps(handle_connect)
+        async def _handle_connect(self: Any, eio_sid: str, namespace: Any, data: Any) -> Any:
+            rec = recovery_of(self)
+            if rec is None:
+                return await handle_connect(self, eio_sid, namespace, data)
+            ns = namespace or "/"
+            pid, offset, auth = split_auth(data)
+            if pid is not None and await _restore_async(self, rec, eio_sid, ns, pid, offset, auth):
+                return None
+            result = await handle_connect(self, eio_sid, namespace, auth)
+            sid = self.manager.sid_from_eio_sid(eio_sid, ns)
+            if sid is None or not self.manager.is_connected(sid, ns):
+                rec.forget(ns, sid, eio_sid)
+            return result
 
-    @functools.wraps(send_packet)
-    async def _send_packet(self: Any, eio_sid: str, pkt: Any) -> Any:
-        rec = self.__dict__.get(_RECOVERY)
-        if (
-            rec is not None
-            and pkt.packet_type == packet.CONNECT
-            and isinstance(pkt.data, dict)
-            and "sid" in pkt.data
-            and "pid" not in pkt.data
-        ):
-            ns = pkt.namespace or "/"
-            pkt.data = {**pkt.data, "pid": rec.connected(ns, pkt.data["sid"], eio_sid)}
-        return await send_packet(self, eio_sid, pkt)
+        return _handle_connect
 
-    @functools.wraps(send_eio_packet)
-    async def _send_eio_packet(self: Any, eio_sid: str, eio_pkt: Any) -> Any:
-        rec = self.__dict__.get(_RECOVERY)
-        if rec is not None and (sending := rec.sending) is not None:
-            sent = sending.get(eio_sid)
-            if sent is None:
-                sent = sending[eio_sid] = deque(maxlen=SENT_WINDOW)
-            sent.append(rec.offset)
-        return await send_eio_packet(self, eio_sid, eio_pkt)
+    hook(cls, "_handle_connect", wrap_handle_connect)
 
-    _install(cls, _handle_connect, _send_packet, _send_eio_packet)
+    def wrap_send_packet(send_packet: Any) -> Any:
+        @functools.wraps(send_packet)
+        async def _send_packet(self: Any, eio_sid: str, pkt: Any) -> Any:
+            rec = recovery_of(self)
+            if (
+                rec is not None
+                and pkt.packet_type == packet.CONNECT
+                and isinstance(pkt.data, dict)
+                and "sid" in pkt.data
+                and "pid" not in pkt.data
+            ):
+                ns = pkt.namespace or "/"
+                pkt.data = {**pkt.data, "pid": rec.connected(ns, pkt.data["sid"], eio_sid)}
+            return await send_packet(self, eio_sid, pkt)
+
+        return _send_packet
+
+    hook(cls, "_send_packet", wrap_send_packet)
+
+    def wrap_send_eio_packet(send_eio_packet: Any) -> Any:
+        @functools.wraps(send_eio_packet)
+        async def _send_eio_packet(self: Any, eio_sid: str, eio_pkt: Any) -> Any:
+            rec = recovery_of(self)
+            if rec is not None and (sending := rec.sending) is not None:
+                sent = sending.get(eio_sid)
+                if sent is None:
+                    sent = sending[eio_sid] = deque(maxlen=SENT_WINDOW)
+                sent.append(rec.offset)  # type: ignore[arg-type]
+            return await send_eio_packet(self, eio_sid, eio_pkt)
+
+        return _send_eio_packet
+
+    hook(cls, "_send_eio_packet", wrap_send_eio_packet)
 
 
 def _patch_async_disconnect(cls: Any) -> None:
-    handle_disconnect = cls._handle_disconnect
-    handle_eio_disconnect = cls._handle_eio_disconnect
-    disconnect = cls.disconnect
 
-    @functools.wraps(handle_eio_disconnect)
-    async def _handle_eio_disconnect(self: Any, eio_sid: str, reason: Any = None) -> Any:
-        token = _TRANSPORT_LOST.set(reason != self.reason.SERVER_DISCONNECT)
-        try:
-            return await handle_eio_disconnect(self, eio_sid, reason)
-        finally:
-            _TRANSPORT_LOST.reset(token)
+    def wrap_handle_eio_disconnect(handle_eio_disconnect: Any) -> Any:
+        @functools.wraps(handle_eio_disconnect)
+        async def _handle_eio_disconnect(self: Any, eio_sid: str, reason: Any = None) -> Any:
+            token = _TRANSPORT_LOST.set(reason != self.reason.SERVER_DISCONNECT)
+            try:
+                return await handle_eio_disconnect(self, eio_sid, reason)
+            finally:
+                _TRANSPORT_LOST.reset(token)
 
-    @functools.wraps(handle_disconnect)
-    async def _handle_disconnect(
-        self: Any, eio_sid: str, namespace: Any, reason: Any = None
-    ) -> Any:
-        rec = self.__dict__.get(_RECOVERY)
-        if rec is None:
-            return await handle_disconnect(self, eio_sid, namespace, reason)
-        ns = namespace or "/"
-        sid = self.manager.sid_from_eio_sid(eio_sid, ns)
-        if sid is not None and _TRANSPORT_LOST.get() and self.manager.is_connected(sid, ns):
-            async with rec.lock:
-                session = rec.save(self, eio_sid, ns, sid)
-            if session is not None:  # kept by the manager, before the disconnect completes
-                await rec.shared.put_session(ns, session, rec.duration)
-        try:
-            return await handle_disconnect(self, eio_sid, namespace, reason)
-        finally:
-            rec.forget(ns, sid, eio_sid)
+        return _handle_eio_disconnect
 
-    @functools.wraps(disconnect)
-    async def _disconnect(
-        self: Any, sid: str, namespace: Any = None, ignore_queue: bool = False
-    ) -> Any:
-        rec = self.__dict__.get(_RECOVERY)
-        ns = namespace or "/"
-        eio_sid = self.manager.eio_sid_from_sid(sid, ns) if rec is not None else None
-        try:
-            return await disconnect(self, sid, namespace, ignore_queue)
-        finally:
-            if rec is not None and eio_sid is not None:
+    hook(cls, "_handle_eio_disconnect", wrap_handle_eio_disconnect)
+
+    def wrap_handle_disconnect(handle_disconnect: Any) -> Any:
+        @functools.wraps(handle_disconnect)
+        async def _handle_disconnect(
+            self: Any, eio_sid: str, namespace: Any, reason: Any = None
+        ) -> Any:
+            rec = recovery_of(self)
+            if rec is None:
+                return await handle_disconnect(self, eio_sid, namespace, reason)
+            ns = namespace or "/"
+            sid = self.manager.sid_from_eio_sid(eio_sid, ns)
+            if sid is not None and _TRANSPORT_LOST.get() and self.manager.is_connected(sid, ns):
+                async with rec.lock:
+                    session = rec.save(self, eio_sid, ns, sid)
+                if session is not None:  # kept by the manager, before the disconnect completes
+                    await rec.shared.put_session(ns, session, rec.duration)
+            try:
+                return await handle_disconnect(self, eio_sid, namespace, reason)
+            finally:
                 rec.forget(ns, sid, eio_sid)
 
-    _install(cls, _handle_eio_disconnect, _handle_disconnect, _disconnect)
+        return _handle_disconnect
+
+    hook(cls, "_handle_disconnect", wrap_handle_disconnect)
+
+    def wrap_disconnect(disconnect: Any) -> Any:
+        @functools.wraps(disconnect)
+        async def _disconnect(
+            self: Any, sid: str, namespace: Any = None, ignore_queue: bool = False
+        ) -> Any:
+            rec = recovery_of(self)
+            ns = namespace or "/"
+            eio_sid = self.manager.eio_sid_from_sid(sid, ns) if rec is not None else None
+            try:
+                return await disconnect(self, sid, namespace, ignore_queue)
+            finally:
+                if rec is not None and eio_sid is not None:
+                    rec.forget(ns, sid, eio_sid)
+
+        return _disconnect
+
+    hook(cls, "disconnect", wrap_disconnect)

@@ -15,8 +15,8 @@ from typing import Any, Concatenate, ParamSpec, TypeVar
 
 import socketio
 
-from . import _client, _messages, _recovery, _wire
-from ._hook import delivery_lock, history_property, joined_at, listen_to_the_queue, store_of
+from . import _client, _messages, _recovery, _recovery_hooks, _wire
+from ._hook import listen_to_the_queue
 from ._native import (
     DEFAULT_MAX_APPENDS,
     DEFAULT_MAX_ENTRIES,
@@ -24,6 +24,7 @@ from ._native import (
     DEFAULT_MAX_OPEN_STREAMS,
     DEFAULT_MUTATION_PREFIX,
 )
+from ._state import delivery_lock, history_property, state_of, store_of
 from ._types import Entry, Page, Stats
 
 Events = str | Iterable[str] | None
@@ -232,14 +233,14 @@ def _replay_messages(
     ns = namespace or "/"
     eio_sid = self.manager.eio_sid_from_sid(sid, ns)
     member_of = [r for r in self.manager.get_rooms(sid, ns) if isinstance(r, str)]
-    joined = joined_at(self, ns, sid, room) if isinstance(room, str) else None
-    store = store_of(self)
-    rec = _recovery.state(self) if eio_sid is not None else None
+    state = state_of(self)
+    joined = state.joined.get((ns, sid, room)) if isinstance(room, str) else None
+    rec = state.recovery if eio_sid is not None else None
     if rec is not None:
         rec.ensure_log(ns)
     member_of = [*member_of, sid]
     if _wire.native(self):
-        count, messages, offsets = store._replay_packets(
+        count, messages, offsets = state.replayer.packets(
             room,
             sid,
             limit,
@@ -252,7 +253,7 @@ def _replay_messages(
             rec is not None,
         )
     else:
-        entries = store._replay_entries(
+        entries = state.replayer.entries(
             room, limit, namespace, include_events, exclude_events, since_seq, member_of, joined
         )
         count, events, offsets = len(entries), [], []
@@ -321,13 +322,13 @@ def enable_connection_state_recovery(
     Raises ``TypeError``/``ValueError`` on bad arguments, changing nothing.
     """
     duration = _recovery.check_settings(max_disconnection_duration, max_buffer_bytes)
-    _recovery.enable(self, duration, max_buffer_bytes)
+    _recovery_hooks.enable(self, duration, max_buffer_bytes)
 
 
 def disable_connection_state_recovery(self: Any) -> None:
     """Turn connection state recovery off: no more offsets, and the saved
     sessions and the missed-event logs are dropped."""
-    _recovery.disable(self)
+    _recovery_hooks.disable(self)
 
 
 def is_recovered(self: Any, sid: str, namespace: str | None = "/") -> bool:
@@ -335,7 +336,7 @@ def is_recovered(self: Any, sid: str, namespace: str | None = "/") -> bool:
     recovery (its own sid, rooms and session, and the events it missed)
     rather than started afresh. Not a coroutine, on either server."""
     _check_sid(sid)
-    rec = _recovery.state(self)
+    rec = _recovery_hooks.recovery_of(self)
     return rec is not None and (namespace or "/", sid) in rec.recovered
 
 

@@ -14,14 +14,20 @@ import json
 import logging
 import math
 import re
-import secrets
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from socketio.packet import Packet
 
-from ._hook import _LOCK, _RECOVERY, _STORE, _record_failed
+from ._hook import STATE_KEY
+from ._log import record_failed
+from ._native import new_epoch
+from ._native import offset_seq as _offset_seq
 from ._ops import OP, WIRE_KEY, PendingOp, apply_remote
+
+if TYPE_CHECKING:
+    from ._recovery import Recovery
+    from ._state import ServerState
 
 logger = logging.getLogger("socketio_history")
 
@@ -33,8 +39,6 @@ BLOCK_MS = 1_000
 # it restores (its events may still be on their way through the stream).
 CATCH_UP_SECONDS = 2.0
 
-# The epoch alphabet of the core (Crockford base32, lowercase).
-_EPOCH_ALPHABET = "0123456789abcdefghjkmnpqrstvwxyz"
 _STREAM_ID = re.compile(r"\d{1,20}-\d{1,20}\Z")
 
 # One round trip per emit: the stream's epoch (created on first use), a seq
@@ -64,13 +68,6 @@ end
 return redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[1], '*',
   'm', ARGV[2], 'e', epoch, 's', table.concat(seqs, ','), 'l', log)
 """
-
-
-def new_epoch() -> str:
-    """A candidate epoch (60 random bits): used only by the emit that finds
-    none in Redis, so it is drawn cheaply on every emit."""
-    bits = int.from_bytes(secrets.token_bytes(8), "little")
-    return "".join(_EPOCH_ALPHABET[(bits >> (5 * i)) & 31] for i in range(12))
 
 
 @dataclass(frozen=True)
@@ -131,6 +128,8 @@ def script_args(maxlen: int, encoded: str, message: dict[str, Any]) -> list[Any]
     return [
         maxlen,
         encoded,
+        # A candidate, used only by the emit that finds no epoch in Redis
+        # (the core draws it: its alphabet, 60 random bits).
         new_epoch(),
         message.get("namespace") or "/",
         logged,
@@ -206,10 +205,10 @@ class StreamedEmit:
     op: PendingOp | None = field(default=None)
 
     def note(
-        self, manager: Any, store: Any, ns: str, target: Any, event: Any, data: Any, skip_sid: Any
-    ) -> tuple[Any, Any]:
+        self, state: ServerState, ns: str, target: Any, event: Any, data: Any, skip_sid: Any
+    ) -> tuple[Any, Recovery | None]:
         e = self.entry
-        rec = manager.__dict__.get(_RECOVERY)
+        rec = state.recovery
         if e.epoch is None:
             return data, rec
         message = (self.op.room, self.op.message_id) if self.op is not None else None
@@ -217,14 +216,14 @@ class StreamedEmit:
         if self.op is not None and seq is not None:
             # The operation records its own entry in the room, at its seq.
             try:
-                if store._sequence(self.op.room, ns, e.epoch, seq):
-                    result = apply_remote(store, ns, self.op, event, data)
+                if state.recorder.sequence(self.op.room, ns, e.epoch, seq):
+                    result = apply_remote(state.store, ns, self.op, event, data)
                     if result is not None and result["action"] != "create":
                         # What every node applied, with the seq and version
                         # the stream's order gave it (the origin predicted).
                         data = result
             except BaseException as err:  # history never breaks an emit
-                _record_failed(err, event, target, ns)
+                record_failed(err, event, target, ns)
             seqs: list[tuple[str, int]] = [s for s in e.seqs if s[0] != self.op.room]
         else:
             seqs = e.seqs
@@ -239,11 +238,11 @@ class StreamedEmit:
                 at=(e.epoch, seqs, e.log_seq, e.timestamp),
             ), rec
         try:
-            store._record_emit_sequenced(
+            state.recorder.record_emit_sequenced(
                 ns, target, event, data, skip_sid, e.epoch, seqs, None, None, e.timestamp
             )
         except BaseException as err:
-            _record_failed(err, event, target, ns)
+            record_failed(err, event, target, ns)
         return data, rec
 
 
@@ -271,8 +270,10 @@ class LocalOnly:
     def __init__(self, manager: Any) -> None:
         self.manager = manager
 
-    def note(self, *args: Any) -> tuple[Any, Any]:
-        return args[5], None
+    def note(
+        self, state: ServerState, ns: str, target: Any, event: Any, data: Any, skip_sid: Any
+    ) -> tuple[Any, Recovery | None]:
+        return data, None
 
 
 class StreamsCommon:
@@ -308,8 +309,8 @@ class StreamsCommon:
         return self.redis
 
     def _delivery_lock(self) -> Any:
-        lock = self.__dict__.get(_LOCK)
-        return lock if lock is not None else contextlib.nullcontext()
+        state = self.__dict__.get(STATE_KEY)
+        return state.lock if state is not None else contextlib.nullcontext()
 
     def _append_call(self, data: Any, encoded: str) -> Any:
         """The Redis call that appends a manager message (given a client):
@@ -351,16 +352,16 @@ class StreamsCommon:
 
     def _room_fields(self) -> list[str]:
         """Every room with history here, as named in the cluster's set."""
-        store = self.__dict__.get(_STORE)
-        return [room_field(ns, room) for ns, room in store.rooms()] if store is not None else []
+        state = self.__dict__.get(STATE_KEY)
+        return [room_field(ns, r) for ns, r in state.store.rooms()] if state is not None else []
 
 
 def back_fill(manager: Any, entry_id: Any, fields: Any, namespace: str, room: str) -> None:
     """Record one stream entry into ``room`` only (a room that just got
     history on this node): no delivery, no recovery log."""
-    store = manager.__dict__.get(_STORE)
+    state = manager.__dict__.get(STATE_KEY)
     entry = decode(entry_id, fields, manager.json.loads)
-    if store is None or entry is None or entry.message.get("method") != "emit":
+    if state is None or entry is None or entry.message.get("method") != "emit":
         return
     message = entry.message
     if (message.get("namespace") or "/") != namespace:
@@ -371,8 +372,7 @@ def back_fill(manager: Any, entry_id: Any, fields: Any, namespace: str, room: st
     entry.log_seq = None
     op = pending_op(message, manager)
     StreamedEmit(entry, manager, op=op).note(
-        manager,
-        store,
+        state,
         namespace,
         message.get("room"),
         message.get("event"),
@@ -442,8 +442,4 @@ def session_from_blob(blob: Any, session_class: Any) -> Any:
 def offset_seq(offset: Any, epoch: str) -> int:
     """The seq an offset of ``epoch`` names (0 for anything else: the
     restore then refuses it without waiting for it)."""
-    if isinstance(offset, str) and offset.startswith(epoch + "-"):
-        tail = offset[len(epoch) + 1 :]
-        if tail.isdigit() and len(tail) <= 20:
-            return int(tail)
-    return 0
+    return _offset_seq(offset, epoch) or 0

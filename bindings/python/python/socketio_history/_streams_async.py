@@ -11,7 +11,7 @@ from typing import Any
 from socketio.async_redis_manager import AsyncRedisManager
 
 from . import _streams as st
-from ._hook import _STORE
+from ._hook import STATE_KEY
 from ._ops import OP
 from ._recovery import _PID, _Session
 
@@ -75,13 +75,13 @@ class AsyncRedisStreamsManager(st.StreamsCommon, AsyncRedisManager):  # type: ig
                 )
             finally:
                 OP.reset(token)
-        token = st.ORIGIN.set(True)
+        origin = st.ORIGIN.set(True)
         try:
             return await super().emit(
                 event, data, namespace, room, skip_sid, callback, to, **kwargs
             )
         finally:
-            st.ORIGIN.reset(token)
+            st.ORIGIN.reset(origin)
 
     async def _handle_emit(self, message: Any) -> Any:
         if self._left_to_the_stream(message):
@@ -182,15 +182,15 @@ class AsyncRedisStreamsManager(st.StreamsCommon, AsyncRedisManager):  # type: ig
 
     async def history_enabled(self, room: str, namespace: str, enable: Any) -> None:
         """See ``RedisStreamsManager.history_enabled``."""
-        store = self.__dict__.get(_STORE)
-        if self.write_only or store is None or not isinstance(room, str):
+        state = self.__dict__.get(STATE_KEY)
+        if self.write_only or state is None or not isinstance(room, str):
             enable()
             return
         await self.start()
         field = st.room_field(namespace, room)
         added = await self._with_retry("SADD", lambda r: r.sadd(self.keys.rooms, field))
         async with self._delivery_lock():
-            fresh = not store.is_enabled(room, namespace)
+            fresh = not state.store.is_enabled(room, namespace)
             try:
                 enable()
             except Exception:
@@ -245,10 +245,10 @@ class AsyncRedisStreamsManager(st.StreamsCommon, AsyncRedisManager):  # type: ig
         return session
 
     async def _catch_up(self, namespace: str, seq: int) -> None:
-        store = self.__dict__.get(_STORE)
+        state = self.__dict__.get(STATE_KEY)
         deadline = time.monotonic() + st.CATCH_UP_SECONDS
-        while store is not None and time.monotonic() < deadline:
-            position = store._log_position(namespace)
+        while state is not None and time.monotonic() < deadline:
+            position = state.recovery_log.log_position(namespace)
             if position is None or position[1] >= seq:
                 return
             await asyncio.sleep(0.005)

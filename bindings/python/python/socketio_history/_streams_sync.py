@@ -11,7 +11,7 @@ from typing import Any
 from socketio.redis_manager import RedisManager
 
 from . import _streams as st
-from ._hook import _STORE
+from ._hook import STATE_KEY
 from ._ops import OP
 from ._recovery import _PID, _Session
 
@@ -87,11 +87,11 @@ class RedisStreamsManager(st.StreamsCommon, RedisManager):  # type: ignore[misc]
                 return super().emit(event, data, namespace, room, skip_sid, callback, to, **kwargs)
             finally:
                 OP.reset(token)
-        token = st.ORIGIN.set(True)
+        origin = st.ORIGIN.set(True)
         try:
             return super().emit(event, data, namespace, room, skip_sid, callback, to, **kwargs)
         finally:
-            st.ORIGIN.reset(token)
+            st.ORIGIN.reset(origin)
 
     def _handle_emit(self, message: Any) -> Any:
         if self._left_to_the_stream(message):
@@ -196,14 +196,14 @@ class RedisStreamsManager(st.StreamsCommon, RedisManager):  # type: ignore[misc]
         options take the name back out and raise) and
         back-fill what the stream holds for it, under the delivery lock, so
         the reader's live entries come after."""
-        store = self.__dict__.get(_STORE)
-        if self.write_only or store is None or not isinstance(room, str):
+        state = self.__dict__.get(STATE_KEY)
+        if self.write_only or state is None or not isinstance(room, str):
             enable()  # (raises on a bad room)
             return
         field = st.room_field(namespace, room)
         added = self._with_retry("SADD", lambda r: r.sadd(self.keys.rooms, field))
         with self._delivery_lock():
-            fresh = not store.is_enabled(room, namespace)
+            fresh = not state.store.is_enabled(room, namespace)
             try:
                 enable()
             except Exception:
@@ -263,10 +263,10 @@ class RedisStreamsManager(st.StreamsCommon, RedisManager):  # type: ignore[misc]
         return session
 
     def _catch_up(self, namespace: str, seq: int) -> None:
-        store = self.__dict__.get(_STORE)
+        state = self.__dict__.get(STATE_KEY)
         deadline = time.monotonic() + st.CATCH_UP_SECONDS
-        while store is not None and time.monotonic() < deadline:
-            position = store._log_position(namespace)
+        while state is not None and time.monotonic() < deadline:
+            position = state.recovery_log.log_position(namespace)
             if position is None or position[1] >= seq:
                 return
             time.sleep(0.005)

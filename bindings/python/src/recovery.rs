@@ -1,0 +1,180 @@
+//! ``_RecoveryLog``: connection state recovery's side of a store (private
+//! to the package): the namespace logs, and what a dropped connection
+//! missed. The rules (the resume point, whether it resumes whole) are the
+//! core's.
+
+use crate::args::{self, core_error, to_usize};
+use crate::convert::to_python;
+use crate::recorder::namespace_str;
+use crate::store::HistoryStore;
+use crate::wire;
+use pyo3::prelude::*;
+use pyo3::types::{PyList, PyString};
+use socketio_history_core as core;
+use std::sync::Arc;
+
+/// Connection state recovery's access to a :class:`HistoryStore` (internal).
+#[pyclass(module = "socketio_history._native", name = "_RecoveryLog", frozen)]
+pub struct RecoveryLog {
+    inner: Arc<core::HistoryStore>,
+}
+
+#[pymethods]
+impl RecoveryLog {
+    #[new]
+    fn new(store: &Bound<'_, HistoryStore>) -> Self {
+        RecoveryLog {
+            inner: store.get().core(),
+        }
+    }
+
+    /// Keep a recovery log of every emit to ``namespace``: events younger
+    /// than ``max_age`` seconds, at most ``max_bytes`` of payloads (``None``:
+    /// the core's default). Reconfigures an existing log in place.
+    #[pyo3(signature = (namespace, max_age, max_bytes=None))]
+    fn enable_log(
+        &self,
+        namespace: &Bound<'_, PyAny>,
+        max_age: &Bound<'_, PyAny>,
+        max_bytes: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<()> {
+        let ns = namespace_str(namespace)?;
+        let age = core::retention_from_seconds(args::seconds(
+            "max_disconnection_duration",
+            Some(max_age),
+        )?)
+        .map_err(core_error)?
+        .ok_or_else(|| {
+            pyo3::exceptions::PyValueError::new_err(
+                "max_disconnection_duration must be greater than 0",
+            )
+        })?;
+        let bytes = to_usize(args::count("max_buffer_bytes", max_bytes, 1)?);
+        self.inner
+            .enable_log(ns, core::log_config(age, bytes))
+            .map_err(core_error)
+    }
+
+    /// Drop ``namespace``'s recovery log; returns whether it had one.
+    fn disable_log(&self, namespace: &Bound<'_, PyAny>) -> PyResult<bool> {
+        Ok(self.inner.disable_log(namespace_str(namespace)?))
+    }
+
+    /// ``(epoch, last seq)`` of ``namespace``'s log, or ``None``.
+    fn log_position(&self, namespace: &Bound<'_, PyAny>) -> PyResult<Option<(String, u64)>> {
+        Ok(self
+            .inner
+            .log_position(namespace_str(namespace)?)
+            .map(|(e, seq)| (e.to_string(), seq)))
+    }
+
+    /// What a dropped connection missed, as ``(event, data, offset)``
+    /// tuples in order, or the reason (a str) it cannot be resumed whole.
+    /// ``sent`` are the offsets of the events sent to it most recently,
+    /// every one after ``sent_base`` (an offset; ``None``: since it
+    /// connected) unless ``window_full`` (older ones were forgotten);
+    /// ``offset`` is the client's (anything: it is checked here). With
+    /// ``packets``, the missed events come as the Socket.IO packets that
+    /// restore them (see ``_Replayer.packets``): ``(messages, offsets)``.
+    #[pyo3(signature = (namespace, epoch, connect_seq, sent, sent_base, window_full, disconnect_seq, offset, member_of, packets=false))]
+    #[allow(clippy::too_many_arguments)]
+    fn resume<'py>(
+        &self,
+        py: Python<'py>,
+        namespace: &Bound<'py, PyAny>,
+        epoch: &str,
+        connect_seq: u64,
+        sent: Vec<String>,
+        sent_base: Option<&str>,
+        window_full: bool,
+        disconnect_seq: u64,
+        offset: Option<&Bound<'py, PyAny>>,
+        member_of: Vec<String>,
+        packets: bool,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let ns = namespace_str(namespace)?;
+        let point = core::ResumePoint::from_window(
+            epoch,
+            connect_seq,
+            &sent,
+            sent_base,
+            window_full,
+            disconnect_seq,
+        );
+        // A client's offset that is not a str is malformed.
+        let client = match offset.filter(|o| !o.is_none()) {
+            None => Ok(None),
+            Some(o) => o
+                .cast::<PyString>()
+                .ok()
+                .and_then(|s| s.to_str().ok())
+                .map(Some)
+                .ok_or(core::NotResumable::BadOffset),
+        };
+        let not_resumable =
+            |r: core::NotResumable| Ok(PyString::new(py, &r.to_string()).into_any());
+        let (point, client) = match (point, client) {
+            (Some(p), Ok(c)) => (p, c),
+            (None, _) => return not_resumable(core::NotResumable::OtherLifetime),
+            (_, Err(r)) => return not_resumable(r),
+        };
+        let store = &self.inner;
+        if packets {
+            let style = core::JsonStyle::PythonAscii;
+            let missed = py.detach(|| store.resume_packets(ns, &point, client, &member_of, style));
+            return match missed {
+                Ok(p) => Ok(wire::messages(py, &p)?.into_pyobject(py)?.into_any()),
+                Err(r) => not_resumable(r),
+            };
+        }
+        let missed = match store.resume(ns, &point, client, &member_of) {
+            Ok(entries) => entries,
+            Err(r) => return not_resumable(r),
+        };
+        let out = PyList::empty(py);
+        for e in &missed {
+            let offset = core::Offset::new(point.epoch, e.seq);
+            out.append((&*e.event, to_python(py, &e.payload)?, offset.to_string()))?;
+        }
+        Ok(out.into_any())
+    }
+}
+
+/// A new epoch for a shared stream's lifetime (the core's alphabet and
+/// randomness).
+#[pyfunction]
+fn new_epoch() -> String {
+    core::Epoch::generate().to_string()
+}
+
+/// The seq ``offset`` names if it is an offset of ``epoch`` (anything else,
+/// a non-str included: ``None``).
+#[pyfunction]
+fn offset_seq(offset: &Bound<'_, PyAny>, epoch: &str) -> Option<u64> {
+    let epoch = core::Epoch::parse(epoch)?;
+    let text = offset.cast::<PyString>().ok()?;
+    core::Offset::seq_in(text.to_str().ok()?, epoch)
+}
+
+/// Whether sessions of dropped connections, ``count`` of them taking
+/// ``size`` bytes together, are over the bounds ``max_sessions`` and
+/// ``max_bytes`` (the oldest must then go).
+#[pyfunction]
+fn sessions_exceeded(count: usize, size: usize, max_sessions: usize, max_bytes: usize) -> bool {
+    core::SessionLimits {
+        max_sessions,
+        max_bytes,
+    }
+    .exceeded(count, size)
+}
+
+/// The recovery rules and defaults the Python side applies.
+pub fn add_rules(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_function(wrap_pyfunction!(new_epoch, m)?)?;
+    m.add_function(wrap_pyfunction!(offset_seq, m)?)?;
+    m.add_function(wrap_pyfunction!(sessions_exceeded, m)?)?;
+    m.add("SENT_WINDOW", core::SENT_WINDOW)?;
+    m.add("DEFAULT_MAX_SESSIONS", core::DEFAULT_MAX_SESSIONS)?;
+    m.add("DEFAULT_MAX_SESSION_BYTES", core::DEFAULT_MAX_SESSION_BYTES)?;
+    Ok(())
+}
