@@ -6,6 +6,16 @@ CARGO ?= cargo
 PYTHON ?= python3
 VENV ?= .venv
 VPY := $(VENV)/bin/python
+# A second virtualenv at the lowest python-socketio and python-engineio the
+# package declares (pyproject.toml), for the tests at the bottom of the range.
+VENV_MIN ?= .venv-min
+MIN_PINS := $(shell sed -n 's/^dependencies = \[\(.*\)\]/\1/p' bindings/python/pyproject.toml \
+	| tr -d '" ' | tr ',' '\n' | sed -n 's/^\(python-[a-z]*io\)>=\(.*\)/\1==\2/p')
+# What runs at the lowest versions: the version check, the hooks, recovery,
+# replays, messages, streams, several nodes and the frameworks.
+MIN_TESTS := $(addprefix tests/python/test_,compat.py recording.py replay.py recovery.py \
+	recovery_protocol.py client_recovery.py messages.py streams.py multinode.py frameworks.py \
+	wire.py e2e.py)
 # Tests and the demo use the dev profile, shared with `cargo test`, so CI
 # compiles the common crates once; benchmarks build with `release`.
 PROFILE ?= dev
@@ -72,7 +82,7 @@ demo-core:
 	$(CARGO) run --quiet -p socketio-history --example tour
 
 ## Every test and check; what CI runs.
-test: lint check-header msrv test-rust test-c test-python fuzz
+test: lint check-header msrv test-rust test-c test-python test-python-min fuzz
 
 ## The inner loop: formatting, clippy, ruff, mypy and the Rust tests.
 check: lint test-rust
@@ -116,6 +126,17 @@ $(VENV)/.installed: requirements-dev.txt
 	$(VPY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
 	touch $@
 
+## The same tools at the lowest python-socketio and python-engineio the
+## package supports (re-made when either pin list changes).
+venv-min: $(VENV_MIN)/.installed
+
+$(VENV_MIN)/.installed: requirements-dev.txt bindings/python/pyproject.toml
+	@[ -n "$(MIN_PINS)" ] || { echo "no lower bounds found in bindings/python/pyproject.toml" >&2; exit 1; }
+	$(PYTHON) -m venv $(VENV_MIN)
+	grep -v -e '^python-socketio==' -e '^python-engineio==' requirements-dev.txt > $(VENV_MIN)/requirements.txt
+	$(VENV_MIN)/bin/python -m pip install --quiet --disable-pip-version-check -r $(VENV_MIN)/requirements.txt $(MIN_PINS)
+	touch $@
+
 ## Build the wheel with maturin and install it into the venv, as a user's
 ## `pip install` would (only when its sources changed).
 wheel: $(VENV)/.wheel-$(PROFILE)
@@ -136,7 +157,7 @@ lint: toolchain venv
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy bindings/python/python
 
-## The Rust tests: the core's unit, SPEC, model and thread tests; the C ABI's.
+## The Rust tests: the core's unit, contract, model and thread tests; the C ABI's.
 test-rust:
 	$(CARGO) test --workspace --exclude socketio-history-python --locked
 
@@ -256,6 +277,15 @@ node_modules/.installed: package.json package-lock.json
 test-python: wheel services browser node-modules c-sse
 	PYTHONMALLOC=debug $(VPY) -m pytest
 
+## The recovery, hook, messages, streams and framework tests with the
+## lowest python-socketio and python-engineio the package declares.
+test-python-min: wheel venv-min services node-modules
+	$(VENV_MIN)/bin/python -m pip install --quiet --disable-pip-version-check --force-reinstall --no-deps \
+		target/wheels-$(PROFILE)/*.whl
+	@$(VENV_MIN)/bin/python -c "import socketio_history._compat as c, importlib.metadata as m; \
+		print('lowest supported:', ', '.join(d + ' ' + m.version(d) for d in c.SUPPORTED))"
+	PYTHONMALLOC=debug $(VENV_MIN)/bin/python -m pytest $(MIN_TESTS)
+
 ## Format the Rust and Python sources.
 fmt: venv
 	$(CARGO) fmt --all
@@ -280,4 +310,4 @@ bench-core:
 ## Remove build output and the virtualenv.
 clean:
 	$(CARGO) clean
-	rm -rf $(VENV)
+	rm -rf $(VENV) $(VENV_MIN)

@@ -3,16 +3,20 @@
 Importing this package gives every ``socketio.Server`` and
 ``socketio.AsyncServer`` the methods ``enable_history``, ``disable_history``,
 ``get_history``, ``get_history_page``, ``get_history_stats``,
-``clear_history`` and ``replay_history``, the mutable messages'
-``create_message``, ``update_message``, ``delete_message``,
-``append_message``, ``get_message`` and ``get_message_versions``, and
-connection state recovery (coroutines on ``AsyncServer`` where the server's
-own methods are), and
-a ``history`` attribute holding the server's :class:`HistoryStore`. Emits to
+``clear_history``, ``replay_history`` and ``enter_room_with_history``, the
+mutable messages' ``create_message``, ``update_message``,
+``delete_message``, ``append_message``, ``get_message`` and
+``get_message_versions``, and connection state recovery (coroutines on
+``AsyncServer`` where the server's own methods are), and a ``history``
+attribute holding the server's :class:`HistoryStore`. Emits to
 rooms with history enabled are recorded automatically.
 
 With the package installed, a plain ``import socketio`` does the same (set
 ``SOCKETIO_HISTORY_AUTOPATCH=0`` to turn that off).
+
+The supported python-socketio and python-engineio versions are checked
+first: outside them this import raises :class:`UnsupportedEnvironmentError`
+and patches nothing (see ``_compat.py``).
 """
 
 from typing import TYPE_CHECKING, Any

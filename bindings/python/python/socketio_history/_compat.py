@@ -24,8 +24,8 @@ from importlib import metadata
 # The tested range, lowest and newest: pyproject.toml declares the same
 # (tests/python/test_compat.py holds them equal).
 SUPPORTED: dict[str, tuple[tuple[int, ...], tuple[int, ...]]] = {
-    "python-socketio": ((5, 12, 0), (5, 19)),
-    "python-engineio": ((4, 11, 0), (4, 16)),
+    "python-socketio": ((5, 16, 1), (5, 19)),
+    "python-engineio": ((4, 11, 2), (4, 16)),
 }
 
 # Set to 1 to run with versions outside the range (a warning instead of an

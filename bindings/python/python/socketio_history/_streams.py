@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import contextlib
 import contextvars
+import importlib.util
 import json
 import logging
 import math
@@ -99,6 +100,18 @@ class Keys:
 def room_field(namespace: str, room: str) -> str:
     """How a room with history is named in the cluster's room set."""
     return f"{namespace}\0{room}"
+
+
+def require_client() -> None:
+    """Refuse at once, not on first use, when no Redis client library is
+    installed (python-socketio's managers fail only when they connect)."""
+    for name in ("redis", "valkey"):
+        try:
+            if importlib.util.find_spec(name) is not None:
+                return
+        except (ImportError, ValueError):
+            pass
+    raise RuntimeError("the Redis Streams managers need redis-py: pip install redis")
 
 
 def check_options(maxlen: Any) -> int:

@@ -32,6 +32,7 @@ class AsyncRedisStreamsManager(st.StreamsCommon, AsyncRedisManager):  # type: ig
         redis_options: dict[str, Any] | None = None,
         maxlen: int = st.DEFAULT_MAXLEN,
     ) -> None:
+        st.require_client()
         self.maxlen = st.check_options(maxlen)
         super().__init__(
             url=url,

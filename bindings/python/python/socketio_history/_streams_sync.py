@@ -45,6 +45,7 @@ class RedisStreamsManager(st.StreamsCommon, RedisManager):  # type: ignore[misc]
         redis_options: dict[str, Any] | None = None,
         maxlen: int = st.DEFAULT_MAXLEN,
     ) -> None:
+        st.require_client()
         self.maxlen = st.check_options(maxlen)
         super().__init__(
             url=url,
