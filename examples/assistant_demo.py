@@ -3,7 +3,7 @@
 A real python-socketio server listens on a loopback port. Alice asks a
 question; the assistant answers token by token with ``append_message`` (one
 mutable message, many appends). Bob joins in the middle of the answer:
-``replay_history`` gives him the text so far, then he receives the
+``enter_room_with_history`` gives him the text so far, then he receives the
 remaining appends live, and both end with the same text. Then Alice edits
 her question and deletes a message of hers: clients apply
 ``history:update`` / ``history:delete``, and the room's history shows the
@@ -31,8 +31,8 @@ sio.enable_history(ROOM, max_entries=500)
 @sio.on("join")
 def join(sid, name):
     sio.save_session(sid, {"user": name})
-    sio.enter_room(sid, ROOM)
-    return sio.replay_history(sid, ROOM)  # each message once, in its latest state
+    # Each message once, in its latest state; then the live appends.
+    return sio.enter_room_with_history(sid, ROOM)
 
 
 @sio.on("ask")

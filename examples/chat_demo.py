@@ -2,7 +2,7 @@
 
 A real python-socketio server listens on a loopback port; two real clients
 chat in a room; then a late joiner connects and receives the room's history
-through ``replay_history``, exactly as the original events were emitted.
+through ``enter_room_with_history``, exactly as the original events were emitted.
 Finally the room's stats, and how a reconnecting client resumes from a
 cursor. Run it with ``make demo``; it exits by itself.
 """
@@ -26,8 +26,8 @@ sio.enable_history(ROOM, max_entries=50, retention_seconds=3600)
 
 @sio.on("join")
 def join(sid, name):
-    sio.enter_room(sid, ROOM)
-    sent = sio.replay_history(sid, ROOM)  # the room's history, to this client only
+    # Join and get the room's history (to this client only), in one step.
+    sent = sio.enter_room_with_history(sid, ROOM)
     sio.emit("system", f"{name} joined", to=ROOM)
     return sent
 

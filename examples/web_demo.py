@@ -54,9 +54,9 @@ def make_app(token_delay=0.08):
     def join(sid, room):
         if room not in ROOMS:
             return {"error": "no such room"}
-        sio.enter_room(sid, room)
-        # Everything said before, each message once in its latest state.
-        return {"replayed": sio.replay_history(sid, room)}
+        # Everything said before, each message once in its latest state,
+        # then live traffic: nothing overtakes the replay.
+        return {"replayed": sio.enter_room_with_history(sid, room)}
 
     @sio.on("leave")
     def leave(sid, room):

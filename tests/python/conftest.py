@@ -41,7 +41,7 @@ class Driver:
         return call
 
 
-# The history methods SPEC section 3 adds to both servers.
+# The history methods CONTRACT.md, "python-socketio" adds to both servers.
 HISTORY_METHODS = [
     "enable_history",
     "disable_history",
@@ -50,9 +50,10 @@ HISTORY_METHODS = [
     "get_history_stats",
     "clear_history",
     "replay_history",
+    "enter_room_with_history",
 ]
 
-# The mutable-message methods of SPEC section 6.
+# The mutable-message methods of CONTRACT.md, "Mutable messages".
 MESSAGE_METHODS = [
     "create_message",
     "update_message",

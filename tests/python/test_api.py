@@ -1,4 +1,5 @@
-"""SPEC sections 2 and 3 through the Python API, on Server and AsyncServer."""
+"""docs/CONTRACT.md (the core's rules and "python-socketio") through the
+Python API, on Server and AsyncServer."""
 
 import importlib
 import inspect
@@ -28,7 +29,7 @@ def emit_n(server, n, room="r", event="chat", **kw):
         server.emit(event, f"m{i}", to=room, **kw)
 
 
-# ---- the methods exist, with the SPEC's signatures ----
+# ---- the methods exist, with the contract's signatures ----
 
 
 @pytest.mark.parametrize("cls", [socketio.Server, socketio.AsyncServer])
@@ -67,6 +68,12 @@ def test_the_default_max_entries_is_the_cores():
     store = HistoryStore()
     store.enable("r")
     assert store.stats("r")["max_entries"] == default
+
+
+def test_the_versions_limit_default_is_the_cores():
+    for cls in (socketio.Server, socketio.AsyncServer):
+        params = inspect.signature(cls.get_message_versions).parameters
+        assert params["limit"].default == socketio_history.DEFAULT_VERSIONS_LIMIT == 100
 
 
 def test_room_and_limit_work_by_keyword(server):
@@ -182,7 +189,7 @@ def test_entries_carry_event_data_timestamp_seq_truncated(server):
         "timestamp",
         "seq",
         "truncated",
-        # SPEC 6: every entry says what it records; a plain emit is an
+        # CONTRACT.md, "Mutable messages": every entry says what it records; a plain emit is an
         # immutable "create" that belongs to no message.
         "action",
         "message_id",

@@ -295,8 +295,63 @@ def replay_history(
     recorded before the client joined the room (what came after reached it
     live), and an emit made while it runs reaches the client after the
     replayed entries, once. Call it right after ``enter_room``: an emit in
-    between reaches the client before the replay (still once)."""
+    between reaches the client before the replay (still once), which
+    :func:`enter_room_with_history` avoids."""
     with delivery_lock(self):
+        eio_sid, count, messages = _replay_messages(
+            self, sid, room, limit, namespace, since_seq, include_events, exclude_events
+        )
+        if eio_sid is not None:
+            _wire.send(self, eio_sid, messages)
+    return count
+
+
+def _check_entering(
+    self: Any,
+    sid: Any,
+    room: Any,
+    namespace: str | None,
+    limit: int | None,
+    since_seq: int | None,
+    include_events: Events,
+    exclude_events: Events,
+) -> bool:
+    """Check ``enter_room_with_history``'s arguments before anything
+    changes (a read that selects nothing checks them in the core); whether
+    ``sid`` is connected to the namespace."""
+    _check_sid(sid)
+    if not isinstance(room, str):
+        raise TypeError(f"room must be a str, not {type(room).__name__}")
+    state_of(self).replayer.entries(
+        room, limit, namespace, include_events, exclude_events, since_seq, [], 0
+    )
+    return bool(self.manager.is_connected(sid, namespace or "/"))
+
+
+def enter_room_with_history(
+    self: Any,
+    sid: str,
+    room: str,
+    namespace: str | None = "/",
+    limit: int | None = None,
+    since_seq: int | None = None,
+    include_events: Events = None,
+    exclude_events: Events = None,
+) -> int:
+    """Put ``sid`` in ``room`` and send it the room's history, in one step:
+    ``enter_room`` and ``replay_history`` under the server's delivery lock,
+    so no live emit can reach the client between the join and the replay.
+    The client gets the selected entries recorded before it joined, then
+    every later emit, each once and in order. Returns how many entries were
+    sent; a client that is not connected to ``namespace`` is left alone (0).
+    Raises ``TypeError``/``ValueError`` on bad arguments, changing nothing.
+    """
+    if not _check_entering(
+        self, sid, room, namespace, limit, since_seq, include_events, exclude_events
+    ):
+        return 0
+    with delivery_lock(self):
+        self.enter_room(sid, room, namespace=namespace)
         eio_sid, count, messages = _replay_messages(
             self, sid, room, limit, namespace, since_seq, include_events, exclude_events
         )
@@ -385,7 +440,34 @@ async def replay_history_async(
     return count
 
 
+async def enter_room_with_history_async(
+    self: Any,
+    sid: str,
+    room: str,
+    namespace: str | None = "/",
+    limit: int | None = None,
+    since_seq: int | None = None,
+    include_events: Events = None,
+    exclude_events: Events = None,
+) -> int:
+    if not _check_entering(
+        self, sid, room, namespace, limit, since_seq, include_events, exclude_events
+    ):
+        return 0
+    async with delivery_lock(self):
+        await self.enter_room(sid, room, namespace=namespace)
+        eio_sid, count, messages = _replay_messages(
+            self, sid, room, limit, namespace, since_seq, include_events, exclude_events
+        )
+        if eio_sid is not None:
+            await _wire.send_async(self, eio_sid, messages)
+    return count
+
+
 replay_history_async.__doc__ = _twin_doc(replay_history)
+enter_room_with_history_async.__doc__ = _twin_doc(enter_room_with_history)
+enter_room_with_history_async.__name__ = "enter_room_with_history"
+enter_room_with_history_async.__qualname__ = "enter_room_with_history"
 replay_history_async.__name__ = replay_history_async.__qualname__ = "replay_history"
 
 _SYNC: dict[str, Callable[..., Any]] = {
@@ -396,6 +478,7 @@ _SYNC: dict[str, Callable[..., Any]] = {
     "get_history_stats": get_history_stats,
     "clear_history": clear_history,
     "replay_history": replay_history,
+    "enter_room_with_history": enter_room_with_history,
     "enable_connection_state_recovery": enable_connection_state_recovery,
     "disable_connection_state_recovery": disable_connection_state_recovery,
     "is_recovered": is_recovered,
@@ -418,10 +501,12 @@ _ASYNC: dict[str, Callable[..., Any]] = {
     **{
         name: _coroutine(fn)
         for name, fn in _SYNC.items()
-        if fn not in (replay_history, is_recovered) and name not in _MUTATIONS_ASYNC
+        if fn not in (replay_history, enter_room_with_history, is_recovered)
+        and name not in _MUTATIONS_ASYNC
     },
     **_MUTATIONS_ASYNC,
     "replay_history": replay_history_async,
+    "enter_room_with_history": enter_room_with_history_async,
     "is_recovered": is_recovered,
 }
 
