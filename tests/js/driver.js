@@ -67,13 +67,22 @@ const commands = {
       if (ack) ack("ack");
     });
   },
-  drop() {
+  drop({ hold = false }) {
     // Only a connected socket: a drop during the reconnection would land
     // between a replay and its CONNECT reply, and socket.io-client keeps the
     // events it buffered there across the drop (it would then dispatch the
     // replay twice).
-    if (socket.connected) socket.io.engine.close();
-    else report({ ev: "drop_skipped" });
+    if (!socket.connected) return report({ ev: "drop_skipped" });
+    // Held: no reconnection until `release`, so what the test does while
+    // the client is away never races the reconnection delay.
+    if (hold) socket.io.reconnection(false);
+    socket.io.engine.close();
+  },
+  release() {
+    // The reconnection socket.io-client would have made: the same CONNECT,
+    // with the pid and the last offset.
+    socket.io.reconnection(true);
+    socket.connect();
   },
   disconnect() {
     socket.disconnect();

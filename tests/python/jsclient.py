@@ -135,14 +135,25 @@ class JsClient(_Node):
         self.send("connect", **kw)
         return self.wait_for(lambda r: r["ev"] == "connect", "connect", start=start)
 
-    def drop(self):
-        """The transport dies; the client's own reconnection brings it back."""
+    def drop(self, hold=False):
+        """The transport dies; the client's own reconnection brings it back.
+        With ``hold`` it reconnects only once released (``wait_connect``
+        does): what the test does meanwhile cannot race the client's
+        reconnection delay, however loaded the machine."""
         start = self.mark()
-        self.send("drop")
+        self.send("drop", hold=hold)
         self.wait_for(lambda r: r["ev"] == "disconnect", "the drop", start=start)
+        self._held = hold
         return start
 
+    def release(self):
+        """Let a held client reconnect."""
+        self._held = False
+        self.send("release")
+
     def wait_connect(self, start):
+        if getattr(self, "_held", False):
+            self.release()
         return self.wait_for(lambda r: r["ev"] == "connect", "the reconnect", start=start)
 
     def state(self):

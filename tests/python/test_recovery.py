@@ -1,4 +1,4 @@
-"""Connection state recovery (SPEC section 5) end to end: a real
+"""Connection state recovery (CONTRACT.md, "Connection state recovery") end to end: a real
 python-socketio server (threading under werkzeug, asyncio under aiohttp)
 and the official socket.io-client under Node, over websocket and polling."""
 
@@ -9,6 +9,7 @@ import pytest
 import socketio
 from jsclient import JsClient
 from realserver import running
+from socketio_history import HistoryStore, ManualClock
 
 KINDS = ["threading", "asyncio"]
 TRANSPORTS = ["websocket", "polling"]
@@ -72,7 +73,7 @@ def test_a_dropped_client_gets_its_sid_rooms_and_exactly_what_it_missed(kind, tr
         srv.do("emit", "chat", "before", to="lobby")
         c.wait_for(lambda r: r["ev"] == "event", "the first event")
 
-        start = c.drop()
+        start = c.drop(hold=True)
         srv.do("emit", "chat", "to the room", to="lobby")
         srv.do("emit", "chat", "to the sid", to=sid)
         srv.do("emit", "chat", "to another room", to="elsewhere")
@@ -162,7 +163,7 @@ def test_a_client_that_received_no_event_recovers(kind, transport):
         srv.do("enable_connection_state_recovery")
         first = c.connect(srv.url, transports=[transport], delay=600)
         assert c.state()["lastOffset"] is None
-        start = c.drop()
+        start = c.drop(hold=True)
         srv.do("emit", "chat", "while away")
         back = c.wait_connect(start)
         assert back["recovered"] is True and back["id"] == first["id"]
@@ -171,15 +172,19 @@ def test_a_client_that_received_no_event_recovers(kind, transport):
 
 def test_a_quiet_client_whose_offset_left_the_buffer_recovers(kind):
     sio = make_server(kind)
+    # The buffer ages on the store's clock, moved by the test: no sleep, and
+    # the session (on the real clock) lives long past the reconnection.
+    clock = ManualClock()
+    sio.history = HistoryStore(clock=clock)
     with running(sio) as srv, JsClient() as c:
-        srv.do("enable_connection_state_recovery", max_disconnection_duration=1.0)
-        first = c.connect(srv.url, delay=600)
+        srv.do("enable_connection_state_recovery", max_disconnection_duration=30)
+        first = c.connect(srv.url, delay=100)
         c.emit_with_ack("join", "lobby")
         srv.do("emit", "chat", "long ago", to="lobby")
         c.wait_for(lambda r: r["ev"] == "event")
         srv.do("emit", "chat", "to others", to="elsewhere")
-        time.sleep(1.3)  # "long ago" leaves the buffer; nothing was dropped for it
-        start = c.drop()
+        clock.advance(31)  # "long ago" leaves the buffer; nothing was dropped for it
+        start = c.drop(hold=True)
         srv.do("emit", "chat", "while away", to="lobby")
         back = c.wait_connect(start)
         assert back["recovered"] is True and back["id"] == first["id"]
@@ -193,7 +198,7 @@ def test_recovery_works_again_and_again(kind):
         first = c.connect(srv.url, delay=400)
         c.emit_with_ack("join", "lobby")
         for round in range(4):
-            start = c.drop()
+            start = c.drop(hold=True)
             srv.do("emit", "chat", f"missed {round}", to="lobby")
             back = c.wait_connect(start)
             assert back["recovered"] is True and back["id"] == first["id"], round
@@ -210,7 +215,7 @@ def test_a_replay_that_would_be_partial_fails_cleanly(kind):
         srv.do("enable_connection_state_recovery", max_buffer_bytes=64)
         first = c.connect(srv.url, delay=600)
         c.emit_with_ack("join", "lobby")
-        start = c.drop()
+        start = c.drop(hold=True)
         srv.do("emit", "chat", "x" * 40, to="lobby")  # needed, then evicted
         srv.do("emit", "chat", "y" * 40, to="elsewhere")
         back = c.wait_connect(start)
@@ -240,8 +245,9 @@ def test_an_expired_session_does_not_recover(kind):
     sio = make_server(kind)
     with running(sio) as srv, JsClient() as c:
         srv.do("enable_connection_state_recovery", max_disconnection_duration=0.3)
-        first = c.connect(srv.url, delay=900)
-        start = c.drop()
+        first = c.connect(srv.url)
+        start = c.drop(hold=True)
+        time.sleep(0.6)  # past the session's lifetime (a loaded machine only adds)
         back = c.wait_connect(start)
         assert back["recovered"] is False and back["id"] != first["id"]
 
@@ -251,7 +257,7 @@ def test_a_chat_namespace_recovers_on_its_own(kind):
     with running(sio) as srv, JsClient() as c:
         srv.do("enable_connection_state_recovery")
         first = c.connect(srv.url, namespace="/chat", delay=600)
-        start = c.drop()
+        start = c.drop(hold=True)
         srv.do("emit", "chat", "to /chat", namespace="/chat")
         srv.do("emit", "chat", "to /")
         back = c.wait_connect(start)
@@ -348,7 +354,7 @@ def test_always_connect_and_a_namespace_class_recover(kind):
         first = c.connect(srv.url, delay=600)
         assert first["pid"]
         assert c.emit_with_ack("join", "lobby") == ["joined"]
-        start = c.drop()
+        start = c.drop(hold=True)
         srv.do("emit", "chat", "missed", to="lobby")
         back = c.wait_connect(start)
         assert back["recovered"] is True and back["id"] == first["id"]
@@ -510,7 +516,7 @@ def test_a_history_replay_carries_offsets_and_is_not_replayed_again(kind):
         replayed = c.events()
         assert without_offsets(replayed) == [("chat", ["old 1"]), ("chat", ["old 2"])]
         assert seq(offsets(replayed)[0]) < seq(offsets(replayed)[1])
-        start = c.drop()
+        start = c.drop(hold=True)
         srv.do("emit", "chat", "missed", to="lobby")
         back = c.wait_connect(start)
         assert back["recovered"] is True and back["id"] == first["id"]
