@@ -201,7 +201,7 @@ def main():
         f"the 207-byte dict into a stored copy, and recording it: "
         f"{ns(ours - emit['socketio-history, room without history']['median_ns'])} together.",
         "",
-        "Why ≤ 1.05× is missed: the snapshot is the contract (SPEC: history keeps",
+        "Why ≤ 1.05× is missed: the snapshot is the contract (history keeps",
         "what was emitted, whatever the caller does with the dict afterwards), and",
         "converting a Python dict costs what reading its items through the C API",
         "costs (perf: spread over dict iteration, string access and the writer,",
@@ -220,7 +220,7 @@ def main():
         *rows(fetch, list(fetch)),
         "",
         f"socketio-history is {f_ratio:.1f}× faster than the reference, {ff_ratio:.1f}× with",
-        "the filter. Reads return copies (SPEC), so each returned entry is a fresh",
+        "the filter. Reads return copies (the contract), so each returned entry is a fresh",
         "dict holding fresh containers (here 17 Python objects per entry). A read",
         "of up to 256 entries builds them straight from the room's entries, under",
         "the room's lock, with no intermediate copy (`HistoryStore::visit`); the",

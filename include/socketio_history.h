@@ -770,9 +770,9 @@ const char *sioh_last_error_message(void);
 
 /**
  * Set `config` to the defaults (the core's: 100 entries, no age limit, no
- * byte bound, no payload cap, the message limits of SPEC section 6). Does
- * nothing if `config` is NULL. (The mutation event prefix is a Python
- * option: C servers name their own events.)
+ * byte bound, no payload cap, the message limits of CONTRACT.md, "Mutable
+ * messages"). Does nothing if `config` is NULL. (The mutation event prefix
+ * is a Python option: C servers name their own events.)
  */
 void sioh_room_config_init(struct sioh_room_config *config);
 

@@ -1,8 +1,9 @@
-"""A pure-Python implementation of SPEC section 2: what a careful user would
-write by hand instead of socketio-history. It is the baseline the benchmarks
-compare with, so it is written to be correct, not slow: a dict of deques,
-deep-copied snapshots (stored and returned), age-based retention on the
-monotonic clock, byte accounting by the SPEC's size rule, and stats.
+"""A pure-Python implementation of the core's rules (docs/CONTRACT.md):
+what a careful user would write by hand instead of socketio-history. It is
+the baseline the benchmarks compare with, so it is written to be correct,
+not slow: a dict of deques, deep-copied snapshots (stored and returned),
+age-based retention on the monotonic clock, byte accounting by the
+contract's size rule, and stats.
 
 Also ``NaiveHistory``: the quick hand-written version (a deque of
 references, no snapshot, no TTL, no byte bound) that many apps start with.

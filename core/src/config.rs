@@ -11,7 +11,7 @@ use std::time::Duration;
 /// Longest mutation prefix in bytes.
 const MAX_PREFIX_LEN: usize = 128;
 
-/// Default `max_entries` (SPEC: 100).
+/// Default `max_entries` (CONTRACT.md, "Retention": 100).
 pub const DEFAULT_MAX_ENTRIES: usize = 100;
 
 /// How much history a room keeps, and how reads cut payloads by default.

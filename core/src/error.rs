@@ -2,8 +2,8 @@
 
 /// Why a call to the core failed. A failed call never changes the store.
 ///
-/// The variants are the error categories every binding keeps apart (SPEC
-/// section 8): malformed input (`InvalidArgument`, `InvalidPayload`,
+/// The variants are the error categories every binding keeps apart (CONTRACT.md,
+/// "Errors"): malformed input (`InvalidArgument`, `InvalidPayload`,
 /// `InvalidJson`), history not enabled, not found, too large, not allowed.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]

@@ -1,4 +1,4 @@
-//! SPEC section 6, mutable messages: a test per rule, retention, and the
+//! CONTRACT.md, "Mutable messages", mutable messages: a test per rule, retention, and the
 //! thread test (100 threads appending to one message).
 
 use socketio_history_core::{

@@ -1,4 +1,4 @@
-//! The history side of connection state recovery (SPEC section 5): the
+//! The history side of connection state recovery (CONTRACT.md, "Connection state recovery"): the
 //! namespace log, offsets, and when a dropped connection resumes whole.
 
 use socketio_history_core::{

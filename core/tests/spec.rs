@@ -1,4 +1,4 @@
-//! One test per rule of SPEC section 2, through the public API only.
+//! One test per rule of CONTRACT.md (the core's rules), through the public API only.
 
 use socketio_history_core::{
     HistoryError, HistoryStore, ManualClock, Payload, PayloadKind, Query, RecordOutcome,

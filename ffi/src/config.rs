@@ -56,9 +56,9 @@ pub(crate) fn config_from_core(c: &RoomConfig) -> sioh_room_config {
 }
 
 /// Set `config` to the defaults (the core's: 100 entries, no age limit, no
-/// byte bound, no payload cap, the message limits of SPEC section 6). Does
-/// nothing if `config` is NULL. (The mutation event prefix is a Python
-/// option: C servers name their own events.)
+/// byte bound, no payload cap, the message limits of CONTRACT.md, "Mutable
+/// messages"). Does nothing if `config` is NULL. (The mutation event prefix
+/// is a Python option: C servers name their own events.)
 #[no_mangle]
 pub extern "C" fn sioh_room_config_init(config: *mut sioh_room_config) {
     boundary! {

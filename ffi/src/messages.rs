@@ -1,4 +1,4 @@
-//! Mutable messages (SPEC section 6) from C: create, update (a per-field
+//! Mutable messages (CONTRACT.md, "Mutable messages") from C: create, update (a per-field
 //! keep/clear/replace patch), delete, append, the latest state and the
 //! versions, with the caller's grants. Rules and errors are the core's.
 

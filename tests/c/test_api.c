@@ -1,5 +1,5 @@
-/* Every function of the C API, every status code, and the rules of SPEC
- * section 2, against the real libsocketio_history. */
+/* Every function of the C API, every status code, and the core's rules in
+ * docs/CONTRACT.md, against the real libsocketio_history. */
 #define _POSIX_C_SOURCE 199309L
 #include <math.h>
 #include <stdlib.h>

@@ -1,6 +1,6 @@
-/* Mutable messages through the C API (SPEC section 6): create, update with
+/* Mutable messages through the C API (CONTRACT.md, "Mutable messages"): create, update with
  * keep/clear/replace patches, append with limits, delete and redaction, the
- * latest view, versions, grants, and the statuses of SPEC 8 — including the
+ * latest view, versions, grants, and the statuses of CONTRACT.md, "Errors" — including the
  * error-parity table shared with the Python suite (tests/error_parity.json). */
 #include <stdint.h>
 #include <stdlib.h>

@@ -1,5 +1,5 @@
-"""python-socketio's own clients speak connection state recovery too (SPEC
-section 5, "Python clients"): against this package's server (threading and
+"""python-socketio's own clients speak connection state recovery too
+(docs/CONTRACT.md, "Connection state recovery"): against this package's server (threading and
 asyncio) the trailing offset never reaches a handler, and a client whose
 websocket drops comes back with its sid and what it missed."""
 

@@ -1,4 +1,4 @@
-"""SPEC section 8: the error categories are the same in Python and C. One
+"""CONTRACT.md, "Errors": the error categories are the same in Python and C. One
 table (tests/error_parity.tsv) is run here through HistoryStore and in
 tests/c/test_messages.c through the C API: each row's C status is the
 ``code`` of the exception Python raises (``OK``: none)."""

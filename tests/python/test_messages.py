@@ -1,4 +1,4 @@
-"""Mutable messages (SPEC section 6) in Python: the server methods on both
+"""Mutable messages (CONTRACT.md, "Mutable messages") in Python: the server methods on both
 servers, what they emit, the errors, and end to end with the official
 socket.io-client under Node (live clients, a late joiner, a recovering
 client)."""

@@ -1,7 +1,7 @@
 """A hypothesis state machine drives a Server's history methods (and its
 store, on a manual clock, with or without a store-wide byte budget) through
 random sequences and compares every read, every room's stats and the budget
-in use with a small pure-Python model of SPEC section 2."""
+in use with a small pure-Python model of CONTRACT.md (the core's rules)."""
 
 import json
 

@@ -1,8 +1,8 @@
 """RedisStreamsManager and AsyncRedisStreamsManager against a real
-redis-server (SPEC section 7): every node delivers and records every emit
-in stream order, so histories, seqs, epochs and recovery offsets agree on
-every node; late and cut-off nodes catch up; what the stream lost shows as
-a gap."""
+redis-server (docs/CONTRACT.md, "Ordered history on Redis Streams"): every
+node delivers and records every emit in stream order, so histories, seqs,
+epochs and recovery offsets agree on every node; late and cut-off nodes
+catch up; what the stream lost shows as a gap."""
 
 import logging
 import signal

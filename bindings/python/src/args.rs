@@ -17,7 +17,7 @@ pub fn type_error(param: &str, want: &str, got: &Bound<'_, PyAny>) -> PyErr {
     PyTypeError::new_err(format!("{param} must be {want}, not {}", type_name(got)))
 }
 
-/// A core error as the Python exception SPEC names for it: a payload
+/// A core error as the Python exception CONTRACT.md ("Errors") names for it: a payload
 /// history cannot hold is a `TypeError`, a bad value a `ValueError`.
 pub fn core_error(e: HistoryError) -> PyErr {
     match e {

@@ -41,7 +41,7 @@ pub fn sentinels(py: Python<'_>) -> PyResult<(Py<Sentinel>, Py<Sentinel>)> {
     ))
 }
 
-/// A core error as the exception SPEC section 8 names for its category.
+/// A core error as the exception CONTRACT.md, "Errors" names for its category.
 pub fn error(py: Python<'_>, e: HistoryError) -> PyErr {
     static MODULE: PyOnceLock<Py<PyModule>> = PyOnceLock::new();
     let class = |name: &str| -> PyResult<Bound<'_, PyType>> {

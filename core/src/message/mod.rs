@@ -1,4 +1,4 @@
-//! Mutable messages (SPEC section 6): one logical message that changes after
+//! Mutable messages (CONTRACT.md, "Mutable messages"): one logical message that changes after
 //! it was emitted — an edit, a deletion, an answer streamed by appends —
 //! while the room keeps every operation as an entry of its own.
 //!

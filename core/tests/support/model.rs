@@ -1,4 +1,4 @@
-//! The deliberately naive model of SPEC section 2 (a `Vec` per room, linear
+//! The deliberately naive model of CONTRACT.md (the core's rules) (a `Vec` per room, linear
 //! scans, the store-wide budget by scanning every entry) and a runner that
 //! applies one operation sequence to both the store and the model and
 //! compares every result and every room's stats after every step.

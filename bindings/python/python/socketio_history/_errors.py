@@ -1,4 +1,4 @@
-"""The errors of the message operations (SPEC section 8).
+"""The errors of the message operations (CONTRACT.md, "Errors").
 
 Each is a subclass of the built-in error of its category, so ``except
 ValueError`` / ``LookupError`` / ``PermissionError`` keep working, and of
