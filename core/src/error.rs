@@ -51,6 +51,16 @@ pub enum HistoryError {
     /// The actor is not allowed the operation.
     #[error("not allowed: {0}")]
     Forbidden(String),
+    /// A durable store's directory cannot be used: missing and not
+    /// creatable, not a directory, not writable, open in another process,
+    /// or written in another journal format.
+    #[error("{path}: {reason}")]
+    Storage {
+        /// The directory (or one of its files).
+        path: String,
+        /// What is wrong.
+        reason: String,
+    },
 }
 
 impl HistoryError {

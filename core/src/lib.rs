@@ -28,12 +28,14 @@ mod budget;
 mod clock;
 mod config;
 mod delivery;
+mod durable;
 mod epoch;
 mod error;
 mod message;
 mod names;
 mod packet;
 mod payload;
+mod persist;
 mod query;
 mod recovery;
 mod room;
@@ -55,6 +57,7 @@ pub use message::{
 };
 pub use packet::{event_packet, EventPacket};
 pub use payload::{Payload, PayloadKind};
+pub use persist::{OpenReport, SyncPolicy, DEFAULT_SEGMENT_BYTES, FORMAT_VERSION};
 pub use query::{EntryRef, HistoryEntry, Page, PayloadCap, Query, View};
 pub use recovery::{
     log_config, NotResumable, Offset, ResumePoint, SessionLimits, DEFAULT_LOG_BYTES,

@@ -66,6 +66,31 @@ impl Payload {
         &self.buf[1..]
     }
 
+    /// The payload's stored form, for the journal.
+    pub(crate) fn stored(&self) -> &[u8] {
+        &self.buf
+    }
+
+    /// A payload back from its stored form, checked like any input (text is
+    /// UTF-8, a structured value is whole); `None` for anything else.
+    pub(crate) fn from_stored(buf: &[u8]) -> Option<Payload> {
+        let ok = match *buf.first()? {
+            layout::TEXT => std::str::from_utf8(&buf[1..]).is_ok(),
+            layout::BYTES => true,
+            // An argument list is one more level than the user's nesting.
+            layout::VALUE => {
+                buf.len() > layout::ENCODED
+                    && Tokens::well_formed(&buf[layout::ENCODED..], value::MAX_DEPTH)
+            }
+            layout::ARGS => {
+                buf.len() > layout::ENCODED
+                    && Tokens::well_formed(&buf[layout::ENCODED..], value::MAX_DEPTH + 1)
+            }
+            _ => false,
+        };
+        ok.then(|| Payload { buf: buf.into() })
+    }
+
     /// A text payload.
     pub fn text(s: impl AsRef<str>) -> Self {
         Self::tagged(layout::TEXT, s.as_ref().as_bytes())

@@ -107,6 +107,12 @@ impl RoomSlot {
         self.head_seq.load(Ordering::Acquire)
     }
 
+    /// Look at the room (`None` once disabled) under its lock, changing
+    /// nothing (a compaction copying it).
+    pub fn peek<R>(&self, f: impl FnOnce(Option<&Room>) -> R) -> R {
+        f(self.room.lock().as_ref())
+    }
+
     /// Run `f` on the room (`None` once disabled) under its lock, then
     /// update the slot's mirrors and settle the difference. Taking the room
     /// out (`Option::take`) ends the slot's lifetime.

@@ -14,8 +14,12 @@ use crate::budget::{Accounts, Budget, Ledger};
 use crate::clock::{Clock, SystemClock};
 use crate::config::RoomConfig;
 use crate::delivery::Delivery;
+use crate::durable::Durability;
+use crate::epoch::Epoch;
 use crate::error::{HistoryError, Result};
 use crate::payload::Payload;
+use crate::persist::record;
+use crate::persist::{Dir, Journal, OpenReport, SyncPolicy};
 use crate::query::{EntryRef, HistoryEntry, Page, Query};
 use crate::room::{disabled_page, OpTag, RecordOutcome, Room};
 use crate::sequence::{Placement, Sequenced};
@@ -24,8 +28,10 @@ use crate::stats::RoomStats;
 use parking_lot::RwLock;
 use std::collections::HashMap;
 use std::hash::{BuildHasher, BuildHasherDefault, Hasher};
+use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
+use std::time::Duration;
 
 const SHARDS: usize = 32;
 /// `hash >> SHARD_SHIFT` is below `SHARDS`.
@@ -53,12 +59,17 @@ impl Hasher for PreHashed {
 type RoomMap = HashMap<u64, Vec<Arc<RoomSlot>>, BuildHasherDefault<PreHashed>>;
 
 #[derive(Default)]
-struct Shard {
+pub(crate) struct Shard {
     rooms: RwLock<RoomMap>,
     ledger: Ledger,
 }
 
 impl Shard {
+    /// Every slot of this shard now (the map's lock is released on return).
+    pub(crate) fn slots(&self) -> Vec<Arc<RoomSlot>> {
+        self.rooms.read().values().flatten().cloned().collect()
+    }
+
     /// The slot of `(namespace, room)` in a bucket of this shard's map.
     fn find<'m>(
         map: &'m RoomMap,
@@ -75,6 +86,10 @@ impl Shard {
 pub struct StoreBuilder {
     max_total_bytes: Option<usize>,
     clock: Arc<dyn Clock>,
+    path: Option<PathBuf>,
+    sync: SyncPolicy,
+    sync_interval: Duration,
+    segment_bytes: u64,
 }
 
 impl StoreBuilder {
@@ -92,7 +107,40 @@ impl StoreBuilder {
         self
     }
 
-    /// Build the store; `max_total_bytes` must be at least 1.
+    /// Keep the store under the directory `path` (created if missing):
+    /// what it holds survives the process (docs/DURABILITY.md). A new
+    /// store opening the same directory starts with what the last one had.
+    /// `None` (the default) keeps it in memory only.
+    pub fn path(mut self, path: Option<impl Into<PathBuf>>) -> Self {
+        self.path = path.map(Into::into);
+        self
+    }
+
+    /// What a change that returned may lose (default
+    /// [`SyncPolicy::Interval`]); durable stores only.
+    pub fn sync(mut self, sync: SyncPolicy) -> Self {
+        self.sync = sync;
+        self
+    }
+
+    /// How often [`SyncPolicy::Interval`] syncs (default 1 s; more than 0
+    /// and at most a day).
+    pub fn sync_interval(mut self, interval: Duration) -> Self {
+        self.sync_interval = interval;
+        self
+    }
+
+    /// How large a journal segment grows before the next begins (default
+    /// 64 MiB, at least 4 KiB): files hold at most about twice the retained
+    /// bytes plus one segment.
+    pub fn segment_bytes(mut self, bytes: u64) -> Self {
+        self.segment_bytes = bytes;
+        self
+    }
+
+    /// Build the store; `max_total_bytes` must be at least 1. With a path,
+    /// open it: an error if it cannot be created, read or written, is open
+    /// in another process, or holds a journal of another format.
     pub fn build(self) -> Result<HistoryStore> {
         if self.max_total_bytes == Some(0) {
             return Err(HistoryError::invalid(
@@ -100,25 +148,73 @@ impl StoreBuilder {
                 "must be at least 1 (or None for no budget)",
             ));
         }
-        Ok(HistoryStore {
+        if self.sync_interval.is_zero() || self.sync_interval > Duration::from_secs(86_400) {
+            return Err(HistoryError::invalid(
+                "sync_interval",
+                format!(
+                    "must be more than 0 and at most a day, got {:?}",
+                    self.sync_interval
+                ),
+            ));
+        }
+        if self.segment_bytes < 4096 {
+            return Err(HistoryError::invalid(
+                "segment_bytes",
+                format!("must be at least 4096, got {}", self.segment_bytes),
+            ));
+        }
+        let mut store = HistoryStore {
             shards: (0..SHARDS).map(|_| Shard::default()).collect(),
             hasher: foldhash::fast::RandomState::default(),
             clock: self.clock,
             budget: self.max_total_bytes.map(Budget::new),
             generations: AtomicU64::new(1),
-        })
+            durable: None,
+        };
+        if let Some(path) = self.path {
+            store.attach_journal(&Durability {
+                path,
+                sync: self.sync,
+                sync_interval: self.sync_interval,
+                segment_bytes: self.segment_bytes,
+            })?;
+        }
+        Ok(store)
     }
+}
+
+/// A durable store's journal and its background thread.
+pub(crate) struct Durable {
+    pub journal: Arc<Journal>,
+    pub thread: Option<std::thread::JoinHandle<()>>,
+    pub report: OpenReport,
+    pub path: PathBuf,
+    // Held for the lock it holds: released when the store is dropped.
+    pub _dir: Dir,
 }
 
 /// In-memory history of Socket.IO rooms, keyed by `(namespace, room)`.
 ///
 /// Every method takes `&self` and may be called from any thread.
 pub struct HistoryStore {
-    shards: Box<[Shard]>,
+    pub(crate) shards: Arc<[Shard]>,
     hasher: foldhash::fast::RandomState,
     clock: Arc<dyn Clock>,
     budget: Option<Budget>,
     generations: AtomicU64,
+    pub(crate) durable: Option<Durable>,
+}
+
+impl Drop for HistoryStore {
+    fn drop(&mut self) {
+        if let Some(d) = &mut self.durable {
+            d.journal.stop();
+            if let Some(t) = d.thread.take() {
+                let _ = t.join();
+            }
+            d.journal.sync();
+        }
+    }
 }
 
 impl std::fmt::Debug for HistoryStore {
@@ -126,6 +222,7 @@ impl std::fmt::Debug for HistoryStore {
         f.debug_struct("HistoryStore")
             .field("max_total_bytes", &self.max_total_bytes())
             .field("total_bytes", &self.total_bytes())
+            .field("path", &self.path())
             .finish_non_exhaustive()
     }
 }
@@ -149,6 +246,10 @@ impl HistoryStore {
         StoreBuilder {
             max_total_bytes: None,
             clock: Arc::new(SystemClock::new()),
+            path: None,
+            sync: SyncPolicy::default(),
+            sync_interval: Duration::from_secs(1),
+            segment_bytes: crate::persist::DEFAULT_SEGMENT_BYTES,
         }
     }
 
@@ -187,7 +288,7 @@ impl HistoryStore {
         (hash, &self.shards[(hash >> SHARD_SHIFT) as usize])
     }
 
-    fn accounts<'a>(&'a self, shard: &'a Shard) -> Accounts<'a> {
+    pub(crate) fn accounts<'a>(&'a self, shard: &'a Shard) -> Accounts<'a> {
         Accounts {
             budget: self.budget.as_ref(),
             ledger: &shard.ledger,
@@ -195,13 +296,13 @@ impl HistoryStore {
     }
 
     pub(crate) fn now_nanos(&self) -> u64 {
-        nanos(self.clock.monotonic())
+        mono_nanos(self.clock.monotonic())
     }
 
     /// Wall-clock seconds and monotonic nanoseconds, read together.
     pub(crate) fn now_both(&self) -> (f64, u64) {
         let (mono, wall) = self.clock.now();
-        (wall, nanos(mono))
+        (wall, mono_nanos(mono))
     }
 
     /// Run `f` on an enabled room (or log) under its lock (its bookkeeping
@@ -233,7 +334,10 @@ impl HistoryStore {
     ) -> Result<()> {
         let config = config.normalized()?;
         let now = self.now_nanos();
-        let reconfigure = |r: &mut Room| r.reconfigure(config.clone(), now);
+        let reconfigure = |r: &mut Room| {
+            r.reconfigure(config.clone(), now);
+            self.journal_enable(namespace, key, r);
+        };
         if self.with_room(namespace, key, reconfigure).is_none() {
             #[cfg(test)]
             tests::between_looks();
@@ -245,14 +349,54 @@ impl HistoryStore {
                     slot.change(&self.accounts(shard), |r| r.as_mut().map(reconfigure));
                 }
                 None => {
+                    let room = Room::new(config);
+                    self.journal_enable(namespace, key, &room);
                     let generation = self.generations.fetch_add(1, Ordering::AcqRel);
-                    let slot = RoomSlot::new(namespace, key, Room::new(config), generation);
+                    let slot = RoomSlot::new(namespace, key, room, generation);
                     map.entry(hash).or_default().push(Arc::new(slot));
                 }
             }
         }
         self.enforce_budget();
         Ok(())
+    }
+
+    /// A replayed `Enable`: the room (or log) in lifetime `epoch` with
+    /// `config`, created or reconfigured (or started anew for another
+    /// epoch).
+    pub(crate) fn replay_enable(
+        &self,
+        namespace: &str,
+        key: Key<'_>,
+        epoch: Epoch,
+        config: RoomConfig,
+    ) {
+        let now = self.now_nanos();
+        let found = self.with_room(namespace, key, |r| {
+            if r.epoch() == epoch {
+                r.reconfigure(config.clone(), now);
+                true
+            } else {
+                false
+            }
+        });
+        match found {
+            Some(true) => {}
+            Some(false) => {
+                self.disable_key(namespace, key);
+                self.insert_room(namespace, key, Room::with_epoch(config, epoch));
+            }
+            None => self.insert_room(namespace, key, Room::with_epoch(config, epoch)),
+        }
+        self.enforce_budget();
+    }
+
+    fn insert_room(&self, namespace: &str, key: Key<'_>, room: Room) {
+        let (hash, shard) = self.locate(namespace, key);
+        let mut map = shard.rooms.write();
+        let generation = self.generations.fetch_add(1, Ordering::AcqRel);
+        let slot = RoomSlot::new(namespace, key, room, generation);
+        map.entry(hash).or_default().push(Arc::new(slot));
     }
 
     /// Disable history for a room: its entries are dropped and their memory
@@ -275,7 +419,14 @@ impl HistoryStore {
         if bucket.is_empty() {
             map.remove(&hash);
         }
-        slot.change(&self.accounts(shard), |r| r.take()).is_some()
+        slot.change(&self.accounts(shard), |r| {
+            let room = r.take();
+            if let Some(room) = &room {
+                self.journal(|e| record::disable(e, namespace, key, room.epoch()));
+            }
+            room
+        })
+        .is_some()
     }
 
     /// Whether history is enabled for a room.
@@ -438,9 +589,12 @@ impl HistoryStore {
                     delivery,
                     tag,
                     timestamp.unwrap_or(wall),
-                    nanos(mono),
+                    mono_nanos(mono),
                     max_cost,
                 );
+                if matches!(outcome, RecordOutcome::Recorded(_)) {
+                    self.journal_last_entry(namespace, key, r);
+                }
                 inspect(r);
                 outcome
             })
@@ -458,8 +612,13 @@ impl HistoryStore {
     /// Drop a room's entries; it stays enabled, its seq goes on. Returns how
     /// many were dropped (0 if not enabled).
     pub fn clear(&self, namespace: &str, room: &str) -> usize {
-        self.with_room(namespace, Key::Room(room), Room::clear)
-            .unwrap_or(0)
+        let key = Key::Room(room);
+        self.with_room(namespace, key, |r| {
+            let n = r.clear();
+            self.journal(|e| record::clear(e, namespace, key, r.epoch(), r.last_seq()));
+            n
+        })
+        .unwrap_or(0)
     }
 
     /// Read a room's history (see [`Query`] for the order of operations).
@@ -571,11 +730,19 @@ impl HistoryStore {
     }
 }
 
-/// Monotonic nanoseconds (saturating: u64 nanoseconds last 584 years).
-fn nanos(d: std::time::Duration) -> u64 {
+/// Where the store's monotonic nanoseconds start: 2^62 ns (146 years)
+/// after 0, so that an entry replayed from a journal can be placed in the
+/// past, by its age, on a clock that began with this process. Only
+/// differences of these values mean anything.
+const MONO_BASE: u64 = 1 << 62;
+
+/// Monotonic nanoseconds on the store's scale (saturating: u64 nanoseconds
+/// last 584 years).
+fn mono_nanos(d: std::time::Duration) -> u64 {
     d.as_secs()
         .saturating_mul(1_000_000_000)
         .saturating_add(u64::from(d.subsec_nanos()))
+        .saturating_add(MONO_BASE)
 }
 
 #[cfg(test)]

@@ -2,13 +2,15 @@
 //! settle the budget. The rules are in `state.rs`, the room's side in
 //! `room/messages.rs`.
 
-use super::{Auth, Message, MessageId, Mutation, Op, Patch};
+use super::{Action, Auth, Message, MessageId, Mutation, Op, Patch};
 use crate::delivery::Delivery;
 use crate::error::{HistoryError, Result};
 use crate::payload::Payload;
+use crate::persist::record;
 use crate::query::HistoryEntry;
 use crate::recovery::Offset;
 use crate::room::OpTag;
+use crate::room::Room;
 use crate::sequence::Sequenced;
 use crate::slot::Key;
 use crate::store::HistoryStore;
@@ -95,6 +97,9 @@ impl HistoryStore {
         if commit {
             self.with_room(namespace, Key::Log, |log| {
                 log.redact(Some(room), message_id);
+                self.journal(|e| {
+                    record::redact(e, namespace, Key::Log, Some(room), message_id);
+                });
             });
         }
         Ok(m)
@@ -297,6 +302,41 @@ impl HistoryStore {
         Ok(self.record_log_tagged(namespace, event, payload, delivery, Some(tag), at))
     }
 
+    /// Journal an applied operation as the room holds it now: a delete's
+    /// redaction, the operation's entry, then the message's new state (for
+    /// an append, only the fragment: a stream's text is not written again
+    /// with every token).
+    fn journal_mutation(&self, namespace: &str, room: &str, r: &Room, m: &Mutation) {
+        let key = Key::Room(room);
+        let id = m.message_id.as_str();
+        if m.action == Action::Delete {
+            self.journal(|e| record::redact(e, namespace, key, None, id));
+        }
+        self.journal_last_entry(namespace, key, r);
+        match &m.fragment {
+            Some(fragment) => self.journal(|e| {
+                record::append(
+                    e,
+                    namespace,
+                    room,
+                    r.epoch(),
+                    m.seq,
+                    m.timestamp,
+                    id,
+                    m.version,
+                    &m.event,
+                    fragment,
+                    m.is_final,
+                );
+            }),
+            None => {
+                if let Some(state) = r.message_state(id) {
+                    self.journal(|e| record::message(e, namespace, room, r.epoch(), state));
+                }
+            }
+        }
+    }
+
     fn read_room<R>(
         &self,
         namespace: &str,
@@ -317,7 +357,11 @@ impl HistoryStore {
             .with_room(namespace, Key::Room(room), |r| {
                 // Clocks read under the room lock: seq order is time order.
                 let (wall, mono) = self.now_both();
-                r.mutate(op, room, wall, mono, max_cost, commit)
+                let out = r.mutate(op, room, wall, mono, max_cost, commit);
+                if let (true, Ok(m)) = (commit && self.is_durable(), &out) {
+                    self.journal_mutation(namespace, room, r, m);
+                }
+                out
             })
             .unwrap_or_else(|| Err(not_enabled(namespace, room)));
         self.enforce_budget();

@@ -519,4 +519,50 @@ impl Messages {
     pub fn clear(&mut self) {
         *self = Messages::default();
     }
+
+    /// Put a message's state in place as it is (the durable store's
+    /// replay), replacing any state of that id, totals kept.
+    pub fn restore(&mut self, state: MessageState) {
+        if let Some(old) = self.by_id.remove(state.id.as_str()) {
+            self.add(&old, false);
+            self.order.remove(&old.create_seq);
+            if old.stream == Stream::Open {
+                self.open_streams -= 1;
+            }
+        }
+        self.add(&state, true);
+        if state.stream == Stream::Open {
+            self.open_streams += 1;
+        }
+        self.order.insert(state.create_seq, state.id.clone());
+        self.by_id.insert(state.id.clone(), state);
+    }
+
+    /// Apply an append the live store already checked and recorded at `seq`
+    /// (the durable store's replay).
+    #[allow(clippy::too_many_arguments)]
+    pub fn replay_append(
+        &mut self,
+        id: MessageId,
+        version: u64,
+        event: Arc<str>,
+        fragment: &str,
+        is_final: bool,
+        seq: u64,
+        wall: f64,
+    ) {
+        let plan = Plan {
+            id,
+            action: Action::Append,
+            version,
+            event,
+            entry: Payload::null(),
+            state_size: 0,
+            change: Change::Edit(Edit::Append {
+                fragment: fragment.into(),
+                is_final,
+            }),
+        };
+        self.commit(plan, seq, wall);
+    }
 }

@@ -7,6 +7,9 @@
 //! it is `head_seq + index`, and cursors become index arithmetic.
 
 mod messages;
+mod persist;
+
+pub(crate) use persist::EntryParts;
 
 use crate::config::RoomConfig;
 use crate::delivery::Delivery;

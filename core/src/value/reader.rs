@@ -14,6 +14,32 @@ impl<'a> Tokens<'a> {
         Tokens { buf, pos: 0 }
     }
 
+    /// Whether every byte was read.
+    pub(crate) fn at_end(&self) -> bool {
+        self.pos == self.buf.len()
+    }
+
+    /// Whether the encoding is exactly one value, nested at most
+    /// `max_depth` deep, with every list and map whole (what a payload read
+    /// back from disk must be before it is trusted).
+    pub(crate) fn well_formed(buf: &'a [u8], max_depth: usize) -> bool {
+        fn value(t: &mut Tokens<'_>, depth: usize, max: usize) -> bool {
+            match t.next() {
+                Some(Token::List(n)) if depth < max => (0..n).all(|_| value(t, depth + 1, max)),
+                Some(Token::Map(n)) if depth < max => (0..n)
+                    .all(|_| matches!(t.next(), Some(Token::Key(_))) && value(t, depth + 1, max)),
+                Some(Token::BigInt(s)) => {
+                    let digits = s.strip_prefix('-').unwrap_or(s);
+                    !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit())
+                }
+                Some(Token::List(_) | Token::Map(_) | Token::Key(_)) | None => false,
+                Some(_) => true,
+            }
+        }
+        let mut t = Tokens::new(buf);
+        value(&mut t, 0, max_depth) && t.at_end()
+    }
+
     fn byte(&mut self) -> Option<u8> {
         let b = *self.buf.get(self.pos)?;
         self.pos += 1;
