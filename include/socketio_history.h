@@ -76,6 +76,12 @@ enum sioh_status
    * The actor's grants do not allow the operation.
    */
   SIOH_STATUS_FORBIDDEN = 10,
+  /**
+   * A durable store's directory cannot be used (not creatable, not a
+   * directory, open in another process, another journal format); the
+   * last error message says which.
+   */
+  SIOH_STATUS_STORAGE = 11,
 };
 #ifndef __cplusplus
 #if __STDC_VERSION__ >= 202311L
@@ -271,6 +277,37 @@ enum sioh_clock
 typedef enum sioh_clock sioh_clock;
 #else
 typedef uint32_t sioh_clock;
+#endif // __STDC_VERSION__ >= 202311L
+#endif // __cplusplus
+
+/**
+ * What a durable store's returned call may lose (`sioh_store_options`).
+ */
+enum sioh_sync
+#if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+  : uint32_t
+#endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+ {
+  /**
+   * Written (`write(2)`) before the call returns, synced every
+   * `sync_interval`: a killed process loses nothing (the default).
+   */
+  SIOH_SYNC_INTERVAL = 0,
+  /**
+   * Synced (`fdatasync`) before the call returns.
+   */
+  SIOH_SYNC_ALWAYS = 1,
+  /**
+   * Written in the background: a killed process may lose the last
+   * few milliseconds.
+   */
+  SIOH_SYNC_OFF = 2,
+};
+#ifndef __cplusplus
+#if __STDC_VERSION__ >= 202311L
+typedef enum sioh_sync sioh_sync;
+#else
+typedef uint32_t sioh_sync;
 #endif // __STDC_VERSION__ >= 202311L
 #endif // __cplusplus
 
@@ -744,6 +781,43 @@ typedef struct sioh_stats {
   size_t messages;
 } sioh_stats;
 
+/**
+ * How `sioh_store_open` makes a store. Set it up with
+ * `sioh_store_options_init`, then change what you need: fields may be
+ * added at the end in later versions, and the init function sets them.
+ */
+typedef struct sioh_store_options {
+  /**
+   * A budget in bytes across all rooms (0: none): when exceeded, the
+   * oldest entries of the whole store are evicted.
+   */
+  size_t max_total_bytes;
+  /**
+   * The clock the store reads, a `sioh_clock`.
+   */
+  uint32_t clock;
+  /**
+   * For a durable store, what a returned call may lose: a `sioh_sync`.
+   */
+  uint32_t sync;
+  /**
+   * The directory to keep the store in, `path_len` bytes of UTF-8
+   * (created 0700 if missing); NULL keeps it in memory only. A new
+   * store opened on the same directory starts with what the last one
+   * had.
+   */
+  const char *path;
+  /**
+   * The length of `path` in bytes.
+   */
+  size_t path_len;
+  /**
+   * Seconds between syncs with `SIOH_SYNC_INTERVAL` (more than 0, at
+   * most a day; the default is 1).
+   */
+  double sync_interval;
+} sioh_store_options;
+
 #ifdef __cplusplus
 extern "C" {
 #endif // __cplusplus
@@ -1115,10 +1189,58 @@ sioh_status sioh_store_new_with_clock(size_t max_total_bytes,
                                       struct sioh_store **store_out);
 
 /**
+ * Set `options` to the defaults: no budget, the precise clock, memory
+ * only, `SIOH_SYNC_INTERVAL` every second. Does nothing if `options` is
+ * NULL.
+ *
+ * Thread safety: any thread.
+ */
+void sioh_store_options_init(struct sioh_store_options *options);
+
+/**
+ * Create a store as `options` says; with a `path`, open (or create) the
+ * durable store kept there, replaying what it holds. On success
+ * `*store_out` owns the new store. `SIOH_STATUS_STORAGE` when the
+ * directory cannot be used (not creatable, not a directory, open in
+ * another process, another journal format);
+ * `SIOH_STATUS_INVALID_ARGUMENT` for an unknown clock or sync, or a bad
+ * interval.
+ *
+ * Thread safety: any thread.
+ */
+sioh_status sioh_store_open(const struct sioh_store_options *options,
+                            struct sioh_store **store_out);
+
+/**
  * Free a store and everything it holds. NULL is a no-op. No other call may
  * use the store at the same time or afterwards.
  */
 void sioh_store_free(struct sioh_store *store);
+
+/**
+ * Write out and sync (`fdatasync`) every change so far; for an in-memory
+ * store it does nothing. NULL is `SIOH_STATUS_NULL_POINTER`.
+ *
+ * Thread safety: any thread.
+ */
+sioh_status sioh_store_sync(const struct sioh_store *store);
+
+/**
+ * Close a durable store's directory: sync every change so far and release
+ * the directory, so that another process may open it. The store goes on
+ * serving from memory but writes nothing more. Closing again, or an
+ * in-memory store, does nothing; `sioh_store_free` closes too.
+ *
+ * Thread safety: any thread.
+ */
+sioh_status sioh_store_close(const struct sioh_store *store);
+
+/**
+ * How many journal writes, syncs or compactions of a durable store failed
+ * (the store goes on serving from memory; `sioh_last_error_message` does
+ * not say why, this count only). 0 for NULL or an in-memory store.
+ */
+uint64_t sioh_store_journal_failures(const struct sioh_store *store);
 
 /**
  * Bytes charged against the store's budget now (0 without a budget or for NULL).

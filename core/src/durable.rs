@@ -46,10 +46,10 @@ impl HistoryStore {
             .map_err(|e| crate::persist::storage_error(&d.path, e))?;
         self.durable = Some(crate::store::Durable {
             journal,
-            thread: Some(thread),
+            thread: parking_lot::Mutex::new(Some(thread)),
             report,
             path: d.path.clone(),
-            _dir: dir,
+            dir: parking_lot::Mutex::new(Some(dir)),
         });
         Ok(())
     }
@@ -201,10 +201,25 @@ impl HistoryStore {
         }
     }
 
+    /// Close the directory: write out and sync every change made so far,
+    /// stop the background thread and release the directory's lock, so
+    /// another process (or store) can open it. The store goes on serving
+    /// from memory; later changes are not written. Closing again, or an
+    /// in-memory store, does nothing. Dropping the store closes it.
+    pub fn close(&self) {
+        let Some(d) = &self.durable else { return };
+        d.journal.stop();
+        if let Some(t) = d.thread.lock().take() {
+            let _ = t.join();
+        }
+        d.journal.close();
+        d.dir.lock().take();
+    }
+
     /// Rewrite the journal from memory now (the background thread does it
     /// by itself when the journal has grown past twice the state).
     pub fn compact(&self) -> Result<()> {
-        let Some(d) = &self.durable else {
+        let Some(d) = self.durable.as_ref().filter(|d| !d.journal.is_closed()) else {
             return Ok(());
         };
         write_image(&d.journal, &Arc::downgrade(&self.shards))

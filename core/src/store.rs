@@ -186,11 +186,11 @@ impl StoreBuilder {
 /// A durable store's journal and its background thread.
 pub(crate) struct Durable {
     pub journal: Arc<Journal>,
-    pub thread: Option<std::thread::JoinHandle<()>>,
+    pub thread: parking_lot::Mutex<Option<std::thread::JoinHandle<()>>>,
     pub report: OpenReport,
     pub path: PathBuf,
-    // Held for the lock it holds: released when the store is dropped.
-    pub _dir: Dir,
+    /// Held for its lock; released by `close` (or when the store is dropped).
+    pub dir: parking_lot::Mutex<Option<Dir>>,
 }
 
 /// In-memory history of Socket.IO rooms, keyed by `(namespace, room)`.
@@ -207,13 +207,7 @@ pub struct HistoryStore {
 
 impl Drop for HistoryStore {
     fn drop(&mut self) {
-        if let Some(d) = &mut self.durable {
-            d.journal.stop();
-            if let Some(t) = d.thread.take() {
-                let _ = t.join();
-            }
-            d.journal.sync();
-        }
+        self.close();
     }
 }
 

@@ -275,6 +275,24 @@ fn a_second_opener_is_refused_until_the_first_closes() {
 }
 
 #[test]
+fn close_releases_the_directory_and_keeps_serving_from_memory() {
+    let dir = TempDir::new();
+    let s = open(&dir.0);
+    s.enable(NS, "r", RoomConfig::default()).unwrap();
+    s.record(NS, "r", "e", Payload::text("kept"));
+    s.close();
+    s.close(); // again: nothing
+    s.record(NS, "r", "e", Payload::text("memory only"));
+    assert_eq!(texts(&s, "r"), ["kept", "memory only"]);
+    let other = open(&dir.0);
+    assert_eq!(texts(&other, "r"), ["kept"]);
+    drop(s); // the closed store's drop leaves the other's files alone
+    other.record(NS, "r", "e", Payload::text("next"));
+    drop(other);
+    assert_eq!(texts(&open(&dir.0), "r"), ["kept", "next"]);
+}
+
+#[test]
 fn bad_paths_are_clear_errors() {
     let dir = TempDir::new();
     std::fs::create_dir_all(&dir.0).unwrap();

@@ -31,6 +31,12 @@ impl OnPanic for usize {
     }
 }
 
+impl OnPanic for u64 {
+    fn on_panic() -> Self {
+        0
+    }
+}
+
 impl OnPanic for () {
     fn on_panic() -> Self {}
 }

@@ -38,12 +38,16 @@ pub enum sioh_status {
     NotFound = 9,
     /// The actor's grants do not allow the operation.
     Forbidden = 10,
+    /// A durable store's directory cannot be used (not creatable, not a
+    /// directory, open in another process, another journal format); the
+    /// last error message says which.
+    Storage = 11,
 }
 
 impl sioh_status {
     /// Every status, for mapping a C integer back to one. A test checks it
     /// against the generated header, which lists every variant.
-    pub(crate) const ALL: [sioh_status; 11] = [
+    pub(crate) const ALL: [sioh_status; 12] = [
         sioh_status::Ok,
         sioh_status::NullPointer,
         sioh_status::InvalidUtf8,
@@ -55,6 +59,7 @@ impl sioh_status {
         sioh_status::InternalError,
         sioh_status::NotFound,
         sioh_status::Forbidden,
+        sioh_status::Storage,
     ];
 
     /// The status a C integer stands for, if any.
@@ -77,6 +82,7 @@ impl sioh_status {
             sioh_status::InternalError => c"internal error",
             sioh_status::NotFound => c"no such message in this room",
             sioh_status::Forbidden => c"the operation is not allowed",
+            sioh_status::Storage => c"the store's directory cannot be used",
         }
     }
 }
@@ -108,6 +114,7 @@ pub(crate) fn core_error(e: HistoryError) -> sioh_status {
         HistoryError::NotFound { .. } => sioh_status::NotFound,
         HistoryError::TooLarge { .. } => sioh_status::PayloadTooLarge,
         HistoryError::Forbidden(_) => sioh_status::Forbidden,
+        HistoryError::Storage { .. } => sioh_status::Storage,
         _ => sioh_status::InvalidArgument,
     };
     fail(status, e.to_string())
@@ -151,7 +158,7 @@ mod tests {
             assert_eq!(sioh_status::from_code(s as u32), Some(s));
             assert_ne!(s.text(), UNKNOWN_STATUS);
         }
-        assert_eq!(sioh_status::from_code(11), None);
+        assert_eq!(sioh_status::from_code(sioh_status::ALL.len() as u32), None);
         assert_eq!(sioh_status::from_code(u32::MAX), None);
     }
 }

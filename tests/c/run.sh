@@ -14,13 +14,13 @@ san=(-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=
 grind=(valgrind --quiet --leak-check=full --errors-for-leak-kinds=definite,indirect
        --error-exitcode=99)
 
-for t in test_api test_threads test_messages; do
+for t in test_api test_threads test_messages test_durable; do
     "$cc" -std=c11 "${warn[@]}" "tests/c/$t.c" -o "$out/$t" "${link[@]}"
     "$cc" -std=c11 "${warn[@]}" "${san[@]}" "tests/c/$t.c" -o "$out/$t-asan" "${link[@]}"
 done
 "$cxx" -std=c++17 "${warn[@]}" tests/c/test_cpp.cpp -o "$out/test_cpp" "${link[@]}"
 
-for t in test_api test_threads test_messages test_cpp; do
+for t in test_api test_threads test_messages test_durable test_cpp; do
     echo "== $t"
     "$out/$t"
     if [ -x "$out/$t-asan" ]; then

@@ -61,7 +61,7 @@ static sioh_stats stats_of(sioh_store *store, const char *room) {
 static void test_version_and_messages(void) {
     CHECK(strcmp(sioh_version(), SIOH_VERSION_STRING) == 0);
     CHECK(strcmp(sioh_status_message(SIOH_STATUS_OK), "ok") == 0);
-    for (unsigned code = 0; code <= 10; code++) {
+    for (unsigned code = 0; code <= SIOH_STATUS_STORAGE; code++) {
         CHECK(strlen(sioh_status_message(code)) > 0);
         CHECK(strcmp(sioh_status_message(code), "unknown status code") != 0);
     }

@@ -2,7 +2,9 @@
 
 Usage: python node.py KIND QUEUE_URL [--serve] [--recovery] [--maxlen=N]
 KIND is redis, async-redis, kombu, streams or async-streams (the
-RedisStreamsManager twins); --recovery turns connection state recovery on,
+RedisStreamsManager twins), or durable / async-durable (one node without a
+queue whose store is kept under the directory given in place of the
+QUEUE_URL); --recovery turns connection state recovery on,
 --maxlen bounds a streams node's stream.
 The node enables history for a few
 rooms at start-up (as an app would, from its config), optionally serves
@@ -33,8 +35,10 @@ def history(entries):
     return [(e["event"], e["data"], e["seq"]) for e in entries]
 
 
-def sync_node(manager, serve, recovery=False):
+def sync_node(manager, serve, recovery=False, store=None):
     sio = socketio.Server(client_manager=manager, async_mode="threading", ping_interval=1)
+    if store is not None:
+        sio.history = store
     if recovery:
         sio.enable_connection_state_recovery()
     for ns, room in ROOMS:
@@ -77,8 +81,10 @@ def sync_node(manager, serve, recovery=False):
             break
 
 
-async def async_node(manager):
+async def async_node(manager, store=None):
     sio = socketio.AsyncServer(client_manager=manager)
+    if store is not None:
+        sio.history = store
     for ns, room in ROOMS:
         await sio.enable_history(room, namespace=ns)
     reply(("ready", None))
@@ -120,6 +126,12 @@ def main():
         sync_node(socketio.KombuManager(url), serve)
     elif kind == "async-redis":
         asyncio.run(async_node(socketio.AsyncRedisManager(url)))
+    elif kind == "durable":
+        store = socketio_history.HistoryStore(path=url)
+        sync_node(socketio.Manager(), serve, recovery, store=store)
+    elif kind == "async-durable":
+        store = socketio_history.HistoryStore(path=url)
+        asyncio.run(async_node(socketio.AsyncManager(), store=store))
     else:
         sys.exit(f"unknown node kind {kind!r}")
 

@@ -22,6 +22,8 @@ pub fn type_error(param: &str, want: &str, got: &Bound<'_, PyAny>) -> PyErr {
 pub fn core_error(e: HistoryError) -> PyErr {
     match e {
         HistoryError::InvalidPayload(_) => PyTypeError::new_err(e.to_string()),
+        // A durable store's directory that cannot be used.
+        HistoryError::Storage { .. } => pyo3::exceptions::PyOSError::new_err(e.to_string()),
         _ => PyValueError::new_err(e.to_string()),
     }
 }
@@ -128,4 +130,17 @@ pub fn time(param: &str, obj: Option<&Bound<'_, PyAny>>) -> PyResult<Option<f64>
         return Err(PyValueError::new_err(format!("{param} must not be NaN")));
     }
     Ok(t)
+}
+
+/// An optional filesystem path: a ``str`` or an ``os.PathLike``.
+pub fn path(param: &str, obj: Option<&Bound<'_, PyAny>>) -> PyResult<Option<std::path::PathBuf>> {
+    let Some(obj) = obj.filter(|o| !o.is_none()) else {
+        return Ok(None);
+    };
+    if obj.is_instance_of::<pyo3::types::PyBytes>() {
+        return Err(type_error(param, "a str or an os.PathLike", obj));
+    }
+    obj.extract::<std::path::PathBuf>()
+        .map(Some)
+        .map_err(|_| type_error(param, "a str or an os.PathLike", obj))
 }

@@ -16,11 +16,18 @@ use socketio_history_core::Patch;
 use socketio_history_core::{RecordOutcome, RoomConfig};
 use std::sync::Arc;
 
-/// In-memory history of Socket.IO rooms, keyed by ``(namespace, room)``.
+/// History of Socket.IO rooms, keyed by ``(namespace, room)``, served from
+/// memory.
 ///
 /// Safe to share between threads. ``max_total_bytes`` bounds the memory of
 /// every room together: when exceeded, the oldest entries of the whole store
-/// are evicted.
+/// are evicted. With ``path`` (a directory, created if missing) the store
+/// also keeps a journal there, so a new process opening the same path
+/// starts with what this one had; ``sync`` (``"always"``, ``"interval"``,
+/// the default, or ``"off"``) says what a returned call may lose, and
+/// ``sync_interval`` (seconds, default 1) how often ``"interval"`` syncs.
+/// A path that cannot be used (a file, not writable, open in another
+/// process, another journal format) raises ``OSError``.
 #[pyclass(module = "socketio_history._native", frozen)]
 pub struct HistoryStore {
     inner: Arc<core::HistoryStore>,
@@ -36,10 +43,14 @@ impl HistoryStore {
 #[pymethods]
 impl HistoryStore {
     #[new]
-    #[pyo3(signature = (max_total_bytes=None, *, clock=None))]
+    #[pyo3(signature = (max_total_bytes=None, *, clock=None, path=None, sync=None, sync_interval=None))]
     fn new(
+        py: Python<'_>,
         max_total_bytes: Option<&Bound<'_, PyAny>>,
         clock: Option<&Bound<'_, PyAny>>,
+        path: Option<&Bound<'_, PyAny>>,
+        sync: Option<&Bound<'_, PyAny>>,
+        sync_interval: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<Self> {
         let mut b = core::HistoryStore::builder().max_total_bytes(to_usize(args::count(
             "max_total_bytes",
@@ -49,9 +60,79 @@ impl HistoryStore {
         if let Some(c) = clock::of(clock)? {
             b = b.clock(c);
         }
+        let path = args::path("path", path)?;
+        if let Some(s) = args::opt_string("sync", sync)? {
+            let policy = core::SyncPolicy::parse(&s).ok_or_else(|| {
+                pyo3::exceptions::PyValueError::new_err(format!(
+                    "sync must be 'always', 'interval' or 'off', got {s:?}"
+                ))
+            })?;
+            b = b.sync(policy);
+        }
+        if let Some(secs) = args::seconds("sync_interval", sync_interval)? {
+            let d = std::time::Duration::try_from_secs_f64(secs).map_err(|_| {
+                pyo3::exceptions::PyValueError::new_err(format!(
+                    "sync_interval must be a finite number of seconds > 0, got {secs}"
+                ))
+            })?;
+            b = b.sync_interval(d);
+        }
+        // Opening a directory replays its journal: no GIL meanwhile.
+        let store = py.detach(|| b.path(path).build()).map_err(core_error)?;
         Ok(HistoryStore {
-            inner: Arc::new(b.build().map_err(core_error)?),
+            inner: Arc::new(store),
         })
+    }
+
+    /// The directory the store is kept in (``None``: memory only).
+    #[getter]
+    fn path(&self) -> Option<String> {
+        self.inner.path().map(|p| p.display().to_string())
+    }
+
+    /// What opening the directory found: ``{"records": n, "dropped":
+    /// [(segment, bytes), ...]}`` (torn or corrupt tails cut off), or
+    /// ``None`` for an in-memory store.
+    #[getter]
+    fn open_report<'py>(&self, py: Python<'py>) -> PyResult<Option<Bound<'py, PyDict>>> {
+        let Some(r) = self.inner.open_report() else {
+            return Ok(None);
+        };
+        let d = PyDict::new(py);
+        d.set_item("records", r.records)?;
+        d.set_item("dropped", r.dropped.clone())?;
+        Ok(Some(d))
+    }
+
+    /// The last journal write, sync or compaction that failed (the store
+    /// goes on serving from memory), or ``None``.
+    #[getter]
+    fn journal_error(&self) -> Option<String> {
+        self.inner.journal_error()
+    }
+
+    /// How many journal writes, syncs or compactions failed.
+    #[getter]
+    fn journal_failures(&self) -> u64 {
+        self.inner.journal_failures()
+    }
+
+    /// Write out and sync every change so far (durable stores).
+    fn sync(&self, py: Python<'_>) {
+        py.detach(|| self.inner.sync());
+    }
+
+    /// Rewrite the journal from memory now (durable stores; a background
+    /// thread does it by itself as the journal grows).
+    fn compact(&self, py: Python<'_>) -> PyResult<()> {
+        py.detach(|| self.inner.compact()).map_err(core_error)
+    }
+
+    /// Sync and release the directory (another process may open it); the
+    /// store goes on serving from memory without writing. Does nothing
+    /// for an in-memory store or a closed one.
+    fn close(&self, py: Python<'_>) {
+        py.detach(|| self.inner.close());
     }
 
     /// What one entry is charged against ``max_total_bytes``: its payload
@@ -510,11 +591,15 @@ impl HistoryStore {
 
     fn __repr__(&self) -> String {
         format!(
-            "HistoryStore(max_total_bytes={}, rooms={})",
+            "HistoryStore(max_total_bytes={}, rooms={}, path={})",
             self.inner
                 .max_total_bytes()
                 .map_or_else(|| "None".to_owned(), |b| b.to_string()),
-            self.inner.rooms().len()
+            self.inner.rooms().len(),
+            self.inner.path().map_or_else(
+                || "None".to_owned(),
+                |p| format!("{:?}", p.display().to_string())
+            )
         )
     }
 }

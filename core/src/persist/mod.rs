@@ -289,6 +289,7 @@ pub(crate) struct Journal {
     disk_bytes: AtomicU64,
     image_bytes: AtomicU64,
     compacting: AtomicBool,
+    closed: AtomicBool,
     failures: AtomicU64,
     error: Mutex<Option<String>>,
     stop: Mutex<bool>,
@@ -344,6 +345,7 @@ impl Journal {
             // comes once as much again has been written.
             image_bytes: AtomicU64::new(on_disk),
             compacting: AtomicBool::new(false),
+            closed: AtomicBool::new(false),
             failures: AtomicU64::new(0),
             error: Mutex::new(None),
             stop: Mutex::new(false),
@@ -372,6 +374,9 @@ impl Journal {
     /// records are in the order they happened.
     pub fn append(&self, body: impl FnOnce(&mut Enc)) {
         let mut w = self.writer.lock();
+        if self.closed.load(Ordering::Acquire) {
+            return;
+        }
         let start = w.buf.len();
         let mut enc = Enc {
             buf: std::mem::take(&mut w.buf),
@@ -452,6 +457,17 @@ impl Journal {
                 Err(e) => self.note_failure("fdatasync", &e),
             }
         }
+    }
+
+    /// Write and sync what is pending, then write nothing more.
+    pub fn close(&self) {
+        self.sync();
+        self.closed.store(true, Ordering::Release);
+    }
+
+    /// Whether [`close`](Self::close) was called.
+    pub fn is_closed(&self) -> bool {
+        self.closed.load(Ordering::Acquire)
     }
 
     fn needs_compaction(&self) -> bool {
@@ -546,7 +562,9 @@ impl Journal {
 
 impl Drop for Journal {
     fn drop(&mut self) {
-        self.sync();
+        if !self.is_closed() {
+            self.sync();
+        }
     }
 }
 

@@ -48,7 +48,7 @@ from ._native import (  # noqa: E402
     __version__,
 )
 from ._server import install  # noqa: E402
-from ._types import Entry, Message, Mutation, Page, Stats  # noqa: E402
+from ._types import Entry, Message, Mutation, OpenReport, Page, Stats  # noqa: E402
 
 if TYPE_CHECKING:
     from ._streams_async import AsyncRedisStreamsManager
@@ -99,6 +99,7 @@ __all__ = [
     "MessageNotFoundError",
     "MessageTooLargeError",
     "Mutation",
+    "OpenReport",
     "Page",
     "RedisStreamsManager",
     "Stats",

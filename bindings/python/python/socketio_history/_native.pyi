@@ -1,9 +1,10 @@
 """Type stubs for the native module (the core's store for Python)."""
 
+import os
 from collections.abc import Iterable, Mapping
-from typing import Any, final
+from typing import Any, Literal, final
 
-from ._types import Entry, Message, Mutation, Page, Stats
+from ._types import Entry, Message, Mutation, OpenReport, Page, Stats
 
 __all__ = [
     "CLEAR",
@@ -32,6 +33,7 @@ __all__ = [
 ]
 
 __version__: str
+
 MAX_DEPTH: int
 DEFAULT_MAX_ENTRIES: int
 DEFAULT_MAX_MESSAGE_BYTES: int
@@ -70,14 +72,30 @@ class CoarseClock:
 
 @final
 class HistoryStore:
-    """In-memory history of Socket.IO rooms, keyed by ``(namespace, room)``."""
+    """History of Socket.IO rooms, keyed by ``(namespace, room)``, served
+    from memory; with ``path``, also kept in a journal under that
+    directory."""
 
     def __new__(
         cls,
         max_total_bytes: int | None = None,
         *,
         clock: ManualClock | CoarseClock | None = None,
+        path: str | os.PathLike[str] | None = None,
+        sync: Literal["always", "interval", "off"] | None = None,
+        sync_interval: float | None = None,
     ) -> HistoryStore: ...
+    @property
+    def path(self) -> str | None: ...
+    @property
+    def open_report(self) -> OpenReport | None: ...
+    @property
+    def journal_error(self) -> str | None: ...
+    @property
+    def journal_failures(self) -> int: ...
+    def sync(self) -> None: ...
+    def compact(self) -> None: ...
+    def close(self) -> None: ...
     @staticmethod
     def budget_cost(payload_size: int, event: str) -> int: ...
     @property

@@ -95,3 +95,11 @@ class Stats(TypedDict):
     max_appends: int | None
     max_open_streams: int | None
     mutation_prefix: str | None
+
+
+class OpenReport(TypedDict):
+    """What opening a durable store's directory found: how many records it
+    applied, and each torn or corrupt tail it cut off (segment, bytes)."""
+
+    records: int
+    dropped: list[tuple[str, int]]
