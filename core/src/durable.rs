@@ -6,8 +6,10 @@ use crate::error::Result;
 use crate::persist::record::{self, OwnedKey, Record};
 use crate::persist::{Dir, Image, Journal, OpenReport, SyncPolicy};
 use crate::room::Room;
+use crate::sessions::Session;
 use crate::slot::Key;
 use crate::store::{HistoryStore, Shard};
+use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::{Arc, Weak};
 use std::time::Duration;
@@ -26,20 +28,31 @@ impl HistoryStore {
     /// journal every change from now on.
     pub(crate) fn attach_journal(&mut self, d: &Durability) -> Result<()> {
         let dir = Dir::lock(&d.path)?;
+        let mut sessions = SessionTable::default();
         let (report, last) = crate::persist::replay(&dir, |body| match record::decode(body) {
+            Ok(Record::Session { ns, pid, session }) => {
+                sessions.insert((ns, pid), session);
+                true
+            }
+            Ok(Record::SessionGone { ns, pid }) => {
+                sessions.remove(&(ns, pid));
+                true
+            }
             Ok(r) => {
                 self.apply(r);
                 true
             }
             Err(_) => false,
         })?;
+        let sessions = Arc::new(parking_lot::Mutex::new(sessions));
         self.after_replay();
         let journal = Arc::new(Journal::start(&dir, d.sync, d.segment_bytes, last)?);
         let shards = Arc::downgrade(&self.shards);
+        let kept = Arc::clone(&sessions);
         let thread = journal
             .spawn(d.sync_interval, move |j| {
                 // A failed compaction leaves the old segments in place.
-                if let Err(e) = write_image(j, &shards) {
+                if let Err(e) = write_image(j, &shards, &kept) {
                     j.note_failure("compaction", &e);
                 }
             })
@@ -50,6 +63,7 @@ impl HistoryStore {
             report,
             path: d.path.clone(),
             dir: parking_lot::Mutex::new(Some(dir)),
+            sessions,
         });
         Ok(())
     }
@@ -127,6 +141,8 @@ impl HistoryStore {
             Record::Redact { ns, key, room, id } => {
                 self.with_room(&ns, key.as_key(), |r| r.redact(room.as_deref(), &id));
             }
+            // Kept in the session table, by the caller.
+            Record::Session { .. } | Record::SessionGone { .. } => {}
         }
     }
 
@@ -222,15 +238,26 @@ impl HistoryStore {
         let Some(d) = self.durable.as_ref().filter(|d| !d.journal.is_closed()) else {
             return Ok(());
         };
-        write_image(&d.journal, &Arc::downgrade(&self.shards))
+        write_image(&d.journal, &Arc::downgrade(&self.shards), &d.sessions)
             .map_err(|e| crate::persist::storage_error(&d.path, format!("compaction failed: {e}")))
     }
 }
 
+/// The recovery sessions a durable store keeps, by (namespace, pid).
+pub(crate) type SessionTable = HashMap<(String, String), Session>;
+
 /// The compaction: every room (and log) as an `Enable`, its entries and its
-/// live messages, one room locked at a time.
-fn write_image(journal: &Journal, shards: &Weak<[Shard]>) -> std::io::Result<()> {
+/// live messages, one room locked at a time; then the sessions.
+fn write_image(
+    journal: &Journal,
+    shards: &Weak<[Shard]>,
+    sessions: &parking_lot::Mutex<SessionTable>,
+) -> std::io::Result<()> {
     journal.compact(|image: &mut Image| {
+        for ((ns, pid), s) in sessions.lock().iter() {
+            image.record(|e| record::session(e, ns, pid, s));
+        }
+        image.drain();
         let Some(shards) = shards.upgrade() else {
             return;
         };

@@ -40,6 +40,7 @@ mod query;
 mod recovery;
 mod room;
 mod sequence;
+mod sessions;
 mod slot;
 mod stats;
 mod store;
@@ -65,6 +66,7 @@ pub use recovery::{
 };
 pub use room::RecordOutcome;
 pub use sequence::Sequenced;
+pub use sessions::{Dropped, Session};
 pub use stats::RoomStats;
 pub use store::{HistoryStore, StoreBuilder, DEFAULT_NAMESPACE};
 pub use value::{JsonStyle, Token, ValueWriter, MAX_DEPTH};

@@ -191,6 +191,8 @@ pub(crate) struct Durable {
     pub path: PathBuf,
     /// Held for its lock; released by `close` (or when the store is dropped).
     pub dir: parking_lot::Mutex<Option<Dir>>,
+    /// Connection state recovery's sessions (see `sessions.rs`).
+    pub sessions: Arc<parking_lot::Mutex<crate::durable::SessionTable>>,
 }
 
 /// In-memory history of Socket.IO rooms, keyed by `(namespace, room)`.

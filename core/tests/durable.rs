@@ -4,8 +4,9 @@
 //! refused.
 
 use socketio_history_core::{
-    log_config, Auth, Delivery, HistoryEntry, HistoryError, HistoryStore, ManualClock, Patch,
-    Payload, Query, ResumePoint, RoomConfig, SyncPolicy, View, FORMAT_VERSION,
+    log_config, Auth, Delivery, Dropped, HistoryEntry, HistoryError, HistoryStore, ManualClock,
+    NotResumable, Patch, Payload, Query, ResumePoint, RoomConfig, Session, SyncPolicy, View,
+    FORMAT_VERSION,
 };
 use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
@@ -540,6 +541,98 @@ fn files_stay_bounded_under_sustained_traffic() {
     let before = fingerprint(&s);
     drop(s);
     assert_eq!(fingerprint(&open(&dir.0)), before);
+}
+
+fn session(s: &HistoryStore, sid: &str, dropped: Option<Dropped>) -> Session {
+    let (epoch, connect_seq) = s.log_position(NS).unwrap();
+    Session {
+        sid: sid.into(),
+        rooms: vec![sid.into(), "a".into()],
+        user: Some(Payload::from_json(r#"{"user":"ann"}"#).unwrap()),
+        epoch,
+        connect_seq,
+        dropped,
+    }
+}
+
+#[test]
+fn recovery_sessions_are_kept_until_they_end() {
+    let dir = TempDir::new();
+    let s = open(&dir.0);
+    s.enable_log(NS, log_config(Duration::from_secs(120), None))
+        .unwrap();
+    let live = session(&s, "sid1", None);
+    s.put_session(NS, "pid1", &live);
+    s.record_log(
+        NS,
+        "e",
+        Payload::text("x"),
+        Delivery::new(Some(["a"]), None::<&str>),
+    );
+    let dropped = session(
+        &s,
+        "sid2",
+        Some(Dropped {
+            disconnect_seq: 1,
+            sent: vec![1],
+            sent_base: None,
+            window_full: false,
+            wall: 1.5e9,
+        }),
+    );
+    s.put_session(NS, "pid2", &dropped);
+    s.put_session(NS, "gone", &live);
+    s.remove_session(NS, "gone");
+    s.remove_session(NS, "never"); // nothing to forget
+    let want = vec![
+        ("/".to_owned(), "pid1".to_owned(), live.clone()),
+        ("/".to_owned(), "pid2".to_owned(), dropped.clone()),
+    ];
+    assert_eq!(s.sessions(), want);
+    drop(s);
+    let s = open(&dir.0);
+    assert_eq!(s.sessions(), want);
+    s.compact().unwrap();
+    drop(s);
+    let s = open(&dir.0);
+    assert_eq!(s.sessions(), want);
+    assert_eq!(dropped.sent_offsets(), [format!("{}-1", dropped.epoch)]);
+    // An in-memory store keeps none (its binding holds them).
+    let m = HistoryStore::new();
+    m.put_session(NS, "pid1", &live);
+    assert!(m.sessions().is_empty());
+}
+
+#[test]
+fn a_session_connected_when_its_process_died_needs_everything_after_its_offset() {
+    let (s, clock) = {
+        let clock = Arc::new(ManualClock::new(1_000.0));
+        let s = HistoryStore::builder()
+            .clock(clock.clone())
+            .build()
+            .unwrap();
+        (s, clock)
+    };
+    s.enable_log(NS, log_config(Duration::from_secs(60), None))
+        .unwrap();
+    let live = session(&s, "sid", None);
+    let to_a = || Delivery::new(Some(["a"]), None::<&str>);
+    let first = s.record_log(NS, "e", Payload::text("1"), to_a()).unwrap();
+    s.record_log(NS, "e", Payload::text("2"), to_a()).unwrap();
+    let (_, last) = s.log_position(NS).unwrap();
+    let point = live.resume_point(last);
+    // Its offset says it got "1": it gets "2", whatever was sent.
+    let missed = s
+        .resume(NS, &point, Some(&first.to_string()), &live.rooms)
+        .unwrap();
+    assert_eq!(missed.len(), 1);
+    // Once "2" left the log, it cannot tell: a fresh session.
+    clock.advance(Duration::from_secs(61));
+    s.record_log(NS, "e", Payload::text("3"), to_a()).unwrap();
+    assert_eq!(
+        s.resume(NS, &point, Some(&first.to_string()), &live.rooms),
+        Err(NotResumable::Evicted)
+    );
 }
 
 /// The writer of the kill tests, run as a child process: records entries

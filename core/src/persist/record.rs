@@ -10,6 +10,7 @@ use crate::message::state::{Data, MessageState, Stream};
 use crate::message::{Action, MessageId};
 use crate::payload::Payload;
 use crate::room::{EntryParts, OpTag};
+use crate::sessions::{Dropped, Session};
 use crate::slot::Key;
 use std::sync::Arc;
 use std::time::Duration;
@@ -21,6 +22,8 @@ const ENTRY: u8 = 4;
 const MESSAGE: u8 = 5;
 const APPEND: u8 = 6;
 const REDACT: u8 = 7;
+const SESSION: u8 = 8;
+const SESSION_GONE: u8 = 9;
 
 /// A slot's key, owned.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -92,6 +95,15 @@ pub(crate) enum Record {
         key: OwnedKey,
         room: Option<String>,
         id: String,
+    },
+    Session {
+        ns: String,
+        pid: String,
+        session: Session,
+    },
+    SessionGone {
+        ns: String,
+        pid: String,
     },
 }
 
@@ -243,6 +255,41 @@ pub(crate) fn redact(e: &mut Enc, ns: &str, key: Key<'_>, room: Option<&str>, id
     head(e, REDACT, ns, key);
     e.opt_str(room);
     e.str(id);
+}
+
+/// A client's recovery session (namespace, pid) as it stands now. The key
+/// field carries the pid: sessions belong to no room.
+pub(crate) fn session(e: &mut Enc, ns: &str, pid: &str, s: &Session) {
+    head(e, SESSION, ns, Key::Room(pid));
+    e.str(&s.sid);
+    e.usize(s.rooms.len());
+    s.rooms.iter().for_each(|r| e.str(r));
+    match &s.user {
+        None => e.u8(0),
+        Some(p) => {
+            e.u8(1);
+            e.bytes(p.stored());
+        }
+    }
+    epoch(e, s.epoch);
+    e.var(s.connect_seq);
+    match &s.dropped {
+        None => e.u8(0),
+        Some(d) => {
+            e.u8(1);
+            e.var(d.disconnect_seq);
+            e.usize(d.sent.len());
+            d.sent.iter().for_each(|&v| e.var(v));
+            e.opt(d.sent_base);
+            e.bool(d.window_full);
+            e.f64(d.wall);
+        }
+    }
+}
+
+/// A session that ended (used, refused, or its client left).
+pub(crate) fn session_gone(e: &mut Enc, ns: &str, pid: &str) {
+    head(e, SESSION_GONE, ns, Key::Room(pid));
 }
 
 fn action_code(a: Action) -> u8 {
@@ -437,6 +484,53 @@ pub(crate) fn decode(body: &[u8]) -> Decoded<Record> {
             event: d.str()?.into(),
             fragment: d.str()?.to_owned(),
             is_final: d.bool()?,
+            ns,
+        },
+        SESSION => {
+            let pid = room_name(&key)?;
+            let sid = d.str()?.to_owned();
+            let rooms = read_strs(&mut d)?;
+            let user = match d.u8()? {
+                0 => None,
+                1 => Some(read_payload(&mut d)?),
+                _ => return Err(Malformed("bad user session")),
+            };
+            let epoch = read_epoch(&mut d)?;
+            let connect_seq = d.var()?;
+            let dropped = match d.u8()? {
+                0 => None,
+                1 => {
+                    let disconnect_seq = d.var()?;
+                    let n = d.usize()?;
+                    let mut sent = Vec::with_capacity(n.min(1024));
+                    for _ in 0..n {
+                        sent.push(d.var()?);
+                    }
+                    Some(Dropped {
+                        disconnect_seq,
+                        sent,
+                        sent_base: d.opt()?,
+                        window_full: d.bool()?,
+                        wall: d.f64()?,
+                    })
+                }
+                _ => return Err(Malformed("bad session state")),
+            };
+            Record::Session {
+                ns,
+                pid,
+                session: Session {
+                    sid,
+                    rooms,
+                    user,
+                    epoch,
+                    connect_seq,
+                    dropped,
+                },
+            }
+        }
+        SESSION_GONE => Record::SessionGone {
+            pid: room_name(&key)?,
             ns,
         },
         REDACT => Record::Redact {
