@@ -175,6 +175,12 @@ impl HistoryStore {
         self.durable.is_some()
     }
 
+    /// Whether the store was opened on a directory (it keeps sessions; a
+    /// closed one still says so).
+    pub fn is_durable_store(&self) -> bool {
+        self.durable.is_some()
+    }
+
     /// Journal the newest entry of `r` (just recorded).
     pub(crate) fn journal_last_entry(&self, ns: &str, key: Key<'_>, r: &Room) {
         if let (Some(d), Some(p)) = (&self.durable, r.last_entry()) {

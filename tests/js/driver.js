@@ -78,6 +78,12 @@ const commands = {
     if (hold) socket.io.reconnection(false);
     socket.io.engine.close();
   },
+  hold() {
+    // Connected, but no reconnection once the transport dies (until
+    // `release`): lets a test restart the server in between.
+    socket.io.reconnection(false);
+    report({ ev: "held" });
+  },
   release() {
     // The reconnection socket.io-client would have made: the same CONNECT,
     // with the pid and the last offset.

@@ -146,6 +146,14 @@ class JsClient(_Node):
         self._held = hold
         return start
 
+    def hold(self):
+        """While connected: when the transport dies, do not reconnect until
+        released (``wait_connect`` releases)."""
+        start = self.mark()
+        self.send("hold")
+        self.wait_for(lambda r: r["ev"] == "held", "the hold", start=start)
+        self._held = True
+
     def release(self):
         """Let a held client reconnect."""
         self._held = False

@@ -1,6 +1,6 @@
 """One python-socketio node for the multi-node tests, in its own process.
 
-Usage: python node.py KIND QUEUE_URL [--serve] [--recovery] [--maxlen=N]
+Usage: python node.py KIND QUEUE_URL [--serve] [--port=N] [--recovery] [--maxlen=N]
 KIND is redis, async-redis, kombu, streams or async-streams (the
 RedisStreamsManager twins), or durable / async-durable (one node without a
 queue whose store is kept under the directory given in place of the
@@ -35,7 +35,7 @@ def history(entries):
     return [(e["event"], e["data"], e["seq"]) for e in entries]
 
 
-def sync_node(manager, serve, recovery=False, store=None):
+def sync_node(manager, serve, recovery=False, store=None, port=0):
     sio = socketio.Server(client_manager=manager, async_mode="threading", ping_interval=1)
     if store is not None:
         sio.history = store
@@ -54,14 +54,14 @@ def sync_node(manager, serve, recovery=False, store=None):
         sio.enter_room(sid, room)
         return "joined"
 
-    port = None
+    served = None
     if serve:
         from werkzeug.serving import make_server  # noqa: PLC0415
 
-        server = make_server("127.0.0.1", 0, socketio.WSGIApp(sio), threaded=True)
+        server = make_server("127.0.0.1", port, socketio.WSGIApp(sio), threaded=True)
         threading.Thread(target=server.serve_forever, daemon=True).start()
-        port = server.server_port
-    reply(("ready", port))
+        served = server.server_port
+    reply(("ready", served))
     for line in sys.stdin:
         cmd = ast.literal_eval(line)
         if cmd[0] == "emit":
@@ -81,13 +81,31 @@ def sync_node(manager, serve, recovery=False, store=None):
             break
 
 
-async def async_node(manager, store=None):
-    sio = socketio.AsyncServer(client_manager=manager)
+async def async_node(manager, store=None, serve=False, recovery=False, port=0):
+    sio = socketio.AsyncServer(client_manager=manager, async_mode="aiohttp", ping_interval=1)
     if store is not None:
         sio.history = store
+    if recovery:
+        await sio.enable_connection_state_recovery()
     for ns, room in ROOMS:
         await sio.enable_history(room, namespace=ns)
-    reply(("ready", None))
+
+    @sio.on("join")
+    async def join(sid, room):
+        await sio.enter_room(sid, room)
+        return await sio.replay_history(sid, room)
+
+    if serve:
+        from aiohttp import web  # noqa: PLC0415
+
+        app = web.Application()
+        sio.attach(app)
+        runner = web.AppRunner(app)
+        await runner.setup()
+        site = web.TCPSite(runner, "127.0.0.1", port)
+        await site.start()
+        port = runner.addresses[0][1]
+    reply(("ready", port if serve else None))
     while True:
         line = await asyncio.to_thread(sys.stdin.readline)
         if not line:
@@ -115,6 +133,7 @@ def main():
     serve = "--serve" in sys.argv[3:]
     recovery = "--recovery" in sys.argv[3:]
     maxlen = [int(a.split("=", 1)[1]) for a in sys.argv[3:] if a.startswith("--maxlen=")]
+    port = next((int(a.split("=", 1)[1]) for a in sys.argv[3:] if a.startswith("--port=")), 0)
     options = {"maxlen": maxlen[0]} if maxlen else {}
     if kind == "streams":
         sync_node(socketio_history.RedisStreamsManager(url, **options), serve, recovery)
@@ -128,10 +147,10 @@ def main():
         asyncio.run(async_node(socketio.AsyncRedisManager(url)))
     elif kind == "durable":
         store = socketio_history.HistoryStore(path=url)
-        sync_node(socketio.Manager(), serve, recovery, store=store)
+        sync_node(socketio.Manager(), serve, recovery, store=store, port=port)
     elif kind == "async-durable":
         store = socketio_history.HistoryStore(path=url)
-        asyncio.run(async_node(socketio.AsyncManager(), store=store))
+        asyncio.run(async_node(socketio.AsyncManager(), store, serve, recovery, port))
     else:
         sys.exit(f"unknown node kind {kind!r}")
 

@@ -7,8 +7,20 @@ import os
 import signal
 
 import pytest
-from cluster import Node
+from cluster import Node, free_port
+from jsclient import JsClient
 from socketio_history import HistoryStore
+
+
+def stop_node(node, how):
+    """End a node process: a clean quit, SIGTERM or SIGKILL."""
+    if how == "quit":
+        node.close()
+        return
+    os.kill(node.proc.pid, getattr(signal, how))
+    node.proc.wait(10)
+    node.proc.stdin.close()
+    node.proc.stdout.close()
 
 
 def test_a_store_reopened_on_its_path_has_everything_back(tmp_path):
@@ -67,13 +79,7 @@ def test_a_server_restarted_on_its_path_keeps_history_seq_and_epoch(tmp_path, ki
     history = node.history("a")
     chat = node.history("a", "/chat")
     page = node.page("a", limit=5)
-    if stop == "quit":
-        node.close()
-    else:
-        os.kill(node.proc.pid, getattr(signal, stop))
-        node.proc.wait(10)
-        node.proc.stdin.close()
-        node.proc.stdout.close()
+    stop_node(node, stop)
     node = Node(kind, path)
     try:
         assert node.history("a") == history
@@ -86,3 +92,42 @@ def test_a_server_restarted_on_its_path_keeps_history_seq_and_epoch(tmp_path, ki
         assert node.history("a")[-1] == ("chat", {"i": 30}, 31)
     finally:
         node.close()
+
+
+@pytest.mark.parametrize("kind", ["durable", "async-durable"])
+@pytest.mark.parametrize("stop", ["SIGTERM", "SIGKILL"])
+def test_the_js_client_of_a_killed_server_comes_back_recovered(tmp_path, kind, stop):
+    """The official client is connected when its server dies; a new process
+    on the same port and path restores its session: same id, its rooms,
+    and exactly the events emitted meanwhile, once, in order."""
+    path, port = str(tmp_path / "history"), free_port()
+    flags = ("--recovery", f"--port={port}")
+    node = Node(kind, path, True, *flags)
+    url = f"http://127.0.0.1:{port}"
+    with JsClient() as c:
+        try:
+            first = c.connect(url, delay=100)
+            assert first["recovered"] is False and first["pid"]
+            c.emit_with_ack("join", "a")
+            node.emit("chat", "before", "a")
+            c.wait_for(lambda r: r["ev"] == "event", "the first event")
+            c.hold()
+            start = c.mark()
+            stop_node(node, stop)
+            c.wait_for(lambda r: r["ev"] == "disconnect", "the drop", start=start)
+            node = Node(kind, path, True, *flags)
+            node.emit("chat", "missed 1", "a")
+            node.emit("chat", "elsewhere", "b")
+            node.emit("chat", "missed 2", "a")
+            back = c.wait_connect(start)
+            assert back["recovered"] is True
+            assert back["id"] == first["id"] and back["pid"] == first["pid"]
+            events = [(name, args[0]) for name, args in c.events(start)]
+            assert events == [("chat", "missed 1"), ("chat", "missed 2")]
+            # Its rooms came back: live events reach it, once.
+            mark = c.mark()
+            node.emit("chat", "live", "a")
+            live = c.wait_for(lambda r: r["ev"] == "event", "the live event", start=mark)
+            assert live["args"][0] == "live"
+        finally:
+            node.close()

@@ -4,7 +4,7 @@
 //! core's.
 
 use crate::args::{self, core_error, to_usize};
-use crate::convert::to_python;
+use crate::convert::{to_payload, to_python};
 use crate::recorder::namespace_str;
 use crate::store::HistoryStore;
 use crate::wire;
@@ -12,6 +12,10 @@ use pyo3::prelude::*;
 use pyo3::types::{PyList, PyString};
 use socketio_history_core as core;
 use std::sync::Arc;
+
+/// Where a dropped session stood, as Python passes it: ``(disconnect_seq,
+/// sent offsets, sent_base offset, window_full, wall)``.
+type DroppedArgs = (u64, Vec<String>, Option<String>, bool, f64);
 
 /// Connection state recovery's access to a :class:`HistoryStore` (internal).
 #[pyclass(module = "socketio_history._native", name = "_RecoveryLog", frozen)]
@@ -137,6 +141,102 @@ impl RecoveryLog {
             out.append((&*e.event, to_python(py, &e.payload)?, offset.to_string()))?;
         }
         Ok(out.into_any())
+    }
+
+    /// Keep a client's session in a durable store (an in-memory store keeps
+    /// none). ``dropped`` is ``None`` while connected, else
+    /// ``(disconnect_seq, sent, sent_base, window_full, wall)`` with
+    /// ``sent`` and ``sent_base`` as offsets. Returns whether the user
+    /// session was kept too (one the payload encoding cannot hold is not).
+    #[pyo3(signature = (namespace, pid, sid, rooms, user, epoch, connect_seq, dropped=None))]
+    #[allow(clippy::too_many_arguments)]
+    fn put_session(
+        &self,
+        namespace: &str,
+        pid: &str,
+        sid: String,
+        rooms: Vec<String>,
+        user: &Bound<'_, PyAny>,
+        epoch: &str,
+        connect_seq: u64,
+        dropped: Option<DroppedArgs>,
+    ) -> PyResult<bool> {
+        if !self.inner.is_durable_store() {
+            return Ok(true);
+        }
+        let Some(epoch) = core::Epoch::parse(epoch) else {
+            return Ok(false);
+        };
+        let user = if user.is_none() {
+            Ok(None)
+        } else {
+            to_payload(user).map(Some)
+        };
+        let kept = user.is_ok();
+        let seq_of = |o: &str| core::Offset::seq_in(o, epoch);
+        let session = core::Session {
+            sid,
+            rooms,
+            user: user.unwrap_or(None),
+            epoch,
+            connect_seq,
+            dropped: dropped.map(
+                |(disconnect_seq, sent, base, window_full, wall)| core::Dropped {
+                    disconnect_seq,
+                    sent: sent.iter().filter_map(|o| seq_of(o)).collect(),
+                    sent_base: base.as_deref().and_then(seq_of),
+                    window_full,
+                    wall,
+                },
+            ),
+        };
+        self.inner.put_session(namespace, pid, &session);
+        Ok(kept)
+    }
+
+    /// Forget a kept session.
+    fn remove_session(&self, namespace: &str, pid: &str) {
+        self.inner.remove_session(namespace, pid);
+    }
+
+    /// The sessions a durable store kept, as a restarted server takes them
+    /// back: ``(namespace, pid, sid, rooms, user, epoch, connect_seq, sent,
+    /// sent_base, window_full, disconnect_seq, dropped_at)``, where the
+    /// window (``sent``, ``sent_base``, ``window_full``,
+    /// ``disconnect_seq``) is the core's resume point for it and
+    /// ``dropped_at`` is when it dropped (``None``: it was still connected
+    /// when its process ended).
+    fn sessions<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyList>> {
+        let out = PyList::empty(py);
+        for (ns, pid, s) in self.inner.sessions() {
+            let last = self
+                .inner
+                .log_position(&ns)
+                .filter(|(e, _)| *e == s.epoch)
+                .map_or(s.connect_seq, |(_, seq)| seq);
+            let point = s.resume_point(last);
+            let offset = |seq: u64| core::Offset::new(s.epoch, seq).to_string();
+            let user = match &s.user {
+                Some(p) => to_python(py, p)?,
+                None => py.None().into_bound(py),
+            };
+            let item = (
+                ns,
+                pid,
+                s.sid.clone(),
+                s.rooms.clone(),
+                user,
+                s.epoch.to_string(),
+                s.connect_seq,
+                point.sent.iter().map(|&q| offset(q)).collect::<Vec<_>>(),
+                Some(offset(point.sent_base)),
+                false,
+                point.disconnect_seq,
+                s.dropped.as_ref().map(|d| d.wall),
+            );
+            out.append(item.into_pyobject(py)?)?;
+        }
+        Ok(out)
     }
 }
 

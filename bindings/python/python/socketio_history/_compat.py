@@ -95,6 +95,7 @@ def _targets() -> tuple[Target, ...]:
         hooked(module, owner, "_handle_eio_disconnect", "eio_sid", "reason")
         hooked(module, owner, "_handle_disconnect", "eio_sid", "namespace", "reason")
         hooked(module, owner, "disconnect", "sid", "namespace", "ignore_queue")
+        hooked(module, owner, "save_session", "sid", "session", "namespace")
         used(module, owner, "_trigger_event", "event", "namespace")
         used(module, owner, "emit")
         used(module, owner, "reason")

@@ -225,6 +225,8 @@ def _wrap_enter_room(original: Any) -> Any:
             last = state.recorder.last_seq(room, namespace)
             if last is not None:
                 state.joined[(namespace, sid, room)] = last
+        if state.recovery is not None:
+            state.recovery.changed(namespace, sid)
         return result
 
     return basic_enter_room
@@ -234,9 +236,14 @@ def _wrap_leave_room(original: Any) -> Any:
     @functools.wraps(original)
     def basic_leave_room(self: Any, sid: Any, namespace: Any, room: Any) -> Any:
         state: ServerState | None = self.__dict__.get(STATE_KEY)
-        if state is not None and state.joined:
+        if state is None:
+            return original(self, sid, namespace, room)
+        if state.joined:
             state.joined.pop((namespace, sid, room), None)
-        return original(self, sid, namespace, room)
+        result = original(self, sid, namespace, room)
+        if state.recovery is not None:
+            state.recovery.changed(namespace, sid)
+        return result
 
     return basic_leave_room
 

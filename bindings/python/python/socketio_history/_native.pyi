@@ -256,6 +256,36 @@ class _RecoveryLog:
         member_of: list[str],
         packets: bool = False,
     ) -> list[tuple[str, Any, str]] | tuple[list[str | bytes], list[str]] | str: ...
+    def put_session(
+        self,
+        namespace: str,
+        pid: str,
+        sid: str,
+        rooms: list[str],
+        user: Any,
+        epoch: str,
+        connect_seq: int,
+        dropped: tuple[int, list[str], str | None, bool, float] | None = None,
+    ) -> bool: ...
+    def remove_session(self, namespace: str, pid: str) -> None: ...
+    def sessions(
+        self,
+    ) -> list[
+        tuple[
+            str,
+            str,
+            str,
+            list[str],
+            Any,
+            str,
+            int,
+            list[str],
+            str | None,
+            bool,
+            int,
+            float | None,
+        ]
+    ]: ...
 
 @final
 class _Replayer:

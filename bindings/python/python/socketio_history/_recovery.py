@@ -192,6 +192,75 @@ class Recovery:
         # its offset (read by the _send_eio_packet hook for each client).
         self.sending: dict[str, deque[str]] | None = None
         self.offset: str | None = None
+        self.server = server
+        self.keeps = False
+        self.take_back_kept()
+
+    # ---- sessions a durable store keeps ------------------------------
+
+    def take_back_kept(self) -> None:
+        """With a durable store (and no shared session store), every
+        session is also kept there: take back what a previous process kept.
+        A session that was still connected when that process ended counts
+        as dropped now."""
+        self.keeps = self.shared is None and self.state.store.path is not None
+        if not self.keeps:
+            return
+        now_wall, now = time.time(), time.monotonic()
+        log = self.state.recovery_log
+        for kept in log.sessions():
+            (ns, pid, sid, rooms, user, epoch, connect_seq, sent, sent_base, full, dseq, at) = kept
+            age = 0.0 if at is None else max(0.0, now_wall - at)
+            if age >= self.duration or not _PID.match(pid):
+                log.remove_session(ns, pid)
+                continue
+            session = _Session(
+                sid=sid,
+                pid=pid,
+                rooms=rooms,
+                user_session=user,
+                epoch=epoch,
+                connect_seq=connect_seq,
+                sent=sent,
+                sent_base=sent_base,
+                window_full=full,
+                disconnect_seq=dseq,
+                expires=now + self.duration - age,
+                cost=_cost(rooms) + _cost(user) + 256,
+            )
+            self.ensure_log(ns)  # the replayed log, with this server's bounds
+            if at is None:
+                self._keep_dropped(ns, session, now_wall)
+            self.sessions[(ns, pid)] = session
+            self.session_bytes += session.cost
+        self._bound_sessions()
+
+    def _keep_live(self, namespace: str, sid: str, live: _Live) -> None:
+        """Write a connected client's session (at connect, join, leave and
+        a saved user session; never per emit)."""
+        eio_sid = self.server.manager.eio_sid_from_sid(sid, namespace)
+        rooms = [r for r in self.server.manager.get_rooms(sid, namespace) if isinstance(r, str)]
+        if sid not in rooms:
+            rooms.append(sid)
+        user = (_eio_session(self.server, eio_sid) or {}).get(namespace) if eio_sid else None
+        if not self.state.recovery_log.put_session(
+            namespace, live.pid, sid, rooms, user, live.epoch, live.connect_seq
+        ):
+            logger.warning("the user session of %s cannot be kept on disk (not JSON-like)", sid)
+
+    def _keep_dropped(self, namespace: str, s: _Session, wall: float) -> None:
+        window = (s.disconnect_seq, s.sent, s.sent_base, s.window_full, wall)
+        self.state.recovery_log.put_session(
+            namespace, s.pid, s.sid, s.rooms, s.user_session, s.epoch, s.connect_seq, window
+        )
+
+    def changed(self, namespace: str, sid: str) -> None:
+        """A connected client joined or left a room, or saved its user
+        session: keep its session as it is now."""
+        if self.keeps:
+            live = self.live.get((namespace, sid))
+            if live is not None:
+                self._keep_live(namespace, sid, live)
 
     # ---- the log -------------------------------------------------------
 
@@ -208,10 +277,17 @@ class Recovery:
 
     def store_changed(self) -> None:
         """The server was given another store: its logs start there anew
-        (sessions of the old one no longer resume)."""
+        (sessions of the old one no longer resume), and what it kept is
+        taken back."""
         self.logs.clear()
+        self.sessions.clear()
+        self.session_bytes = 0
+        self.take_back_kept()
 
     def close(self) -> None:
+        if self.keeps:
+            for ns, pid in list(self.sessions) + [(ns, v.pid) for (ns, _), v in self.live.items()]:
+                self.state.recovery_log.remove_session(ns, pid)
         for ns in self.logs:
             self.state.recovery_log.disable_log(ns)
         self.logs.clear()
@@ -278,8 +354,10 @@ class Recovery:
         self.ensure_log(namespace)
         pid = pid or secrets.token_urlsafe(16)
         epoch, seq = self.state.recovery_log.log_position(namespace) or ("", 0)
-        self.live[(namespace, sid)] = _Live(pid, epoch, seq)
+        live = self.live[(namespace, sid)] = _Live(pid, epoch, seq)
         self.by_pid[(namespace, pid)] = sid
+        if self.keeps:
+            self._keep_live(namespace, sid, live)
         return pid
 
     def forget(self, namespace: str, sid: str | None, eio_sid: str) -> None:
@@ -290,6 +368,10 @@ class Recovery:
         live = self.live.pop((namespace, sid), None)
         if live is not None and self.by_pid.get((namespace, live.pid)) == sid:
             del self.by_pid[(namespace, live.pid)]
+            if self.keeps and (namespace, live.pid) not in self.sessions:
+                # Gone for good (it left, was refused or disconnected), not
+                # dropped: nothing to recover.
+                self.state.recovery_log.remove_session(namespace, live.pid)
         self.recovered.discard((namespace, sid))
 
     def save(self, server: Any, eio_sid: str, namespace: str, sid: str) -> _Session | None:
@@ -329,6 +411,8 @@ class Recovery:
             self.session_bytes -= old.cost
         self.sessions[key] = session
         self.session_bytes += session.cost
+        if self.keeps:
+            self._keep_dropped(namespace, session, time.time())
         self._bound_sessions()
         return None
 
@@ -343,6 +427,8 @@ class Recovery:
                 return
             del self.sessions[key]
             self.session_bytes -= oldest.cost
+            if self.keeps:
+                self.state.recovery_log.remove_session(*key)
 
     def take(self, namespace: str, pid: Any) -> _Session | None:
         """The saved session of ``pid``, removed (a session is used once);
@@ -353,6 +439,8 @@ class Recovery:
         session = self.sessions.pop((namespace, pid), None)
         if session is not None:
             self.session_bytes -= session.cost
+            if self.keeps:  # used once: written again if the restore succeeds
+                self.state.recovery_log.remove_session(namespace, pid)
         return session
 
     def live_sid(self, namespace: str, pid: Any) -> str | None:
@@ -402,10 +490,13 @@ class Recovery:
         """Bookkeeping of a restored socket: it was sent the missed events
         (with ``offsets``), and has everything up to the offset it came back
         with."""
-        self.live[(namespace, session.sid)] = _Live(session.pid, session.epoch, session.connect_seq)
+        live = _Live(session.pid, session.epoch, session.connect_seq)
+        self.live[(namespace, session.sid)] = live
         self.by_pid[(namespace, session.pid)] = session.sid
         base = offset if isinstance(offset, str) else session.sent_base
         if base is not None:
             self.bases[(namespace, eio_sid)] = base
         self.sent.setdefault(namespace, {})[eio_sid] = deque(offsets, SENT_WINDOW)
         self.recovered.add((namespace, session.sid))
+        if self.keeps:
+            self._keep_live(namespace, session.sid, live)

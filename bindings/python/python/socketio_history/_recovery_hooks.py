@@ -292,6 +292,19 @@ def _patch_sync_disconnect(cls: Any) -> None:
 
     hook(cls, "disconnect", wrap_disconnect)
 
+    def wrap_save_session(save_session: Any) -> Any:
+        @functools.wraps(save_session)
+        def _save_session(self: Any, sid: str, session: Any, namespace: Any = None) -> Any:
+            result = save_session(self, sid, session, namespace)
+            rec = recovery_of(self)
+            if rec is not None:  # a durable store keeps it for a restart
+                rec.changed(namespace or "/", sid)
+            return result
+
+        return _save_session
+
+    hook(cls, "save_session", wrap_save_session)
+
 
 # ---- socketio.AsyncServer ----------------------------------------------
 
@@ -486,3 +499,16 @@ def _patch_async_disconnect(cls: Any) -> None:
         return _disconnect
 
     hook(cls, "disconnect", wrap_disconnect)
+
+    def wrap_save_session(save_session: Any) -> Any:
+        @functools.wraps(save_session)
+        async def _save_session(self: Any, sid: str, session: Any, namespace: Any = None) -> Any:
+            result = await save_session(self, sid, session, namespace)
+            rec = recovery_of(self)
+            if rec is not None:
+                rec.changed(namespace or "/", sid)
+            return result
+
+        return _save_session
+
+    hook(cls, "save_session", wrap_save_session)
