@@ -5,6 +5,8 @@ from before a restart resume without a gap."""
 
 import os
 import signal
+import subprocess
+import sys
 
 import pytest
 from cluster import Node, free_port
@@ -131,3 +133,39 @@ def test_the_js_client_of_a_killed_server_comes_back_recovered(tmp_path, kind, s
             assert live["args"][0] == "live"
         finally:
             node.close()
+
+
+def test_a_full_disk_is_logged_and_the_server_goes_on_from_memory(tmp_path):
+    """Journal writes that fail (here: past the process's file size limit,
+    as on a full disk) never fail an emit: history goes on in memory, the
+    failure is counted, kept and logged."""
+    code = f"""
+import logging, resource, signal, sys
+signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+resource.setrlimit(resource.RLIMIT_FSIZE, (64 * 1024, 64 * 1024))
+logging.basicConfig(stream=sys.stdout, level=logging.ERROR, format="LOG %(message)s")
+import socketio, socketio_history
+from socketio_history import _state
+_state.JOURNAL_CHECK_SECONDS = 0.05
+sio = socketio.Server()
+sio.history = socketio_history.HistoryStore(path={str(tmp_path / "h")!r})
+sio.enable_history("r", max_entries=10_000)
+for i in range(2_000):
+    sio.emit("e", "x" * 100 + str(i), to="r")
+import time
+time.sleep(0.5)
+h = sio.history
+print("held", len(sio.get_history("r")), "failures", h.journal_failures > 0)
+print("error", h.journal_error)
+"""
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+        env={**os.environ, "SOCKETIO_HISTORY_AUTOPATCH": "0"},
+    ).stdout
+    assert "held 2000 failures True" in out, out
+    assert "error write: File too large" in out, out
+    assert "journal failure(s), serving from memory; last: write: File too large" in out, out

@@ -28,7 +28,8 @@ use std::sync::Arc;
 /// ``sync_interval`` (seconds, default 1) how often ``"interval"`` syncs.
 /// A path that cannot be used (a file, not writable, open in another
 /// process, another journal format) raises ``OSError``.
-#[pyclass(module = "socketio_history._native", frozen)]
+// weakref: the package's journal watcher must not keep a store alive.
+#[pyclass(module = "socketio_history._native", frozen, weakref)]
 pub struct HistoryStore {
     inner: Arc<core::HistoryStore>,
 }

@@ -7,11 +7,13 @@ from __future__ import annotations
 
 import asyncio
 import threading
+import weakref
 from typing import TYPE_CHECKING, Any
 
 import socketio
 
 from ._hook import STATE_KEY, install_emit_hook
+from ._log import logger
 from ._native import HistoryStore, _Recorder, _RecoveryLog, _Replayer
 
 if TYPE_CHECKING:
@@ -58,6 +60,42 @@ class ServerState:
             self.recovery.store_changed()
 
 
+# How often a durable store's journal failures are looked at (a failed
+# write never fails an emit: the store goes on from memory, and says so in
+# the log).
+JOURNAL_CHECK_SECONDS = 2.0
+_watched: weakref.WeakSet[HistoryStore] = weakref.WeakSet()
+
+
+def watch_journal(store: HistoryStore) -> None:
+    """Log a durable store's journal failures as they happen, from a daemon
+    thread that lives as long as the store (nothing on the emit path)."""
+    if store.path is None or store in _watched:
+        return
+    _watched.add(store)
+    ref = weakref.ref(store)
+
+    def watch() -> None:
+        seen = 0
+        stop = threading.Event()
+        while not stop.wait(JOURNAL_CHECK_SECONDS):
+            s = ref()
+            if s is None:
+                return
+            failures = s.journal_failures
+            if failures != seen:
+                logger.error(
+                    "history store %s: %d journal failure(s), serving from memory; last: %s",
+                    s.path,
+                    failures - seen,
+                    s.journal_error,
+                )
+                seen = failures
+            del s
+
+    threading.Thread(target=watch, name="socketio-history-journal", daemon=True).start()
+
+
 def state_of(server: Any) -> ServerState:
     """The server's state, created (with a new store, and the emit hook
     installed) on first use."""
@@ -78,6 +116,7 @@ def attach(server: Any, store: HistoryStore | None) -> ServerState:
             server.__dict__[KEY] = server.manager.__dict__[KEY] = state
         elif store is not None and store is not state.store:
             state.use_store(store)
+        watch_journal(state.store)
         return state
 
 
