@@ -203,6 +203,21 @@ pub enum NotResumable {
     Evicted,
 }
 
+impl NotResumable {
+    /// A short, stable name for the reason, for logs and applications
+    /// (`"no_log"`, `"other_epoch"`, `"bad_offset"`, `"offset_ahead"`,
+    /// `"evicted"`).
+    pub fn code(self) -> &'static str {
+        match self {
+            NotResumable::NoLog => "no_log",
+            NotResumable::OtherLifetime => "other_epoch",
+            NotResumable::BadOffset => "bad_offset",
+            NotResumable::OffsetAhead => "offset_ahead",
+            NotResumable::Evicted => "evicted",
+        }
+    }
+}
+
 /// A namespace log's configuration: retention `max_age`, at most
 /// `max_bytes` of payloads (`None`: [`DEFAULT_LOG_BYTES`]).
 pub fn log_config(max_age: Duration, max_bytes: Option<usize>) -> RoomConfig {

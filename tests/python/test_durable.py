@@ -169,3 +169,51 @@ print("error", h.journal_error)
     assert "held 2000 failures True" in out, out
     assert "error write: File too large" in out, out
     assert "journal failure(s), serving from memory; last: write: File too large" in out, out
+
+
+def served(tmp_path, kind):
+    path, port = str(tmp_path / "history"), free_port()
+    flags = ("--recovery", f"--port={port}")
+    return (lambda: Node(kind, path, True, *flags)), f"http://127.0.0.1:{port}"
+
+
+@pytest.mark.parametrize("kind", ["durable", "async-durable"])
+def test_close_for_restart_has_clients_reconnect_at_once_recovered(tmp_path, kind):
+    start_node, url = served(tmp_path, kind)
+    node = start_node()
+    try:
+        with JsClient() as c:
+            first = c.connect(url, delay=100)
+            c.emit_with_ack("join", "a")
+            start = c.mark()
+            assert node.call("call", "close_for_restart", [], {}) == 1
+            # Its transport closed: it reconnects by itself, recovered.
+            back = c.wait_connect(start)
+            assert back["recovered"] is True and back["id"] == first["id"]
+            assert c.events(start) == []
+    finally:
+        node.close()
+
+
+@pytest.mark.parametrize("kind", ["durable", "async-durable"])
+def test_close_for_restart_hands_clients_to_the_next_process(tmp_path, kind):
+    start_node, url = served(tmp_path, kind)
+    node = start_node()
+    with JsClient() as c:
+        try:
+            first = c.connect(url, delay=100)
+            c.emit_with_ack("join", "a")
+            node.emit("chat", "before", "a")
+            c.wait_for(lambda r: r["ev"] == "event", "the first event")
+            c.hold()
+            start = c.mark()
+            assert node.call("call", "close_for_restart", [], {}) == 1
+            c.wait_for(lambda r: r["ev"] == "disconnect", "the drop", start=start)
+            node.close()  # the old process exits; the next one takes over
+            node = start_node()
+            node.emit("chat", "missed", "a")
+            back = c.wait_connect(start)
+            assert back["recovered"] is True and back["id"] == first["id"]
+            assert [(n, a[0]) for n, a in c.events(start)] == [("chat", "missed")]
+        finally:
+            node.close()

@@ -4,6 +4,7 @@ handshakes, and a reconnect that takes over a connection the server still
 holds open."""
 
 import json
+import time
 
 import pytest
 import requests
@@ -184,3 +185,73 @@ def test_sessions_are_bounded_in_bytes(srv):
     assert 1 <= len(rec.sessions) <= 4
     assert rec.session_bytes <= 5_000
     assert all(s.user_session == {"blob": "x" * 1_000} for s in rec.sessions.values())
+
+
+@pytest.fixture
+def reasons(srv):
+    """What ``recovery_failure`` says in each connection's connect handler."""
+    seen = {}
+
+    @srv.sio.on("connect")
+    def connect(sid, environ, auth):
+        seen[sid] = srv.sio.recovery_failure(sid)
+
+    return seen
+
+
+def reconnect(srv, auth):
+    conn = Polling(srv.url)
+    _, reply = conn.connect(auth)
+    return conn, reply
+
+
+def test_a_failed_recovery_says_why(srv, reasons):
+    a, reply, offset = joined(srv)
+    assert reasons[reply["sid"]] is None  # a first connection asked nothing
+    a.post("1")  # the transport closes: the session is kept
+    pid = reply["pid"]
+    # The core's reasons: a malformed, a foreign and a too-new offset (each
+    # uses the session up, so it is kept again in between).
+    epoch = offset.rsplit("-", 1)[0]
+    for bad, why in [
+        ("garbage", "bad_offset"),
+        ("0123456789ab-1", "other_epoch"),
+        (f"{epoch}-999", "offset_ahead"),
+    ]:
+        conn, new = reconnect(srv, {"pid": pid, "offset": bad})
+        assert new["sid"] != reply["sid"]
+        assert reasons[new["sid"]] == why
+        assert srv.sio.recovery_failure(new["sid"]) == why
+        # Used once: the same pid again says so.
+        again, newer = reconnect(srv, {"pid": pid, "offset": offset})
+        assert srv.sio.recovery_failure(newer["sid"]) == "used"
+        # A fresh session to drop for the next round.
+        pid = newer["pid"]
+        again.post("1")
+        conn.post("1")
+    conn, new = reconnect(srv, {"pid": "x"})
+    assert srv.sio.recovery_failure(new["sid"]) == "malformed_pid"
+    conn, new = reconnect(srv, {"pid": "A" * 22})
+    assert srv.sio.recovery_failure(new["sid"]) == "unknown_pid"
+    # A recovered connection has no failure.
+    conn, back = reconnect(srv, {"pid": pid})
+    assert back["pid"] == pid and srv.sio.recovery_failure(back["sid"]) is None
+    with pytest.raises(TypeError, match="sid"):
+        srv.sio.recovery_failure(5)
+
+
+def test_an_expired_session_says_so(reasons):
+    sio = socketio.Server(async_mode="threading")
+    sio.enable_connection_state_recovery(max_disconnection_duration=0.2)
+
+    @sio.on("connect")
+    def connect(sid, environ, auth):
+        reasons[sid] = sio.recovery_failure(sid)
+
+    with running(sio) as s:
+        a = Polling(s.url)
+        _, reply = a.connect()
+        a.post("1")
+        time.sleep(0.4)  # past its lifetime (a loaded machine only adds)
+        _, new = reconnect(s, {"pid": reply["pid"]})
+        assert reasons[new["sid"]] == "expired"

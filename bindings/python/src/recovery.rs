@@ -73,7 +73,9 @@ impl RecoveryLog {
     }
 
     /// What a dropped connection missed, as ``(event, data, offset)``
-    /// tuples in order, or the reason (a str) it cannot be resumed whole.
+    /// tuples in order, or why it cannot be resumed whole: a reason code
+    /// (``"other_epoch"``, ``"bad_offset"``, ``"offset_ahead"``,
+    /// ``"evicted"``, ``"no_log"``).
     /// ``sent`` are the offsets of the events sent to it most recently,
     /// every one after ``sent_base`` (an offset; ``None``: since it
     /// connected) unless ``window_full`` (older ones were forgotten);
@@ -115,8 +117,7 @@ impl RecoveryLog {
                 .map(Some)
                 .ok_or(core::NotResumable::BadOffset),
         };
-        let not_resumable =
-            |r: core::NotResumable| Ok(PyString::new(py, &r.to_string()).into_any());
+        let not_resumable = |r: core::NotResumable| Ok(PyString::new(py, r.code()).into_any());
         let (point, client) = match (point, client) {
             (Some(p), Ok(c)) => (p, c),
             (None, _) => return not_resumable(core::NotResumable::OtherLifetime),

@@ -99,8 +99,8 @@ def _targets() -> tuple[Target, ...]:
         used(module, owner, "_trigger_event", "event", "namespace")
         used(module, owner, "emit")
         used(module, owner, "reason")
-    used("engineio.socket", "Socket", "close", "wait")
-    used("engineio.async_socket", "AsyncSocket", "close", "wait")
+    used("engineio.socket", "Socket", "close", "wait", "reason")
+    used("engineio.async_socket", "AsyncSocket", "close", "wait", "reason")
     used("socketio.exceptions", "", "ConnectionRefusedError")
     # The client side of recovery.
     for module, owner in (("socketio.client", "Client"), ("socketio.async_client", "AsyncClient")):

@@ -62,6 +62,19 @@ _TRANSPORT_LOST: ContextVar[bool] = ContextVar("socketio_history_transport_lost"
 # against this shape before anything is looked up.
 _PID = re.compile(r"[A-Za-z0-9_-]{16,64}\Z")
 
+# Why a recovery failed (docs/CONTRACT.md, "Connection state recovery"),
+# besides the core's reasons for a session it cannot resume whole
+# ("other_epoch", "bad_offset", "offset_ahead", "evicted").
+UNKNOWN_PID = "unknown_pid"
+MALFORMED_PID = "malformed_pid"
+EXPIRED = "expired"
+USED = "used"
+SESSION_EVICTED = "session_evicted"
+STILL_CONNECTED = "still_connected"
+# How many ended sessions' pids are remembered, to tell why a later
+# reconnection with one of them fails.
+ENDED_MEMORY = 4096
+
 
 @dataclass
 class _Live:
@@ -194,6 +207,12 @@ class Recovery:
         self.offset: str | None = None
         self.server = server
         self.keeps = False
+        # Pids of sessions that ended, and why (bounded, oldest forgotten).
+        self.ended: OrderedDict[tuple[str, str], str] = OrderedDict()
+        # Why the recovery of a fresh connection failed: by (namespace,
+        # eio_sid) while its connect is handled, then by (namespace, sid).
+        self.failing: dict[tuple[str, str], str] = {}
+        self.failures: dict[tuple[str, str], str] = {}
         self.take_back_kept()
 
     # ---- sessions a durable store keeps ------------------------------
@@ -373,6 +392,7 @@ class Recovery:
                 # dropped: nothing to recover.
                 self.state.recovery_log.remove_session(namespace, live.pid)
         self.recovered.discard((namespace, sid))
+        self.failures.pop((namespace, sid), None)
 
     def save(self, server: Any, eio_sid: str, namespace: str, sid: str) -> _Session | None:
         """Keep a socket whose transport was lost, before python-socketio
@@ -427,21 +447,49 @@ class Recovery:
                 return
             del self.sessions[key]
             self.session_bytes -= oldest.cost
+            self._ended(key, SESSION_EVICTED if oldest.expires > now else EXPIRED)
             if self.keeps:
                 self.state.recovery_log.remove_session(*key)
 
-    def take(self, namespace: str, pid: Any) -> _Session | None:
-        """The saved session of ``pid``, removed (a session is used once);
-        ``None`` for anything unknown, expired or malformed."""
+    def _ended(self, key: tuple[str, str], why: str) -> None:
+        self.ended[key] = why
+        self.ended.move_to_end(key)
+        while len(self.ended) > ENDED_MEMORY:
+            self.ended.popitem(last=False)
+
+    def take(self, namespace: str, pid: Any) -> _Session | str:
+        """The saved session of ``pid``, removed (a session is used once),
+        or why there is none (a reason code)."""
         self._bound_sessions()
         if not isinstance(pid, str) or not _PID.match(pid):
-            return None
+            return MALFORMED_PID
         session = self.sessions.pop((namespace, pid), None)
-        if session is not None:
-            self.session_bytes -= session.cost
-            if self.keeps:  # used once: written again if the restore succeeds
-                self.state.recovery_log.remove_session(namespace, pid)
+        if session is None:
+            return self.ended.get((namespace, pid), UNKNOWN_PID)
+        self.session_bytes -= session.cost
+        self._ended((namespace, pid), USED)
+        if self.keeps:  # used once: written again if the restore succeeds
+            self.state.recovery_log.remove_session(namespace, pid)
         return session
+
+    def failed(self, namespace: str, eio_sid: str, pid: Any, why: str) -> None:
+        """A reconnection's recovery failed: it connects afresh."""
+        logger.info("connection state not recovered (pid %r): %s", pid, why)
+        self.failing[(namespace, eio_sid)] = why
+
+    def connected_after_failure(self, namespace: str, eio_sid: str, sid: str | None) -> None:
+        why = self.failing.pop((namespace, eio_sid), None)
+        if why is not None and sid is not None:
+            self.failures[(namespace, sid)] = why
+
+    def failure(self, namespace: str, sid: str) -> str | None:
+        """Why the connection ``sid`` was not recovered (``None``: it was,
+        or it did not ask to be)."""
+        why = self.failures.get((namespace, sid))
+        if why is None:  # still in its connect handler
+            eio_sid = self.server.manager.eio_sid_from_sid(sid, namespace)
+            why = self.failing.get((namespace, eio_sid)) if eio_sid else None
+        return why
 
     def live_sid(self, namespace: str, pid: Any) -> str | None:
         if not isinstance(pid, str) or not _PID.match(pid):
@@ -450,10 +498,10 @@ class Recovery:
 
     def missed(
         self, server: Any, namespace: str, session: _Session, offset: Any
-    ) -> tuple[list[_wire.Message], list[str]] | None:
+    ) -> tuple[list[_wire.Message], list[str]] | str:
         """What the session missed: the Engine.IO messages that restore it
-        and the offsets of its events; ``None`` when it cannot be resumed
-        whole."""
+        and the offsets of its events; or why it cannot be resumed whole
+        (the core's reason code)."""
         point = (
             namespace,
             session.epoch,
@@ -468,8 +516,7 @@ class Recovery:
         native = _wire.native(server)
         result = self.state.recovery_log.resume(*point, packets=native)
         if isinstance(result, str):
-            logger.info("connection state not recovered for %s: %s", session.sid, result)
-            return None
+            return result
         if isinstance(result, tuple):  # packets
             return result
         events = [(event, [*emit_args(data), off]) for event, data, off in result]

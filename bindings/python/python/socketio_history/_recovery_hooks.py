@@ -17,7 +17,11 @@ from ._hook import STATE_KEY
 from ._native import SENT_WINDOW
 from ._patch import hook
 from ._recovery import (
+    _PID,
     _TRANSPORT_LOST,
+    MALFORMED_PID,
+    STILL_CONNECTED,
+    UNKNOWN_PID,
     Recovery,
     _eio_session,
     _Session,
@@ -56,6 +60,16 @@ def recovery_of(server: Any) -> Recovery | None:
     """The server's recovery state, ``None`` while recovery is off."""
     state = server.__dict__.get(STATE_KEY)
     return None if state is None else state.recovery
+
+
+def _shared_or_kept(rec: Recovery, namespace: str, pid: Any, shared: Any) -> _Session | str:
+    """The session to restore (a streams manager's from Redis, else this
+    server's own), or why there is none."""
+    if rec.shared is None:
+        return rec.take(namespace, pid)
+    if shared is not None:
+        return shared  # type: ignore[no-any-return]
+    return UNKNOWN_PID if isinstance(pid, str) and _PID.match(pid) else MALFORMED_PID
 
 
 def _refusal(exc: BaseException | None) -> Any:
@@ -136,11 +150,11 @@ def _takeover_sync(server: Any, rec: Recovery, namespace: str, pid: Any, eio_sid
 
 def _restore_sync(
     server: Any, rec: Recovery, eio_sid: str, namespace: str, pid: Any, offset: Any, auth: Any
-) -> bool:
+) -> str | None:
     """Restore a dropped session onto this connection: its sid, rooms and
     user session, the missed events, then the CONNECT reply, then the
-    connect handler. ``False`` (nothing changed but the session being used
-    up) when it cannot be restored whole."""
+    connect handler; ``None``. When it cannot be restored whole, why (a
+    reason code; nothing changed but the session being used up)."""
     _takeover_sync(server, rec, namespace, pid, eio_sid)
     shared = None
     if rec.shared is not None:
@@ -148,12 +162,14 @@ def _restore_sync(
         # node may still have to read as far as the client got elsewhere.
         shared = rec.shared.take_session(namespace, pid, offset)
     with rec.lock:
-        session = shared if rec.shared is not None else rec.take(namespace, pid)
-        if session is None or not _restorable(server, namespace, eio_sid, session):
-            return False
+        session = _shared_or_kept(rec, namespace, pid, shared)
+        if isinstance(session, str):
+            return session
+        if not _restorable(server, namespace, eio_sid, session):
+            return STILL_CONNECTED
         missed = rec.missed(server, namespace, session, offset)
-        if missed is None:
-            return False
+        if isinstance(missed, str):
+            return missed
         messages, offsets = missed
         _enter_rooms(server.manager, session, namespace, eio_sid)
         eio_session = _eio_session(server, eio_sid)
@@ -169,7 +185,7 @@ def _restore_sync(
         )
         server.manager.disconnect(session.sid, namespace, ignore_queue=True)
         rec.forget(namespace, session.sid, eio_sid)
-    return True
+    return None
 
 
 def _patch_sync(cls: Any) -> None:
@@ -188,10 +204,14 @@ def _patch_sync_connect(cls: Any) -> None:
                 return handle_connect(self, eio_sid, namespace, data)
             ns = namespace or "/"
             pid, offset, auth = split_auth(data)
-            if pid is not None and _restore_sync(self, rec, eio_sid, ns, pid, offset, auth):
-                return None
+            if pid is not None:
+                why = _restore_sync(self, rec, eio_sid, ns, pid, offset, auth)
+                if why is None:
+                    return None
+                rec.failed(ns, eio_sid, pid, why)
             result = handle_connect(self, eio_sid, namespace, auth)
             sid = self.manager.sid_from_eio_sid(eio_sid, ns)
+            rec.connected_after_failure(ns, eio_sid, sid)
             if sid is None or not self.manager.is_connected(sid, ns):
                 rec.forget(ns, sid, eio_sid)  # refused
             return result
@@ -350,18 +370,20 @@ async def _takeover_async(
 
 async def _restore_async(
     server: Any, rec: Recovery, eio_sid: str, namespace: str, pid: Any, offset: Any, auth: Any
-) -> bool:
+) -> str | None:
     await _takeover_async(server, rec, namespace, pid, eio_sid)
     shared = None
     if rec.shared is not None:
         shared = await rec.shared.take_session(namespace, pid, offset)
     async with rec.lock:
-        session = shared if rec.shared is not None else rec.take(namespace, pid)
-        if session is None or not _restorable(server, namespace, eio_sid, session):
-            return False
+        session = _shared_or_kept(rec, namespace, pid, shared)
+        if isinstance(session, str):
+            return session
+        if not _restorable(server, namespace, eio_sid, session):
+            return STILL_CONNECTED
         missed = rec.missed(server, namespace, session, offset)
-        if missed is None:
-            return False
+        if isinstance(missed, str):
+            return missed
         messages, offsets = missed
         _enter_rooms(server.manager, session, namespace, eio_sid)
         eio_session = _eio_session(server, eio_sid)
@@ -377,7 +399,7 @@ async def _restore_async(
         )
         await server.manager.disconnect(session.sid, namespace, ignore_queue=True)
         rec.forget(namespace, session.sid, eio_sid)
-    return True
+    return None
 
 
 def _patch_async(cls: Any) -> None:
@@ -396,10 +418,14 @@ def _patch_async_connect(cls: Any) -> None:
                 return await handle_connect(self, eio_sid, namespace, data)
             ns = namespace or "/"
             pid, offset, auth = split_auth(data)
-            if pid is not None and await _restore_async(self, rec, eio_sid, ns, pid, offset, auth):
-                return None
+            if pid is not None:
+                why = await _restore_async(self, rec, eio_sid, ns, pid, offset, auth)
+                if why is None:
+                    return None
+                rec.failed(ns, eio_sid, pid, why)
             result = await handle_connect(self, eio_sid, namespace, auth)
             sid = self.manager.sid_from_eio_sid(eio_sid, ns)
+            rec.connected_after_failure(ns, eio_sid, sid)
             if sid is None or not self.manager.is_connected(sid, ns):
                 rec.forget(ns, sid, eio_sid)
             return result

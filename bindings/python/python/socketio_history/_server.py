@@ -16,7 +16,7 @@ from typing import Any, Concatenate, ParamSpec, TypeVar
 import socketio
 
 from . import _client, _messages, _recovery, _recovery_hooks, _wire
-from ._hook import listen_to_the_queue
+from ._hook import STATE_KEY, listen_to_the_queue
 from ._native import (
     DEFAULT_MAX_APPENDS,
     DEFAULT_MAX_ENTRIES,
@@ -395,6 +395,66 @@ def is_recovered(self: Any, sid: str, namespace: str | None = "/") -> bool:
     return rec is not None and (namespace or "/", sid) in rec.recovered
 
 
+def _open_sockets(server: Any) -> list[Any]:
+    return [s for s in list(server.eio.sockets.values()) if not s.closed and not s.closing]
+
+
+def _close_store(server: Any) -> None:
+    state = server.__dict__.get(STATE_KEY)
+    if state is not None:
+        state.store.close()
+
+
+def close_for_restart(self: Any) -> int:
+    """Before a planned stop (a deploy, a restart): close every client's
+    transport as a lost one, so that with connection state recovery its
+    session is kept and it reconnects at once, to the next process or
+    another node, and is recovered there; then sync and close a durable
+    history store (the next process can open it). Returns how many
+    connections were closed. Call it from the server's shutdown hook (see
+    the README, "Deploys and crashes"); emits made after it still reach
+    the clients connected then, but a durable store no longer records
+    them."""
+    sockets = _open_sockets(self)
+    for sock in sockets:
+        sock.close(wait=False, reason=self.reason.TRANSPORT_CLOSE)
+    _close_store(self)
+    return len(sockets)
+
+
+async def close_for_restart_async(self: Any) -> int:
+    sockets = _open_sockets(self)
+    for sock in sockets:
+        await sock.close(wait=False, reason=self.reason.TRANSPORT_CLOSE)
+        # What the sync Socket.close does and the async one leaves to the
+        # next packet from the client: end the writer, which closes a
+        # WebSocket (socket.io-client ignores a CLOSE packet there).
+        await sock.queue.put(None)
+    _close_store(self)
+    return len(sockets)
+
+
+close_for_restart_async.__doc__ = (close_for_restart.__doc__ or "") + (
+    "\n\n    Note: this method is a coroutine.\n"
+)
+close_for_restart_async.__name__ = close_for_restart_async.__qualname__ = "close_for_restart"
+
+
+def recovery_failure(self: Any, sid: str, namespace: str | None = "/") -> str | None:
+    """Why the connection ``sid`` was not recovered although its client
+    asked to be (it reconnected with a ``pid``), or ``None``: it was
+    recovered, did not ask, or recovery is off. Available from its connect
+    handler on, so the application can log it and resync the client. The
+    reasons: ``"unknown_pid"``, ``"malformed_pid"``, ``"expired"``,
+    ``"used"``, ``"session_evicted"``, ``"still_connected"``,
+    ``"other_epoch"``, ``"bad_offset"``, ``"offset_ahead"``, ``"evicted"``
+    (docs/CONTRACT.md, "Connection state recovery"). Not a coroutine, on
+    either server."""
+    _check_sid(sid)
+    rec = _recovery_hooks.recovery_of(self)
+    return None if rec is None else rec.failure(namespace or "/", sid)
+
+
 # ---- socketio.AsyncServer ----------------------------------------------
 
 
@@ -482,6 +542,8 @@ _SYNC: dict[str, Callable[..., Any]] = {
     "enable_connection_state_recovery": enable_connection_state_recovery,
     "disable_connection_state_recovery": disable_connection_state_recovery,
     "is_recovered": is_recovered,
+    "recovery_failure": recovery_failure,
+    "close_for_restart": close_for_restart,
     "create_message": _messages.create_message,
     "update_message": _messages.update_message,
     "delete_message": _messages.delete_message,
@@ -501,13 +563,22 @@ _ASYNC: dict[str, Callable[..., Any]] = {
     **{
         name: _coroutine(fn)
         for name, fn in _SYNC.items()
-        if fn not in (replay_history, enter_room_with_history, is_recovered)
+        if fn
+        not in (
+            replay_history,
+            enter_room_with_history,
+            is_recovered,
+            recovery_failure,
+            close_for_restart,
+        )
         and name not in _MUTATIONS_ASYNC
     },
     **_MUTATIONS_ASYNC,
     "replay_history": replay_history_async,
     "enter_room_with_history": enter_room_with_history_async,
     "is_recovered": is_recovered,
+    "recovery_failure": recovery_failure,
+    "close_for_restart": close_for_restart_async,
 }
 
 
