@@ -197,23 +197,31 @@ def test_close_for_restart_has_clients_reconnect_at_once_recovered(tmp_path, kin
 
 @pytest.mark.parametrize("kind", ["durable", "async-durable"])
 def test_close_for_restart_hands_clients_to_the_next_process(tmp_path, kind):
+    """Two clients in different rooms: each comes back to the next process
+    recovered, in its own rooms (their kept sessions are not rewritten as
+    python-socketio takes them out of their rooms on the way out)."""
     start_node, url = served(tmp_path, kind)
     node = start_node()
-    with JsClient() as c:
+    with JsClient() as c, JsClient() as d:
         try:
-            first = c.connect(url, delay=100)
+            first = {"a": c.connect(url, delay=100), "b": d.connect(url, delay=100)}
             c.emit_with_ack("join", "a")
-            node.emit("chat", "before", "a")
-            c.wait_for(lambda r: r["ev"] == "event", "the first event")
-            c.hold()
-            start = c.mark()
-            assert node.call("call", "close_for_restart", [], {}) == 1
-            c.wait_for(lambda r: r["ev"] == "disconnect", "the drop", start=start)
+            d.emit_with_ack("join", "b")
+            starts = {}
+            for client in (c, d):
+                client.hold()
+                starts[client] = client.mark()
+            assert node.call("call", "close_for_restart", [], {}) == 2
+            for client in (c, d):
+                client.wait_for(lambda r: r["ev"] == "disconnect", "the drop", start=starts[client])
             node.close()  # the old process exits; the next one takes over
             node = start_node()
-            node.emit("chat", "missed", "a")
-            back = c.wait_connect(start)
-            assert back["recovered"] is True and back["id"] == first["id"]
-            assert [(n, a[0]) for n, a in c.events(start)] == [("chat", "missed")]
+            node.emit("chat", "missed by a", "a")
+            node.emit("chat", "missed by b", "b")
+            for client, room in ((c, "a"), (d, "b")):
+                back = client.wait_connect(starts[client])
+                assert back["recovered"] is True and back["id"] == first[room]["id"]
+                got = [(n, a[0]) for n, a in client.events(starts[client])]
+                assert got == [("chat", f"missed by {room}")]
         finally:
             node.close()

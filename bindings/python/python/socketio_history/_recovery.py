@@ -213,6 +213,9 @@ class Recovery:
         # eio_sid) while its connect is handled, then by (namespace, sid).
         self.failing: dict[tuple[str, str], str] = {}
         self.failures: dict[tuple[str, str], str] = {}
+        # Clients python-socketio is disconnecting now: it takes them out of
+        # their rooms one by one, which must not rewrite their kept session.
+        self.leaving: set[tuple[str, str]] = set()
         self.take_back_kept()
 
     # ---- sessions a durable store keeps ------------------------------
@@ -257,8 +260,12 @@ class Recovery:
     def _keep_live(self, namespace: str, sid: str, live: _Live) -> None:
         """Write a connected client's session (at connect, join, leave and
         a saved user session; never per emit)."""
-        eio_sid = self.server.manager.eio_sid_from_sid(sid, namespace)
-        rooms = [r for r in self.server.manager.get_rooms(sid, namespace) if isinstance(r, str)]
+        manager = self.server.manager
+        try:
+            eio_sid = manager.eio_sid_from_sid(sid, namespace)
+            rooms = [r for r in manager.get_rooms(sid, namespace) if isinstance(r, str)]
+        except KeyError:  # the namespace has no clients any more
+            return
         if sid not in rooms:
             rooms.append(sid)
         user = (_eio_session(self.server, eio_sid) or {}).get(namespace) if eio_sid else None
@@ -276,7 +283,7 @@ class Recovery:
     def changed(self, namespace: str, sid: str) -> None:
         """A connected client joined or left a room, or saved its user
         session: keep its session as it is now."""
-        if self.keeps:
+        if self.keeps and (namespace, sid) not in self.leaving:
             live = self.live.get((namespace, sid))
             if live is not None:
                 self._keep_live(namespace, sid, live)
