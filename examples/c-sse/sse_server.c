@@ -20,8 +20,11 @@
  * The history store is the fan-out buffer: each stream keeps only its
  * cursor and reads what came after it, so streams need no queues of their
  * own and every client sees one order. Usage:
- *   sse_server [--port N] [--max-entries N] [--keepalive-ms N]
- * It prints "listening on PORT" and serves until SIGINT or SIGTERM.
+ *   sse_server [--port N] [--max-entries N] [--keepalive-ms N] [--data-dir DIR]
+ * With --data-dir the store is kept under DIR (a durable store): a restarted
+ * server has every room's events, seqs and epochs back, so clients resume
+ * with their Last-Event-ID across the restart, with no resync. It prints
+ * "listening on PORT" and serves until SIGINT or SIGTERM.
  */
 #define _POSIX_C_SOURCE 200809L
 #include <errno.h>
@@ -572,17 +575,32 @@ static void on_signal(int sig) {
 int main(int argc, char **argv) {
     unsigned port = 8080;
     size_t max_entries = 1000;
+    const char *data_dir = NULL;
     for (int i = 1; i + 1 < argc; i += 2) {
         if (strcmp(argv[i], "--port") == 0) port = (unsigned)strtoul(argv[i + 1], NULL, 10);
         else if (strcmp(argv[i], "--max-entries") == 0) max_entries = strtoul(argv[i + 1], NULL, 10);
         else if (strcmp(argv[i], "--keepalive-ms") == 0) keepalive_ms = strtol(argv[i + 1], NULL, 10);
+        else if (strcmp(argv[i], "--data-dir") == 0) data_dir = argv[i + 1];
         else {
-            fprintf(stderr, "usage: %s [--port N] [--max-entries N] [--keepalive-ms N]\n", argv[0]);
+            fprintf(stderr,
+                    "usage: %s [--port N] [--max-entries N] [--keepalive-ms N] [--data-dir DIR]\n",
+                    argv[0]);
             return 2;
         }
     }
     if (keepalive_ms < 10) keepalive_ms = 10;
-    if (sioh_store_new(0, &store) != SIOH_STATUS_OK) return 1;
+    /* In memory, or kept under --data-dir: every record is written before
+     * it is acknowledged (SIOH_SYNC_INTERVAL: a killed server loses none). */
+    sioh_store_options options;
+    sioh_store_options_init(&options);
+    if (data_dir) {
+        options.path = data_dir;
+        options.path_len = strlen(data_dir);
+    }
+    if (sioh_store_open(&options, &store) != SIOH_STATUS_OK) {
+        fprintf(stderr, "cannot open the store: %s\n", sioh_last_error_message());
+        return 1;
+    }
     sioh_room_config cfg;
     sioh_room_config_init(&cfg);
     cfg.max_entries = max_entries;

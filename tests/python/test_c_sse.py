@@ -23,7 +23,7 @@ MAX_ENTRIES = 20
 
 
 class SseServer:
-    def __init__(self):
+    def __init__(self, data_dir=None):
         if not SERVER.exists():
             skip_or_fail(f"{SERVER} is not built (make test builds it: make c-sse)")
         if shutil.which("curl") is None:
@@ -31,7 +31,7 @@ class SseServer:
         env = dict(os.environ, ASAN_OPTIONS="detect_leaks=1:abort_on_error=0")
         self.proc = subprocess.Popen(
             [str(SERVER), "--port", "0", "--max-entries", str(MAX_ENTRIES), "--keepalive-ms",
-             "200"],
+             "200", *(["--data-dir", str(data_dir)] if data_dir else [])],
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
@@ -125,6 +125,33 @@ def test_a_client_resumes_with_last_event_id_and_gets_exactly_what_it_missed(sse
     # The query parameter does the same, for EventSource polyfills.
     again = parse(curl(f"{stream}?lastEventId={last}", 1))
     assert [e["id"] for e in again] == [e["id"] for e in missed]
+
+
+@pytest.mark.parametrize("how", ["SIGTERM", "SIGKILL"])
+def test_a_restarted_server_on_its_data_dir_resumes_last_event_id(tmp_path, how):
+    """--data-dir: the store is kept on disk, so a client's Last-Event-ID
+    from before a restart (a clean stop or a kill) resumes with exactly what
+    it missed and no resync."""
+    server = SseServer(data_dir=tmp_path / "store")
+    seqs = [server.say("general", {"n": n}) for n in range(5)]
+    epoch = requests.get(server.url + "/rooms/general/history", timeout=10).json()["epoch"]
+    last = f"{epoch}-{seqs[2]}"  # the client had events 0..2
+    if how == "SIGTERM":
+        code, err = server.stop()
+        assert code == 0 and "ERROR: AddressSanitizer" not in err, err
+    else:
+        server.proc.kill()
+        server.proc.communicate(timeout=20)
+    server = SseServer(data_dir=tmp_path / "store")
+    try:
+        server.say("general", {"n": 5})
+        missed = parse(curl(server.url + "/rooms/general/events", 1, last_event_id=last))
+        # No resync: exactly the events after the cursor, in the same epoch.
+        assert [json.loads(e["data"]) for e in missed] == [{"n": 3}, {"n": 4}, {"n": 5}]
+        assert [e["id"] for e in missed] == [f"{epoch}-{s}" for s in (*seqs[3:], seqs[-1] + 1)]
+    finally:
+        code, err = server.stop()
+        assert code == 0 and "LeakSanitizer" not in err, err
 
 
 def test_a_cursor_the_room_cannot_serve_gets_one_resync_then_live_events(sse):
