@@ -5,7 +5,11 @@ recovery (the page's "Drop connection" button kills the transport: the
 messages missed meanwhile arrive on reconnect, under the same id), and an
 assistant whose answer is streamed token by token with ``append_message``
 (a page that joins mid-answer gets the text so far, then the live tokens),
-plus edits and deletes of one's own messages.
+plus edits and deletes of one's own messages. The server runs as a child
+process on a durable store (``--data-dir``, a temporary directory by
+default): the page's "Restart the server" button has it hand every client
+off (``close_for_restart``) and exit, a new process takes over on the same
+port and directory, and every page comes back recovered, history intact.
 
 The page uses the official Socket.IO client, served from the npm package
 ``socket.io-client`` (``make demo-web`` installs it; no CDN). Run it with
@@ -15,12 +19,18 @@ its URL and serves until stopped.
 
 import argparse
 import logging
+import os
 import secrets
+import shutil
+import signal
+import subprocess
 import sys
+import tempfile
+import threading
 from pathlib import Path
 
 import socketio
-import socketio_history  # noqa: F401  (a plain `import socketio` is enough once installed)
+import socketio_history
 from werkzeug.serving import make_server
 
 HERE = Path(__file__).resolve().parent
@@ -34,10 +44,17 @@ ANSWER = (
 ).split(" ")
 # Users may edit and delete their own messages in every room.
 GRANTS = {"message_update_own": ["*"], "message_delete_own": ["*"]}
+# The exit status of a server process that asks to be started again.
+RESTART = 75
 
 
-def make_app(token_delay=0.08):
+def make_app(token_delay=0.08, data_dir=None, restart=None):
+    """The demo's server and WSGI app; with ``data_dir`` its store is kept
+    there, and ``restart`` (called from a thread) is what the page's
+    "Restart the server" button runs."""
     sio = socketio.Server(async_mode="threading", ping_interval=5)
+    if data_dir is not None:
+        sio.history = socketio_history.HistoryStore(path=data_dir)
     sio.enable_connection_state_recovery(max_disconnection_duration=120)
     for room in ROOMS:
         sio.enable_history(room, max_entries=200)
@@ -92,6 +109,13 @@ def make_app(token_delay=0.08):
             return {"error": str(e)}
         return {"ok": True}
 
+    @sio.on("restart")
+    def restart_server(sid):
+        if restart is None:
+            return {"error": "this server cannot restart itself"}
+        threading.Thread(target=restart, daemon=True).start()
+        return {"ok": True}
+
     @sio.on("ask")
     def ask(sid, room):
         if room not in ROOMS:
@@ -118,6 +142,57 @@ def make_app(token_delay=0.08):
     return sio, socketio.WSGIApp(sio, static_files=static)
 
 
+def serve(args):
+    """One server process: serve on ``args.port`` until asked to restart."""
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)
+    restarting = threading.Event()
+
+    def restart():
+        restarting.set()
+        server.shutdown()  # serve_forever returns in the main thread
+
+    sio, app = make_app(args.token_delay, args.data_dir, restart)
+    server = make_server(args.host, args.port, app, threaded=True)
+    print(f"listening {server.server_port}", flush=True)
+    server.serve_forever()
+    if restarting.is_set():
+        # No new connections, every client handed off (its session kept in
+        # the store, which is synced and closed), then out: the supervisor
+        # starts the next process on the same port and directory.
+        server.server_close()
+        sio.close_for_restart()
+        os._exit(RESTART)
+
+
+def supervise(args):
+    """Run the server as a child process, and again whenever it exits to be
+    restarted; print the demo's URL once."""
+    data_dir = args.data_dir or tempfile.mkdtemp(prefix="sioh-web-demo-")
+    port, child = args.port, None
+
+    def start():
+        cmd = [sys.executable, __file__, "--serve", "--host", args.host, "--port", str(port),
+               "--token-delay", str(args.token_delay), "--data-dir", data_dir]  # fmt: skip
+        proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True)
+        return proc, int(proc.stdout.readline().split()[1])
+
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    try:
+        child, port = start()
+        print(f"socketio-history web demo: http://{args.host}:{port}/", flush=True)
+        while child.wait() == RESTART:
+            child.stdout.close()
+            child, _ = start()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        if child is not None and child.poll() is None:
+            child.terminate()
+            child.wait(10)
+        if args.data_dir is None:
+            shutil.rmtree(data_dir, ignore_errors=True)
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--host", default="127.0.0.1")
@@ -125,17 +200,17 @@ def main():
     parser.add_argument(
         "--token-delay", type=float, default=0.08, help="seconds between streamed tokens"
     )
+    parser.add_argument(
+        "--data-dir", help="where the history store is kept (default: a temporary directory)"
+    )
+    parser.add_argument("--serve", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if not CLIENT.is_file():
         sys.exit(f"{CLIENT} is missing: run `make demo-web` (it runs npm ci)")
-    logging.getLogger("werkzeug").setLevel(logging.ERROR)
-    _, app = make_app(args.token_delay)
-    server = make_server(args.host, args.port, app, threaded=True)
-    print(f"socketio-history web demo: http://{args.host}:{server.server_port}/", flush=True)
-    try:
-        server.serve_forever()
-    except KeyboardInterrupt:
-        pass
+    if args.serve:
+        serve(args)
+    else:
+        supervise(args)
 
 
 if __name__ == "__main__":

@@ -104,6 +104,15 @@ $("join").onclick = () => {
   });
 };
 $("drop").onclick = () => socket.io.engine.close();
+// The server hands every client off and a new process takes over, on the
+// same durable store: the pages come back recovered.
+$("restart").onclick = () => socket.emit("restart");
+// A new name is a new identity (messages are owned by name): reopen the
+// page as that user.
+$("name").onchange = () => {
+  const name = $("name").value.trim();
+  if (name && name !== me) location.search = "?name=" + encodeURIComponent(name);
+};
 $("ask").onclick = () => room && socket.emit("ask", room);
 $("send").onsubmit = (e) => {
   e.preventDefault();

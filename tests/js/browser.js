@@ -133,6 +133,51 @@ async function main() {
     const answer = (page) => page.$$eval("#log .msg.assistant .text", (els) => els.map((e) => e.textContent));
     report({ scene: "answer", midway, ann: await answer(ann), dan: await answer(dan) });
     await shoot({ ann, dan }, "4-streamed-answer");
+
+    // 5. The server restarts: a new process on the same durable store. Every
+    // page drops, comes back recovered under the same id, and goes on; a
+    // page opened afterwards gets the history from before the restart.
+    const pages = { ann, bob };
+    const ids = {};
+    for (const [name, page] of Object.entries(pages)) {
+      ids[name] = await page.evaluate(() => window.demo.socket.id);
+      await page.evaluate(() => {
+        window.drops = 0;
+        window.demo.socket.once("disconnect", () => (window.drops += 1));
+      });
+    }
+    await ann.click("#restart");
+    for (const page of Object.values(pages)) {
+      await page.waitForFunction(() => window.drops === 1, null, { timeout: 15000 });
+      await page.waitForFunction(() => document.body.dataset.connected === "true", null, { timeout: 15000 });
+    }
+    await say(ann, "after the restart");
+    await waitText(bob, "after the restart");
+    const eve = await open(browser, "eve");
+    await join(eve);
+    await waitText(eve, "after the restart");
+    report({
+      scene: "restart",
+      before: ids,
+      after: { ann: await ann.evaluate(() => window.demo.socket.id), bob: await bob.evaluate(() => window.demo.socket.id) },
+      recovered: {
+        ann: await ann.evaluate(() => window.demo.socket.recovered),
+        bob: await bob.evaluate(() => window.demo.socket.recovered),
+      },
+      bob: await texts(bob),
+      eve: await texts(eve),
+    });
+    await shoot({ ann, bob, eve }, "5-after-restart");
+
+    // 6. The name field: a new name reopens the page as that user.
+    await cat.fill("#name", "cato");
+    await cat.press("#name", "Tab"); // change fires on blur
+    await cat.waitForFunction(() => window.demo && window.demo.me === "cato");
+    await cat.waitForFunction(() => document.body.dataset.connected === "true");
+    await join(cat);
+    await say(cat, "renamed");
+    await waitText(bob, "renamed");
+    report({ scene: "rename", me: await cat.evaluate(() => window.demo.me), bob: await texts(bob) });
   } finally {
     await browser.close();
     fs.rmSync(profile, { recursive: true, force: true });

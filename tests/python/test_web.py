@@ -2,8 +2,9 @@
 Playwright (tests/js/browser.js): two pages chat and a third joins late and
 gets the history; a page drops its connection and comes back recovered,
 same id, with what it missed; edits and deletes reach everyone; a page that
-joins mid-answer ends with the whole streamed answer. Screenshots are kept
-in target/test-artifacts/web."""
+joins mid-answer ends with the whole streamed answer; the server restarts
+(a new process on its durable store) and every page comes back recovered;
+the name field renames. Screenshots are kept in target/test-artifacts/web."""
 
 import json
 import os
@@ -18,6 +19,8 @@ from conftest import skip_or_fail
 
 ROOT = Path(__file__).resolve().parents[2]
 SHOTS = ROOT / "target" / "test-artifacts" / "web"
+# The scenes run once, in the first test, with a server restart among them.
+pytestmark = pytest.mark.timeout(200)
 
 
 @pytest.fixture(scope="module")
@@ -50,7 +53,7 @@ def scenes(demo_url):
         ["node", str(ROOT / "tests" / "js" / "browser.js"), demo_url, str(SHOTS)],
         capture_output=True,
         text=True,
-        timeout=110,
+        timeout=150,
         cwd=ROOT,
         check=False,
     )
@@ -87,6 +90,22 @@ def test_a_page_that_joins_mid_answer_ends_with_the_whole_answer(scenes):
     assert answer["dan"] == [whole]
     midway = answer["midway"][0]
     assert whole.startswith(midway) and len(midway) < len(whole), "joined mid-answer"
+
+
+def test_pages_come_back_recovered_after_a_server_restart(scenes):
+    r = scenes["restart"]
+    assert r["recovered"] == {"ann": True, "bob": True}
+    assert r["after"] == r["before"], "the same ids, from a new process"
+    assert r["bob"][-1] == "ann: after the restart"
+    # A page opened after the restart gets the history from before it.
+    assert "ann: while bob was away 2" in r["eve"]
+    assert r["eve"][-1] == "ann: after the restart"
+
+
+def test_the_name_field_renames(scenes):
+    r = scenes["rename"]
+    assert r["me"] == "cato"
+    assert r["bob"][-1] == "cato: renamed"
 
 
 def test_screenshots_are_kept(scenes):
