@@ -14,6 +14,12 @@
 //!   a plain record of the same token (both into a full 1,000-entry room),
 //!   and the latest view of a room of 100 messages (10 appends each) next to
 //!   the newest 100 entries of its log.
+//! * `durable/*`: a record into a full 1,000-entry room of a durable store
+//!   (`SyncPolicy::Interval`: one `write(2)` per record), and opening a
+//!   directory that holds 1,000,000 such entries (replay included). The
+//!   bench also writes `target/bench/durable.json`: the files' bytes after
+//!   1,000,000 records churned through a 100,000-entry room, against the
+//!   bytes retained.
 //! * `replay/*`: the packets that replay the newest 100 of a 10,000-entry
 //!   room of the Python benchmark's 207-byte dict payload, encoded as
 //!   python-socketio would (`packets_100`), next to the plain read of the
@@ -284,5 +290,77 @@ fn replay(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, record, fetch, scaling, messages, replay);
+fn bench_dir(name: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("sioh-bench-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    dir
+}
+
+fn disk_bytes(dir: &std::path::Path) -> u64 {
+    std::fs::read_dir(dir)
+        .unwrap()
+        .flatten()
+        .filter(|e| e.file_name().to_string_lossy().ends_with(".journal"))
+        .map(|e| e.metadata().unwrap().len())
+        .sum()
+}
+
+fn durable(c: &mut Criterion) {
+    let mut g = c.benchmark_group("durable");
+    g.throughput(Throughput::Elements(1));
+    let dir = bench_dir("record");
+    let store = HistoryStore::builder().path(Some(&dir)).build().unwrap();
+    fill(&store, "room", 1000, 1000, 1);
+    g.bench_function("record_interval", |b| {
+        b.iter(|| {
+            store.record("/", "room", black_box("event0"), Payload::text(PAYLOAD));
+        })
+    });
+    drop(store);
+    let _ = std::fs::remove_dir_all(&dir);
+
+    // Churn: 1,000,000 records through a 100,000-entry room; the files
+    // against what is retained (payload + event name per entry).
+    let dir = bench_dir("churn");
+    let store = HistoryStore::builder()
+        .path(Some(&dir))
+        .sync_interval(std::time::Duration::from_millis(50))
+        .build()
+        .unwrap();
+    fill(&store, "room", 100_000, 1_000_000, 1);
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    let retained = 100_000u64 * (PAYLOAD.len() + "event0".len()) as u64;
+    let after_churn = disk_bytes(&dir);
+    drop(store);
+    let _ = std::fs::remove_dir_all(&dir);
+
+    // Reopen: a directory holding 1,000,000 entries (written once).
+    let dir = bench_dir("reopen");
+    let store = HistoryStore::builder().path(Some(&dir)).build().unwrap();
+    fill(&store, "room", 1_000_000, 1_000_000, 1);
+    drop(store);
+    let reopen_disk = disk_bytes(&dir);
+    g.sample_size(10);
+    g.throughput(Throughput::Elements(1_000_000));
+    g.bench_function("reopen_1m", |b| {
+        b.iter(|| {
+            let s = HistoryStore::builder().path(Some(&dir)).build().unwrap();
+            assert_eq!(s.stats("/", "room").entries_count, 1_000_000);
+            s
+        })
+    });
+    g.finish();
+    let _ = std::fs::remove_dir_all(&dir);
+    let out = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/bench");
+    std::fs::create_dir_all(&out).unwrap();
+    std::fs::write(
+        out.join("durable.json"),
+        format!(
+            r#"{{"churn_disk_bytes":{after_churn},"churn_retained_bytes":{retained},"reopen_disk_bytes":{reopen_disk}}}"#
+        ),
+    )
+    .unwrap();
+}
+
+criterion_group!(benches, record, fetch, scaling, messages, replay, durable);
 criterion_main!(benches);
