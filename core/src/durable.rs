@@ -170,14 +170,9 @@ impl HistoryStore {
         }
     }
 
-    /// Whether changes are journaled.
-    pub(crate) fn is_durable(&self) -> bool {
-        self.durable.is_some()
-    }
-
-    /// Whether the store was opened on a directory (it keeps sessions; a
-    /// closed one still says so).
-    pub fn is_durable_store(&self) -> bool {
+    /// Whether the store was opened on a directory (it journals its
+    /// changes and keeps sessions; a closed one still says so).
+    pub fn is_durable(&self) -> bool {
         self.durable.is_some()
     }
 

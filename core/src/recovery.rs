@@ -166,18 +166,39 @@ impl ResumePoint {
         let epoch = Epoch::parse(epoch)?;
         let seq_of = |text: &str| Offset::parse(text).map(|o| o.seq);
         let sent: Vec<u64> = sent.iter().filter_map(|t| seq_of(t.as_ref())).collect();
-        let mut sent_base = sent_base.and_then(seq_of).unwrap_or(connect_seq);
+        let sent_base = sent_base.and_then(seq_of);
+        Some(Self::from_seqs(
+            epoch,
+            connect_seq,
+            sent,
+            sent_base,
+            window_full,
+            disconnect_seq,
+        ))
+    }
+
+    /// [`from_window`](Self::from_window) with the sent events as seqs
+    /// (`sent_base`: `None` since it connected).
+    pub fn from_seqs(
+        epoch: Epoch,
+        connect_seq: u64,
+        sent: Vec<u64>,
+        sent_base: Option<u64>,
+        window_full: bool,
+        disconnect_seq: u64,
+    ) -> ResumePoint {
+        let mut sent_base = sent_base.unwrap_or(connect_seq);
         if window_full {
             // What came before the window's oldest was forgotten.
             sent_base = sent_base.max(sent.first().map_or(0, |s| s.saturating_sub(1)));
         }
-        Some(ResumePoint {
+        ResumePoint {
             epoch,
             connect_seq,
             sent,
             sent_base,
             disconnect_seq,
-        })
+        }
     }
 }
 

@@ -53,19 +53,14 @@ impl Session {
     /// store was opened, is where it dropped).
     pub fn resume_point(&self, last_seq: u64) -> ResumePoint {
         match &self.dropped {
-            Some(d) => {
-                let mut sent_base = d.sent_base.unwrap_or(self.connect_seq);
-                if d.window_full {
-                    sent_base = sent_base.max(d.sent.first().map_or(0, |s| s.saturating_sub(1)));
-                }
-                ResumePoint {
-                    epoch: self.epoch,
-                    connect_seq: self.connect_seq,
-                    sent: d.sent.clone(),
-                    sent_base,
-                    disconnect_seq: d.disconnect_seq,
-                }
-            }
+            Some(d) => ResumePoint::from_seqs(
+                self.epoch,
+                self.connect_seq,
+                d.sent.clone(),
+                d.sent_base,
+                d.window_full,
+                d.disconnect_seq,
+            ),
             None => ResumePoint {
                 epoch: self.epoch,
                 connect_seq: self.connect_seq,

@@ -162,7 +162,7 @@ impl RecoveryLog {
         connect_seq: u64,
         dropped: Option<DroppedArgs>,
     ) -> PyResult<bool> {
-        if !self.inner.is_durable_store() {
+        if !self.inner.is_durable() {
             return Ok(true);
         }
         let Some(epoch) = core::Epoch::parse(epoch) else {

@@ -99,6 +99,19 @@ fn sync_dir(dir: &Path) -> io::Result<()> {
     File::open(dir)?.sync_all()
 }
 
+/// Append one framed record to `buf`: its body, encoded by `body`, after
+/// its length and checksum.
+fn frame(buf: &mut Vec<u8>, body: impl FnOnce(&mut Enc)) {
+    let start = buf.len();
+    let mut enc = Enc {
+        buf: std::mem::take(buf),
+    };
+    enc.buf.extend_from_slice(&[0; FRAME_LEN]);
+    body(&mut enc);
+    seal(&mut enc.buf, start);
+    *buf = enc.buf;
+}
+
 /// Frame `body` (written after `FRAME_LEN` reserved bytes at `start`).
 fn seal(buf: &mut [u8], start: usize) {
     let body = &buf[start + FRAME_LEN..];
@@ -377,14 +390,7 @@ impl Journal {
         if self.closed.load(Ordering::Acquire) {
             return;
         }
-        let start = w.buf.len();
-        let mut enc = Enc {
-            buf: std::mem::take(&mut w.buf),
-        };
-        enc.buf.extend_from_slice(&[0; FRAME_LEN]);
-        body(&mut enc);
-        seal(&mut enc.buf, start);
-        w.buf = enc.buf;
+        frame(&mut w.buf, body);
         if self.policy == SyncPolicy::Off && w.buf.len() < OFF_BUFFER {
             return;
         }
@@ -579,14 +585,7 @@ pub(crate) struct Image {
 impl Image {
     /// Add one record, encoded by `body`.
     pub fn record(&mut self, body: impl FnOnce(&mut Enc)) {
-        let start = self.buf.len();
-        let mut enc = Enc {
-            buf: std::mem::take(&mut self.buf),
-        };
-        enc.buf.extend_from_slice(&[0; FRAME_LEN]);
-        body(&mut enc);
-        seal(&mut enc.buf, start);
-        self.buf = enc.buf;
+        frame(&mut self.buf, body);
     }
 
     /// Write out what was added (called between rooms, outside their locks).

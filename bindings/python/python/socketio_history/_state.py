@@ -35,10 +35,7 @@ class ServerState:
     __slots__ = ("joined", "lock", "recorder", "recovery", "recovery_log", "replayer", "store")
 
     def __init__(self, store: HistoryStore, lock: Any) -> None:
-        self.store = store
-        self.recorder = _Recorder(store)
-        self.recovery_log = _RecoveryLog(store)
-        self.replayer = _Replayer(store)
+        self._bind(store)
         # Held by an emit from recording to delivery, and by a replay or a
         # restore while it reads and sends: offsets reach every client in
         # order, and a replay meets live traffic at an exact boundary. A
@@ -50,11 +47,15 @@ class ServerState:
         # what a replay to it ends at.
         self.joined: dict[tuple[str, str, str], int] = {}
 
-    def use_store(self, store: HistoryStore) -> None:
+    def _bind(self, store: HistoryStore) -> None:
+        """The store and its private native parts."""
         self.store = store
         self.recorder = _Recorder(store)
         self.recovery_log = _RecoveryLog(store)
         self.replayer = _Replayer(store)
+
+    def use_store(self, store: HistoryStore) -> None:
+        self._bind(store)
         self.joined.clear()
         if self.recovery is not None:
             self.recovery.store_changed()
