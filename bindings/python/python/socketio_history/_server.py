@@ -297,12 +297,54 @@ def replay_history(
     replayed entries, once. Call it right after ``enter_room``: an emit in
     between reaches the client before the replay (still once), which
     :func:`enter_room_with_history` avoids."""
+    return _send_replay(
+        self, sid, room, limit, namespace, since_seq, include_events, exclude_events, False
+    )
+
+
+def _send_replay(
+    self: Any,
+    sid: Any,
+    room: str,
+    limit: int | None,
+    namespace: str | None,
+    since_seq: int | None,
+    include_events: Events,
+    exclude_events: Events,
+    enter: bool,
+) -> int:
+    """Under the delivery lock: (with ``enter``, join the room first, so no
+    live emit comes between) read the replay and send it."""
     with delivery_lock(self):
+        if enter:
+            self.enter_room(sid, room, namespace=namespace)
         eio_sid, count, messages = _replay_messages(
             self, sid, room, limit, namespace, since_seq, include_events, exclude_events
         )
         if eio_sid is not None:
             _wire.send(self, eio_sid, messages)
+    return count
+
+
+async def _send_replay_async(
+    self: Any,
+    sid: Any,
+    room: str,
+    limit: int | None,
+    namespace: str | None,
+    since_seq: int | None,
+    include_events: Events,
+    exclude_events: Events,
+    enter: bool,
+) -> int:
+    async with delivery_lock(self):
+        if enter:
+            await self.enter_room(sid, room, namespace=namespace)
+        eio_sid, count, messages = _replay_messages(
+            self, sid, room, limit, namespace, since_seq, include_events, exclude_events
+        )
+        if eio_sid is not None:
+            await _wire.send_async(self, eio_sid, messages)
     return count
 
 
@@ -350,14 +392,9 @@ def enter_room_with_history(
         self, sid, room, namespace, limit, since_seq, include_events, exclude_events
     ):
         return 0
-    with delivery_lock(self):
-        self.enter_room(sid, room, namespace=namespace)
-        eio_sid, count, messages = _replay_messages(
-            self, sid, room, limit, namespace, since_seq, include_events, exclude_events
-        )
-        if eio_sid is not None:
-            _wire.send(self, eio_sid, messages)
-    return count
+    return _send_replay(
+        self, sid, room, limit, namespace, since_seq, include_events, exclude_events, True
+    )
 
 
 def enable_connection_state_recovery(
@@ -491,13 +528,9 @@ async def replay_history_async(
     include_events: Events = None,
     exclude_events: Events = None,
 ) -> int:
-    async with delivery_lock(self):
-        eio_sid, count, messages = _replay_messages(
-            self, sid, room, limit, namespace, since_seq, include_events, exclude_events
-        )
-        if eio_sid is not None:
-            await _wire.send_async(self, eio_sid, messages)
-    return count
+    return await _send_replay_async(
+        self, sid, room, limit, namespace, since_seq, include_events, exclude_events, False
+    )
 
 
 async def enter_room_with_history_async(
@@ -514,14 +547,9 @@ async def enter_room_with_history_async(
         self, sid, room, namespace, limit, since_seq, include_events, exclude_events
     ):
         return 0
-    async with delivery_lock(self):
-        await self.enter_room(sid, room, namespace=namespace)
-        eio_sid, count, messages = _replay_messages(
-            self, sid, room, limit, namespace, since_seq, include_events, exclude_events
-        )
-        if eio_sid is not None:
-            await _wire.send_async(self, eio_sid, messages)
-    return count
+    return await _send_replay_async(
+        self, sid, room, limit, namespace, since_seq, include_events, exclude_events, True
+    )
 
 
 replay_history_async.__doc__ = _twin_doc(replay_history)
