@@ -11,8 +11,13 @@ cxx="${CXX:-c++}"
 warn=(-Wall -Wextra -Wpedantic -Werror -g -Iinclude)
 link=(-L"$libdir" -lsocketio_history -Wl,-rpath,"$libdir" -lm -pthread)
 san=(-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all)
-grind=(valgrind --quiet --leak-check=full --errors-for-leak-kinds=definite,indirect
-       --error-exitcode=99)
+# valgrind runs one thread at a time; --fair-sched keeps a thread spinning
+# on a lock from starving the one that holds it (seen: test_threads hung).
+# Every run has a time limit so that a hang fails here, named, instead of
+# using up CI's whole budget.
+limit=(timeout --kill-after=10 300)
+grind=("${limit[@]}" valgrind --quiet --fair-sched=yes --leak-check=full
+       --errors-for-leak-kinds=definite,indirect --error-exitcode=99)
 
 for t in test_api test_threads test_messages test_durable; do
     "$cc" -std=c11 "${warn[@]}" "tests/c/$t.c" -o "$out/$t" "${link[@]}"
@@ -22,13 +27,15 @@ done
 
 for t in test_api test_threads test_messages test_durable test_cpp; do
     echo "== $t"
-    "$out/$t"
+    "${limit[@]}" "$out/$t"
     if [ -x "$out/$t-asan" ]; then
         echo "== $t (ASan+UBSan)"
-        "$out/$t-asan"
+        "${limit[@]}" "$out/$t-asan"
     fi
     echo "== $t (valgrind)"
-    "${grind[@]}" "$out/$t"
+    light=()
+    [ "$t" = test_threads ] && light=(--light)
+    "${grind[@]}" "$out/$t" "${light[@]}"
 done
 
 # The README's C example, exactly as shown, must build cleanly and run.

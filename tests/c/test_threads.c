@@ -1,5 +1,9 @@
 /* Threads recording and fetching on one store: afterwards seq is gap-free,
- * nothing is lost, and each thread's records are in the order it made them. */
+ * nothing is lost, and each thread's records are in the order it made them.
+ *
+ * `test_threads --light` does a tenth of the work: valgrind runs one thread
+ * at a time, and what it checks (memory errors, leaks) does not need the
+ * full load that the plain and sanitizer runs use to shake out races. */
 #define _POSIX_C_SOURCE 200809L
 #include <pthread.h>
 #include <stdatomic.h>
@@ -8,7 +12,7 @@
 #include "check.h"
 
 #define WRITERS 4
-#define PER_WRITER 3000
+static int per_writer = 3000;
 
 static sioh_store *store;
 static atomic_bool done;
@@ -18,7 +22,7 @@ static void *writer(void *arg) {
     int id = (int)(intptr_t)arg;
     char own[16], text[32];
     snprintf(own, sizeof own, "own%d", id);
-    for (int i = 0; i < PER_WRITER; i++) {
+    for (int i = 0; i < per_writer; i++) {
         int n = snprintf(text, sizeof text, "%d:%d", id, i);
         if (sioh_room_record(store, NULL, 0, S("shared"), S("e"), SIOH_PAYLOAD_KIND_TEXT,
                              (const uint8_t *)text, (size_t)n, NULL, NULL) != SIOH_STATUS_OK ||
@@ -82,12 +86,12 @@ static void *reconfigurer(void *arg) {
  * every room is disabled, nothing may stay charged against the budget. */
 static sioh_store *budgeted;
 static const char *const budget_rooms[] = {"a", "b", "c", "d"};
-#define RACE_OPS 4000
+static size_t race_ops = 4000;
 
 static void *enabler(void *arg) {
     size_t t = (size_t)(intptr_t)arg;
     sioh_room_config cfg;
-    for (size_t i = 0; i < RACE_OPS; i++) {
+    for (size_t i = 0; i < race_ops; i++) {
         const char *room = budget_rooms[(i + t) % 4];
         if (i % 5 == 0) {
             sioh_room_disable(budgeted, NULL, 0, room, 1, NULL);
@@ -104,7 +108,7 @@ static void *enabler(void *arg) {
 static void *recorder(void *arg) {
     size_t t = (size_t)(intptr_t)arg;
     const uint8_t text[] = "0123456789abcdef";
-    for (size_t i = 0; i < RACE_OPS; i++) {
+    for (size_t i = 0; i < race_ops; i++) {
         sioh_status s = sioh_room_record(budgeted, NULL, 0, budget_rooms[(i * 3 + t) % 4], 1,
                                          S("e"), SIOH_PAYLOAD_KIND_TEXT, text, 16, NULL, NULL);
         if (s != SIOH_STATUS_OK && s != SIOH_STATUS_NOT_ENABLED) atomic_fetch_add(&violations, 1);
@@ -126,13 +130,17 @@ static void test_racing_enables_keep_the_budget(void) {
     sioh_store_free(budgeted);
 }
 
-int main(void) {
+int main(int argc, char **argv) {
+    if (argc > 1 && strcmp(argv[1], "--light") == 0) {
+        per_writer /= 10;
+        race_ops /= 10;
+    }
     test_racing_enables_keep_the_budget();
 
     CHECK_OK(sioh_store_new(0, &store));
     sioh_room_config big;
     sioh_room_config_init(&big);
-    big.max_entries = WRITERS * PER_WRITER;
+    big.max_entries = WRITERS * per_writer;
     CHECK_OK(sioh_room_enable(store, NULL, 0, S("shared"), &big));
     for (int w = 0; w < WRITERS; w++) {
         char own[16];
@@ -152,7 +160,7 @@ int main(void) {
 
     sioh_entries *all = NULL;
     CHECK_OK(sioh_room_fetch(store, NULL, 0, S("shared"), NULL, &all));
-    CHECK(sioh_entries_len(all) == WRITERS * PER_WRITER);
+    CHECK(sioh_entries_len(all) == (size_t)(WRITERS * per_writer));
     CHECK(ordered(all));
     sioh_entry first;
     CHECK_OK(sioh_entries_get(all, 0, &first));
@@ -163,7 +171,7 @@ int main(void) {
         snprintf(own, sizeof own, "own%d", w);
         sioh_entries *mine = NULL;
         CHECK_OK(sioh_room_fetch(store, NULL, 0, own, strlen(own), NULL, &mine));
-        CHECK(sioh_entries_len(mine) == PER_WRITER && ordered(mine));
+        CHECK(sioh_entries_len(mine) == (size_t)per_writer && ordered(mine));
         sioh_entries_free(mine);
     }
     sioh_store_free(store);
