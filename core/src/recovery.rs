@@ -200,6 +200,22 @@ impl ResumePoint {
             disconnect_seq,
         }
     }
+
+    /// Where a connection stands that was still connected when the process
+    /// (or node) serving it ended: nothing is known of what was sent to it,
+    /// so it resumes only if the log holds everything after the client's
+    /// offset. `last_seq` is the log's last seq now: it counts as where the
+    /// connection dropped (and an offset up to it is not "ahead").
+    pub fn still_connected(epoch: Epoch, connect_seq: u64, last_seq: u64) -> ResumePoint {
+        let at = last_seq.max(connect_seq);
+        ResumePoint {
+            epoch,
+            connect_seq,
+            sent: Vec::new(),
+            sent_base: at,
+            disconnect_seq: at,
+        }
+    }
 }
 
 /// Why a dropped connection cannot be resumed whole (it starts afresh).

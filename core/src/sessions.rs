@@ -46,11 +46,10 @@ pub struct Dropped {
 }
 
 impl Session {
-    /// Where the connection stands for [`HistoryStore::resume`]. A session
-    /// that was still connected when its process ended knows nothing of
-    /// what was sent to it: it resumes only if the log holds everything
-    /// after the client's offset (`last_seq`, the log's last seq when the
-    /// store was opened, is where it dropped).
+    /// Where the connection stands for [`HistoryStore::resume`]; for one
+    /// still connected when its process ended,
+    /// [`ResumePoint::still_connected`] at `last_seq`, the log's last seq
+    /// when the store was opened.
     pub fn resume_point(&self, last_seq: u64) -> ResumePoint {
         match &self.dropped {
             Some(d) => ResumePoint::from_seqs(
@@ -61,13 +60,7 @@ impl Session {
                 d.window_full,
                 d.disconnect_seq,
             ),
-            None => ResumePoint {
-                epoch: self.epoch,
-                connect_seq: self.connect_seq,
-                sent: Vec::new(),
-                sent_base: last_seq.max(self.connect_seq),
-                disconnect_seq: last_seq.max(self.connect_seq),
-            },
+            None => ResumePoint::still_connected(self.epoch, self.connect_seq, last_seq),
         }
     }
 

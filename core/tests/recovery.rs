@@ -324,6 +324,33 @@ fn a_resume_point_from_what_a_binding_kept() {
 }
 
 #[test]
+fn a_connection_whose_node_ended_resumes_only_from_a_whole_log() {
+    let (s, _) = store();
+    let (epoch, _) = s.log_position(NS).unwrap();
+    let offsets: Vec<String> = (1..=3)
+        .map(|_| emit(&s, "x", to(&["a"])).to_string())
+        .collect();
+    let rooms = ["a"];
+    // It connected before any event; nothing is known of what was sent.
+    let p = ResumePoint::still_connected(epoch, 0, 3);
+    assert_eq!((p.sent.len(), p.sent_base, p.disconnect_seq), (0, 3, 3));
+    let missed = s.resume(NS, &p, Some(&offsets[0]), &rooms).unwrap();
+    assert_eq!(missed.iter().map(|e| e.seq).collect::<Vec<_>>(), [2, 3]);
+    assert_eq!(s.resume(NS, &p, None, &rooms).unwrap().len(), 3);
+    // Where it connected bounds what it is owed, and a log behind where
+    // it connected counts as where it dropped.
+    let later = ResumePoint::still_connected(epoch, 2, 1);
+    assert_eq!((later.sent_base, later.disconnect_seq), (2, 2));
+    assert_eq!(s.resume(NS, &later, None, &rooms).unwrap().len(), 1);
+    // An offset beyond the log is ahead of anything it was sent.
+    let ahead = format!("{epoch}-9");
+    assert_eq!(
+        s.resume(NS, &p, Some(&ahead), &rooms),
+        Err(NotResumable::OffsetAhead)
+    );
+}
+
+#[test]
 fn an_offset_names_a_seq_only_in_its_own_lifetime() {
     let (s, _) = store();
     let o = emit(&s, "x", to(&["a"]));
