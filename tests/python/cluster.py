@@ -75,6 +75,67 @@ class RedisServer:
         self.start()
 
 
+class Switch:
+    """A loopback TCP proxy whose backend can be switched: a client that
+    reconnects lands on another node. ``sever()`` cuts the connections open
+    now on the client's side only: the client sees its transport die while
+    the node behind sees nothing (a half-open connection, as when a network
+    path between them fails)."""
+
+    def __init__(self, port):
+        self.backend = port
+        self.pairs = []
+        self.severed = set()
+        self.every = []  # every socket it opened, closed at the end
+        self.sock = socket.create_server(("127.0.0.1", 0))
+        self.port = self.sock.getsockname()[1]
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    @property
+    def url(self):
+        return f"http://127.0.0.1:{self.port}"
+
+    def _accept(self):
+        while True:
+            try:
+                client, _ = self.sock.accept()
+            except OSError:
+                return
+            upstream = socket.create_connection(("127.0.0.1", self.backend))
+            self.pairs.append((client, upstream))
+            self.every += [client, upstream]
+            for a, b in ((client, upstream), (upstream, client)):
+                threading.Thread(target=self._pipe, args=(a, b), daemon=True).start()
+
+    def _pipe(self, src, dst):
+        try:
+            while data := src.recv(65536):
+                dst.sendall(data)
+        except OSError:
+            pass
+        finally:
+            for s in (src, dst):
+                if s not in self.severed:
+                    try:
+                        s.shutdown(socket.SHUT_RDWR)
+                    except OSError:
+                        pass
+
+    def sever(self):
+        for client, upstream in self.pairs:
+            self.severed.add(upstream)
+            try:
+                client.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+        self.pairs = []
+
+    def close(self):
+        self.sock.close()
+        for s in self.every:
+            s.close()
+
+
 @pytest.fixture(scope="module")
 def redis_url(tmp_path_factory):
     server = RedisServer(tmp_path_factory.mktemp("redis"))
@@ -120,11 +181,15 @@ class Node:
             self.proc.stdin.write(repr(("quit",)) + "\n")
             self.proc.stdin.close()
             self.proc.wait(10)
-        except (OSError, subprocess.TimeoutExpired):
+        except (OSError, subprocess.TimeoutExpired):  # (it may have been killed)
             self.proc.kill()
             self.proc.wait(10)
         finally:
-            self.proc.stdout.close()
+            for pipe in (self.proc.stdin, self.proc.stdout):
+                try:
+                    pipe.close()
+                except OSError:
+                    pass
 
 
 def wait_until(predicate, what, timeout=15.0):

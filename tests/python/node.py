@@ -12,7 +12,8 @@ Socket.IO on a loopback port, prints ("ready", port) and then answers
 commands, one Python literal per line on stdin, with one literal per line
 on stdout: ("emit", event, data, to, namespace), ("history", room,
 namespace), ("call", method, args, kwargs) (any server method: its result,
-or ("error", exception class name)), ("quit",).
+or ("error", exception class name)), ("connected", sid, namespace) (whether
+the sid is connected here), ("quit",).
 """
 
 import ast
@@ -72,6 +73,8 @@ def sync_node(manager, serve, recovery=False, store=None, port=0):
             reply(history(sio.get_history(cmd[1], namespace=cmd[2])))
         elif cmd[0] == "page":
             reply(sio.get_history_page(cmd[1], namespace=cmd[2], **cmd[3]))
+        elif cmd[0] == "connected":
+            reply(sio.manager.is_connected(cmd[1], cmd[2]))
         elif cmd[0] == "call":
             try:
                 reply(getattr(sio, cmd[1])(*cmd[2], **cmd[3]))
@@ -79,6 +82,18 @@ def sync_node(manager, serve, recovery=False, store=None, port=0):
                 reply(("error", type(e).__name__))
         else:
             break
+
+
+async def serve_aiohttp(sio, port):
+    """Serve ``sio`` on a loopback port (0: a free one); returns the port."""
+    from aiohttp import web  # noqa: PLC0415
+
+    app = web.Application()
+    sio.attach(app)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    await web.TCPSite(runner, "127.0.0.1", port).start()
+    return runner.addresses[0][1]
 
 
 async def async_node(manager, store=None, serve=False, recovery=False, port=0):
@@ -95,17 +110,12 @@ async def async_node(manager, store=None, serve=False, recovery=False, port=0):
         await sio.enter_room(sid, room)
         return await sio.replay_history(sid, room)
 
-    if serve:
-        from aiohttp import web  # noqa: PLC0415
+    @sio.on("join_only")
+    async def join_only(sid, room):
+        await sio.enter_room(sid, room)
+        return "joined"
 
-        app = web.Application()
-        sio.attach(app)
-        runner = web.AppRunner(app)
-        await runner.setup()
-        site = web.TCPSite(runner, "127.0.0.1", port)
-        await site.start()
-        port = runner.addresses[0][1]
-    reply(("ready", port if serve else None))
+    reply(("ready", await serve_aiohttp(sio, port) if serve else None))
     while True:
         line = await asyncio.to_thread(sys.stdin.readline)
         if not line:
@@ -119,6 +129,8 @@ async def async_node(manager, store=None, serve=False, recovery=False, port=0):
             reply(history(await sio.get_history(cmd[1], namespace=cmd[2])))
         elif cmd[0] == "page":
             reply(await sio.get_history_page(cmd[1], namespace=cmd[2], **cmd[3]))
+        elif cmd[0] == "connected":
+            reply(sio.manager.is_connected(cmd[1], cmd[2]))
         elif cmd[0] == "call":
             try:
                 reply(await getattr(sio, cmd[1])(*cmd[2], **cmd[3]))
@@ -136,9 +148,11 @@ def main():
     port = next((int(a.split("=", 1)[1]) for a in sys.argv[3:] if a.startswith("--port=")), 0)
     options = {"maxlen": maxlen[0]} if maxlen else {}
     if kind == "streams":
-        sync_node(socketio_history.RedisStreamsManager(url, **options), serve, recovery)
+        manager = socketio_history.RedisStreamsManager(url, **options)
+        sync_node(manager, serve, recovery, port=port)
     elif kind == "async-streams":
-        asyncio.run(async_node(socketio_history.AsyncRedisStreamsManager(url, **options)))
+        manager = socketio_history.AsyncRedisStreamsManager(url, **options)
+        asyncio.run(async_node(manager, None, serve, recovery, port))
     elif kind == "redis":
         sync_node(socketio.RedisManager(url), serve)
     elif kind == "kombu":

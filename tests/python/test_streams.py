@@ -4,6 +4,7 @@ node delivers and records every emit in stream order, so histories, seqs,
 epochs and recovery offsets agree on every node; late and cut-off nodes
 catch up; what the stream lost shows as a gap."""
 
+import json
 import logging
 import signal
 import socket
@@ -13,7 +14,7 @@ import time
 import pytest
 import redis
 import socketio
-from cluster import Node, RedisServer, wait_until
+from cluster import Node, RedisServer, Switch, wait_until
 from socketio_history import AsyncRedisStreamsManager, RedisStreamsManager
 
 ROOMS = [("/", "a"), ("/", "b"), ("/chat", "a")]
@@ -242,52 +243,6 @@ def test_a_dropped_connection_to_redis_resumes_where_it_stopped(redis_url, clust
         assert [e[1] for e in node.history("a")] == list(range(50))
 
 
-class Switch:
-    """A loopback TCP proxy whose backend can be switched: a client that
-    reconnects lands on another node."""
-
-    def __init__(self, port):
-        self.backend = port
-        self.open = []
-        self.sock = socket.create_server(("127.0.0.1", 0))
-        self.port = self.sock.getsockname()[1]
-        threading.Thread(target=self._accept, daemon=True).start()
-
-    @property
-    def url(self):
-        return f"http://127.0.0.1:{self.port}"
-
-    def _accept(self):
-        while True:
-            try:
-                client, _ = self.sock.accept()
-            except OSError:
-                return
-            upstream = socket.create_connection(("127.0.0.1", self.backend))
-            self.open += [client, upstream]
-            for a, b in ((client, upstream), (upstream, client)):
-                threading.Thread(target=self._pipe, args=(a, b), daemon=True).start()
-
-    @staticmethod
-    def _pipe(src, dst):
-        try:
-            while data := src.recv(65536):
-                dst.sendall(data)
-        except OSError:
-            pass
-        finally:
-            for s in (src, dst):
-                try:
-                    s.shutdown(socket.SHUT_RDWR)
-                except OSError:
-                    pass
-
-    def close(self):
-        self.sock.close()
-        for s in self.open:
-            s.close()
-
-
 def test_the_js_client_drops_from_node_a_and_recovers_on_node_b(redis_url, cluster):
     from jsclient import JsClient  # noqa: PLC0415
 
@@ -318,9 +273,10 @@ def test_the_js_client_drops_from_node_a_and_recovers_on_node_b(redis_url, clust
             # events carry the same offsets on every node.
             log_a = a.call("call", "get_history", ["a"], {"limit": 3})
             assert [e["data"] for e in log_a] == texts
-            # The session was used once: it is gone from Redis.
+            # The session is node B's now, at the next generation.
             r = redis.Redis.from_url(redis_url)
-            assert r.keys("{socketio}:session:*") == []
+            (key,) = r.keys("{socketio}:recovery:*")
+            assert r.hget(key, "s") == b"live" and r.hget(key, "g") == b"2"
             # Live events keep arriving on node B.
             a.emit("chat", "live", "a")
             c.wait_for(lambda rep: rep["ev"] == "event" and rep["args"][0] == "live")
@@ -403,58 +359,92 @@ def test_entries_that_are_not_the_managers_are_skipped(url, caplog):
     assert "skipped stream entry" in caplog.text
 
 
-def test_a_malformed_or_reused_session_gives_a_fresh_connection(url):
-    from socketio_history._recovery import _Session  # noqa: PLC0415
+def _blob(pid, **change):
+    session = {
+        "sid": "s",
+        "pid": pid,
+        "rooms": ["s", "a"],
+        "user_session": {"user": "ann"},
+        "epoch": "0123456789ab",
+        "connect_seq": 0,
+        "sent": [],
+        "sent_base": None,
+        "window_full": False,
+        "disconnect_seq": 0,
+    }
+    return json.dumps({**session, **change})
 
-    mgr = RedisStreamsManager(url)
+
+def test_a_malformed_session_in_redis_gives_a_fresh_connection(url, caplog):
+    sio = _server(url)
+    sio.enable_connection_state_recovery(max_disconnection_duration=5)
+    mgr = sio.manager
     r = redis.Redis.from_url(url)
     pid = "p" * 22
-    r.set(mgr.keys.session("/", pid), "{not json")
+    key = mgr.keys.session("/", pid)
+    r.set(key, "{not json")  # not even a hash
     assert mgr.take_session("/", pid, None) is None
-    assert mgr.take_session("/", "../../etc", None) is None
-    assert mgr.take_session("/", 12, None) is None
-    session = _Session(
-        sid="s",
-        pid=pid,
-        rooms=["s", "a"],
-        user_session={"user": "ann"},
-        epoch="0123456789ab",
-        connect_seq=0,
-        sent=[],
-        sent_base=None,
-        window_full=False,
-        disconnect_seq=0,
-        expires=0.0,
-        cost=0,
-    )
-    mgr.put_session("/", session, 5.0)
-    assert 0 < r.pttl(mgr.keys.session("/", pid)) <= 5000
-    back = mgr.take_session("/", pid, None)
-    assert (back.sid, back.rooms, back.user_session) == ("s", ["s", "a"], {"user": "ann"})
-    assert mgr.take_session("/", pid, None) is None, "a session is used once"
-    # A user session Redis cannot hold as JSON is not kept (a fresh
-    # connection then), and nothing breaks.
+    r.delete(key)
+    for bad in ("{not json", _blob(pid, rooms="a"), _blob(pid, connect_seq="0"), "[]"):
+        r.hset(key, mapping={"o": "x", "g": 1, "s": "dropped", "d": bad})
+        assert mgr.take_session("/", pid, None) is None, bad
+    assert "malformed session" in caplog.text
+    for pid in ("../../etc", 12, None, "x" * 65):
+        assert mgr.take_session("/", pid, None) is None
+    # A user session Redis cannot hold as JSON is not written.
+    from socketio_history._streams import session_blob, session_from_blob  # noqa: PLC0415
+
+    session = session_from_blob(_blob("q" * 22))
     session.user_session = {"obj": object()}
-    mgr.put_session("/", session, 5.0)
-    assert mgr.take_session("/", pid, None) is None
+    assert session_blob(session) is None
 
 
-def test_the_async_manager_keeps_sessions_in_redis_once(url):
+def test_a_session_an_earlier_version_kept_is_taken_over(url):
+    """A rolling upgrade from 0.1, which kept a dropped session as a plain
+    string under {ch}:session:<pid>:<ns>: a new node restores it."""
+    sio = _server(url)
+    sio.enable_connection_state_recovery(max_disconnection_duration=5)
+    mgr = sio.manager
+    r = redis.Redis.from_url(url)
+    pid = "p" * 22
+    r.set(mgr.keys.legacy_session("/", pid), _blob(pid), px=5000)
+    back = mgr.take_session("/", pid, None)
+    assert (back.sid, back.rooms, back.user_session, back.fence) == (
+        "s",
+        ["s", "a"],
+        {"user": "ann"},
+        1,
+    )
+    assert r.exists(mgr.keys.legacy_session("/", pid)) == 0
+    key = mgr.keys.session("/", pid)
+    assert r.hget(key, "o").decode() == mgr.host_id
+    assert 0 < r.pttl(key) <= 5000 + 2 * 1250
+    # Taken again (a later reconnection wins): the next generation.
+    assert mgr.take_session("/", pid, None).fence == 2
+
+
+def test_the_async_manager_takes_and_deletes_sessions_under_their_fence(url):
     import asyncio  # noqa: PLC0415
 
-    from socketio_history._recovery import _Session  # noqa: PLC0415
+    r = redis.Redis.from_url(url)
+    pid = "q" * 22
 
     async def scenario():
-        mgr = AsyncRedisStreamsManager(url)
-        session = _Session(
-            "s", "q" * 22, ["s"], None, "0123456789ab", 0, [], None, False, 0, 0.0, 0
-        )
-        await mgr.put_session("/chat", session, 2.0)
-        assert await mgr.take_session("/", "q" * 22, None) is None, "another namespace's"
-        back = await mgr.take_session("/chat", "q" * 22, None)
-        assert (back.sid, back.rooms) == ("s", ["s"])
-        assert await mgr.take_session("/chat", "q" * 22, None) is None
+        sio = socketio.AsyncServer(client_manager=AsyncRedisStreamsManager(url))
+        await sio.enable_connection_state_recovery(max_disconnection_duration=2)
+        mgr = sio.manager
+        r.set(mgr.keys.legacy_session("/chat", pid), _blob(pid))
+        assert await mgr.take_session("/", pid, None) is None, "another namespace's"
+        back = await mgr.take_session("/chat", pid, None)
+        assert (back.sid, back.rooms, back.fence) == ("s", ["s", "a"], 1)
         assert await mgr.take_session("/chat", "bad pid!", None) is None
+        mgr.session_gone("/chat", pid, 7)  # not the generation it holds
+        mgr.session_gone("/", pid, 1)  # no such session there
+        await mgr._writer
+        assert r.exists(mgr.keys.session("/chat", pid)) == 1
+        mgr.session_gone("/chat", pid, 1)
+        await mgr._writer
+        assert r.exists(mgr.keys.session("/chat", pid)) == 0
         await mgr.redis.aclose()
 
     asyncio.run(scenario())

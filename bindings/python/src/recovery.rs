@@ -79,7 +79,9 @@ impl RecoveryLog {
     /// ``sent`` are the offsets of the events sent to it most recently,
     /// every one after ``sent_base`` (an offset; ``None``: since it
     /// connected) unless ``window_full`` (older ones were forgotten);
-    /// ``offset`` is the client's (anything: it is checked here). With
+    /// ``disconnect_seq`` ``None`` is a session that was still connected
+    /// when the node serving it ended (nothing known of what was sent to
+    /// it: the window is ignored); ``offset`` is the client's (anything: it is checked here). With
     /// ``packets``, the missed events come as the Socket.IO packets that
     /// restore them (see ``_Replayer.packets``): ``(messages, offsets)``.
     #[pyo3(signature = (namespace, epoch, connect_seq, sent, sent_base, window_full, disconnect_seq, offset, member_of, packets=false))]
@@ -93,20 +95,30 @@ impl RecoveryLog {
         sent: Vec<String>,
         sent_base: Option<&str>,
         window_full: bool,
-        disconnect_seq: u64,
+        disconnect_seq: Option<u64>,
         offset: Option<&Bound<'py, PyAny>>,
         member_of: Vec<String>,
         packets: bool,
     ) -> PyResult<Bound<'py, PyAny>> {
         let ns = namespace_str(namespace)?;
-        let point = core::ResumePoint::from_window(
-            epoch,
-            connect_seq,
-            &sent,
-            sent_base,
-            window_full,
-            disconnect_seq,
-        );
+        let point = match disconnect_seq {
+            Some(dseq) => core::ResumePoint::from_window(
+                epoch,
+                connect_seq,
+                &sent,
+                sent_base,
+                window_full,
+                dseq,
+            ),
+            None => core::Epoch::parse(epoch).map(|e| {
+                let last = self
+                    .inner
+                    .log_position(ns)
+                    .filter(|(le, _)| *le == e)
+                    .map_or(connect_seq, |(_, seq)| seq);
+                core::ResumePoint::still_connected(e, connect_seq, last)
+            }),
+        };
         // A client's offset that is not a str is malformed.
         let client = match offset.filter(|o| !o.is_none()) {
             None => Ok(None),

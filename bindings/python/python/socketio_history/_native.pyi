@@ -251,7 +251,7 @@ class _RecoveryLog:
         sent: list[str],
         sent_base: str | None,
         window_full: bool,
-        disconnect_seq: int,
+        disconnect_seq: int | None,
         offset: Any,
         member_of: list[str],
         packets: bool = False,

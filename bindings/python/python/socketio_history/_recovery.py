@@ -83,6 +83,9 @@ class _Live:
     pid: str
     epoch: str
     connect_seq: int
+    # The generation of its session in a shared session store (the streams
+    # managers' fence; 0 without one).
+    fence: int = 0
 
 
 @dataclass
@@ -98,9 +101,13 @@ class _Session:
     sent: list[str]
     sent_base: str | None
     window_full: bool
-    disconnect_seq: int
+    # The log's last seq when it dropped; None for a session that was still
+    # connected when the node serving it ended (from a shared store).
+    disconnect_seq: int | None
     expires: float
     cost: int
+    # The generation this node holds of it in a shared session store.
+    fence: int = 0
 
 
 def split_auth(data: Any) -> tuple[Any, Any, Any]:
@@ -216,6 +223,11 @@ class Recovery:
         # Clients python-socketio is disconnecting now: it takes them out of
         # their rooms one by one, which must not rewrite their kept session.
         self.leaving: set[tuple[str, str]] = set()
+        # (namespace, pid) of dropped connections handed to the shared
+        # session store: their sessions stay there when they are forgotten.
+        self.handed: set[tuple[str, str]] = set()
+        # The lifetime of a shared stream each namespace's log was last in.
+        self.stream_epochs: dict[str, str] = {}
         self.take_back_kept()
 
     # ---- sessions a durable store keeps ------------------------------
@@ -257,25 +269,35 @@ class Recovery:
             self.session_bytes += session.cost
         self._bound_sessions()
 
-    def _keep_live(self, namespace: str, sid: str, live: _Live) -> None:
-        """Write a connected client's session (at connect, join, leave and
-        a saved user session; never per emit)."""
+    def _now(self, namespace: str, sid: str) -> tuple[list[str], Any] | None:
+        """A connected client's rooms (its sid among them) and user session
+        now; ``None`` once the namespace has no clients."""
         manager = self.server.manager
         try:
             eio_sid = manager.eio_sid_from_sid(sid, namespace)
             rooms = [r for r in manager.get_rooms(sid, namespace) if isinstance(r, str)]
         except KeyError:  # the namespace has no clients any more
-            return
+            return None
         if sid not in rooms:
             rooms.append(sid)
         user = (_eio_session(self.server, eio_sid) or {}).get(namespace) if eio_sid else None
+        return rooms, user
+
+    def _keep_live(self, namespace: str, sid: str, live: _Live) -> None:
+        """Write a connected client's session (at connect, join, leave and
+        a saved user session; never per emit)."""
+        now = self._now(namespace, sid)
+        if now is None:
+            return
+        rooms, user = now
         if not self.state.recovery_log.put_session(
             namespace, live.pid, sid, rooms, user, live.epoch, live.connect_seq
         ):
             logger.warning("the user session of %s cannot be kept on disk (not JSON-like)", sid)
 
     def _keep_dropped(self, namespace: str, s: _Session, wall: float) -> None:
-        window = (s.disconnect_seq, s.sent, s.sent_base, s.window_full, wall)
+        # (A durable store's sessions always know where they dropped.)
+        window = (s.disconnect_seq or 0, s.sent, s.sent_base, s.window_full, wall)
         self.state.recovery_log.put_session(
             namespace, s.pid, s.sid, s.rooms, s.user_session, s.epoch, s.connect_seq, window
         )
@@ -283,10 +305,47 @@ class Recovery:
     def changed(self, namespace: str, sid: str) -> None:
         """A connected client joined or left a room, or saved its user
         session: keep its session as it is now."""
-        if self.keeps and (namespace, sid) not in self.leaving:
+        if (namespace, sid) in self.leaving:
+            return
+        if self.shared is not None:
+            if (namespace, sid) in self.live:
+                self.shared.session_changed(namespace, sid)
+            return
+        if self.keeps:
             live = self.live.get((namespace, sid))
             if live is not None:
                 self._keep_live(namespace, sid, live)
+
+    def live_session(self, namespace: str, sid: str) -> _Session | None:
+        """A connected client's session as a shared session store keeps it
+        (``disconnect_seq`` ``None``); ``None`` once it is leaving or gone."""
+        live = self.live.get((namespace, sid))
+        if live is None or (namespace, sid) in self.leaving:
+            return None
+        now = self._now(namespace, sid)
+        if now is None:
+            return None
+        rooms, user = now
+        return _Session(
+            sid=sid,
+            pid=live.pid,
+            rooms=rooms,
+            user_session=user,
+            epoch=live.epoch,
+            connect_seq=live.connect_seq,
+            sent=[],
+            sent_base=None,
+            window_full=False,
+            disconnect_seq=None,
+            expires=math.inf,
+            cost=0,
+            fence=live.fence,
+        )
+
+    def live_fences(self) -> list[tuple[str, str, int]]:
+        """``(namespace, pid, generation)`` of every connected client whose
+        session a shared session store keeps."""
+        return [(ns, v.pid, v.fence) for (ns, _), v in list(self.live.items()) if v.fence > 0]
 
     # ---- the log -------------------------------------------------------
 
@@ -348,6 +407,8 @@ class Recovery:
                 )
             else:
                 epoch, seqs, log_seq, timestamp = at
+                if self.stream_epochs.get(namespace) != epoch:
+                    self._new_lifetime(namespace, epoch, log_seq)
                 offset = self.state.recorder.record_emit_sequenced(
                     namespace, target, event, data, skip_sid, epoch, seqs, log_seq, message,
                     timestamp,
@@ -361,6 +422,22 @@ class Recovery:
         self.sending = self.sent.setdefault(namespace, {})
         self.offset = offset
         return _with_offset(data, offset)
+
+    def _new_lifetime(self, namespace: str, epoch: str, first: int) -> None:
+        """The namespace's log takes a shared stream's lifetime ``epoch``,
+        first at log seq ``first``. A connected client that missed nothing
+        of the log's old lifetime (it connected after its last event; say,
+        before this node read anything of the stream) carries over: it
+        connected just before ``first``, so it resumes anywhere. (Under the
+        delivery lock, like every streamed emit.)"""
+        self.stream_epochs[namespace] = epoch
+        old = self.state.recovery_log.log_position(namespace)
+        if old is None or old[0] == epoch:
+            return
+        for (ns, sid), live in list(self.live.items()):
+            if ns == namespace and (live.epoch, live.connect_seq) == old:
+                live.epoch, live.connect_seq = epoch, first - 1
+                self.changed(ns, sid)
 
     def note_sent(self, eio_sid: str) -> None:
         """The logged emit being delivered went to ``eio_sid``. (The send
@@ -380,7 +457,10 @@ class Recovery:
         self.ensure_log(namespace)
         pid = pid or secrets.token_urlsafe(16)
         epoch, seq = self.state.recovery_log.log_position(namespace) or ("", 0)
-        live = self.live[(namespace, sid)] = _Live(pid, epoch, seq)
+        # A fresh session is the first generation in a shared store (the
+        # caller writes it there before the CONNECT reply goes out).
+        fence = 1 if self.shared is not None else 0
+        live = self.live[(namespace, sid)] = _Live(pid, epoch, seq, fence)
         self.by_pid[(namespace, pid)] = sid
         if self.keeps:
             self._keep_live(namespace, sid, live)
@@ -392,6 +472,12 @@ class Recovery:
         if sid is None:
             return
         live = self.live.pop((namespace, sid), None)
+        if live is not None and self.shared is not None:
+            # Gone for good unless its session was handed over on a drop.
+            if (namespace, live.pid) in self.handed:
+                self.handed.discard((namespace, live.pid))
+            elif live.fence > 0:
+                self.shared.session_gone(namespace, live.pid, live.fence)
         if live is not None and self.by_pid.get((namespace, live.pid)) == sid:
             del self.by_pid[(namespace, live.pid)]
             if self.keeps and (namespace, live.pid) not in self.sessions:
@@ -401,7 +487,7 @@ class Recovery:
         self.recovered.discard((namespace, sid))
         self.failures.pop((namespace, sid), None)
 
-    def save(self, server: Any, eio_sid: str, namespace: str, sid: str) -> _Session | None:
+    def save(self, eio_sid: str, namespace: str, sid: str) -> _Session | None:
         """Keep a socket whose transport was lost, before python-socketio
         takes it out of its rooms. With a shared session store the session
         is returned for the caller to put there (it does I/O) instead."""
@@ -409,12 +495,10 @@ class Recovery:
         if live is None:  # connected before recovery was turned on
             return None
         position = self.state.recovery_log.log_position(namespace)
-        if position is None or position[0] != live.epoch:
+        now = self._now(namespace, sid)
+        if position is None or position[0] != live.epoch or now is None:
             return None
-        rooms = [r for r in server.manager.get_rooms(sid, namespace) if isinstance(r, str)]
-        if sid not in rooms:
-            rooms.append(sid)
-        user_session = (_eio_session(server, eio_sid) or {}).get(namespace)
+        rooms, user_session = now
         sent = self.sent.get(namespace, {}).get(eio_sid) or deque()
         session = _Session(
             sid=sid,
@@ -429,8 +513,10 @@ class Recovery:
             disconnect_seq=position[1],
             expires=time.monotonic() + self.duration,
             cost=_cost(rooms) + _cost(user_session) + 256,
+            fence=live.fence,
         )
         if self.shared is not None:
+            self.handed.add((namespace, live.pid))
             return session
         key = (namespace, live.pid)
         old = self.sessions.pop(key, None)
@@ -544,7 +630,7 @@ class Recovery:
         """Bookkeeping of a restored socket: it was sent the missed events
         (with ``offsets``), and has everything up to the offset it came back
         with."""
-        live = _Live(session.pid, session.epoch, session.connect_seq)
+        live = _Live(session.pid, session.epoch, session.connect_seq, session.fence)
         self.live[(namespace, session.sid)] = live
         self.by_pid[(namespace, session.pid)] = session.sid
         base = offset if isinstance(offset, str) else session.sent_base

@@ -136,7 +136,14 @@ def _takeover_sync(server: Any, rec: Recovery, namespace: str, pid: Any, eio_sid
     old_eio = server.manager.eio_sid_from_sid(sid, namespace)
     if old_eio is None or old_eio == eio_sid:
         return
-    token = _TRANSPORT_LOST.set(True)
+    _end_connection_sync(server, namespace, old_eio, keep=True)
+
+
+def _end_connection_sync(server: Any, namespace: str, old_eio: str, keep: bool) -> None:
+    """End a connection whose client came back elsewhere, as a lost
+    transport (``keep``: its session is kept for the new one), and close
+    its Engine.IO socket once nothing else uses it."""
+    token = _TRANSPORT_LOST.set(keep)
     try:
         server._handle_disconnect(old_eio, namespace, server.reason.TRANSPORT_CLOSE)
     finally:
@@ -146,6 +153,25 @@ def _takeover_sync(server: Any, rec: Recovery, namespace: str, pid: Any, eio_sid
         # Not eio.disconnect(): it waits for the dead client to fetch the close.
         sock.close(wait=False)
         server.eio.sockets.pop(old_eio, None)
+
+
+def _taken_over(server: Any, namespace: str, pid: Any, gen: Any) -> str | None:
+    """The Engine.IO sid of this node's connection whose session another
+    node has since taken over (restored at generation ``gen``), if any."""
+    rec = recovery_of(server)
+    sid = rec.live_sid(namespace, pid) if rec is not None else None
+    live = rec.live.get((namespace, sid)) if rec is not None and sid is not None else None
+    if live is None or not isinstance(gen, int) or live.fence <= 0 or live.fence >= gen:
+        return None
+    return server.manager.eio_sid_from_sid(sid, namespace)  # type: ignore[no-any-return]
+
+
+def end_taken_over_sync(server: Any, namespace: str, pid: Any, gen: Any) -> None:
+    """Another node restored the session of ``pid``: end this node's stale
+    connection of it, keeping nothing (the session is that node's now)."""
+    old_eio = _taken_over(server, namespace, pid, gen)
+    if old_eio is not None:
+        _end_connection_sync(server, namespace, old_eio, keep=False)
 
 
 def _restore_sync(
@@ -163,21 +189,14 @@ def _restore_sync(
         shared = rec.shared.take_session(namespace, pid, offset)
     with rec.lock:
         session = _shared_or_kept(rec, namespace, pid, shared)
-        if isinstance(session, str):
-            return session
-        if not _restorable(server, namespace, eio_sid, session):
-            return STILL_CONNECTED
-        missed = rec.missed(server, namespace, session, offset)
-        if isinstance(missed, str):
-            return missed
-        messages, offsets = missed
-        _enter_rooms(server.manager, session, namespace, eio_sid)
-        eio_session = _eio_session(server, eio_sid)
-        if eio_session is not None and session.user_session is not None:
-            eio_session[namespace] = session.user_session
-        _wire.send(server, eio_sid, messages)
-        server._send_packet(eio_sid, _connect_reply(server, namespace, session))
-        rec.restored(namespace, session, eio_sid, offset, offsets)
+        why = _resume_sync(server, rec, eio_sid, namespace, session, offset)
+    if shared is not None:  # this node holds it now: written as it is, or gone
+        if why is None:
+            rec.shared.write_session(namespace, shared.sid)
+        else:
+            rec.shared.session_gone(namespace, shared.pid, shared.fence)
+    if why is not None or isinstance(session, str):
+        return why
     success, exc = _connect_handler_sync(server, namespace, session.sid, eio_sid, auth)
     if success is False:
         server._send_packet(
@@ -185,6 +204,29 @@ def _restore_sync(
         )
         server.manager.disconnect(session.sid, namespace, ignore_queue=True)
         rec.forget(namespace, session.sid, eio_sid)
+    return None
+
+
+def _resume_sync(
+    server: Any, rec: Recovery, eio_sid: str, namespace: str, session: _Session | str, offset: Any
+) -> str | None:
+    """The restore under the recovery lock: rooms, user session, the missed
+    events, the CONNECT reply; or why not (nothing changed)."""
+    if isinstance(session, str):
+        return session
+    if not _restorable(server, namespace, eio_sid, session):
+        return STILL_CONNECTED
+    missed = rec.missed(server, namespace, session, offset)
+    if isinstance(missed, str):
+        return missed
+    messages, offsets = missed
+    _enter_rooms(server.manager, session, namespace, eio_sid)
+    eio_session = _eio_session(server, eio_sid)
+    if eio_session is not None and session.user_session is not None:
+        eio_session[namespace] = session.user_session
+    _wire.send(server, eio_sid, messages)
+    server._send_packet(eio_sid, _connect_reply(server, namespace, session))
+    rec.restored(namespace, session, eio_sid, offset, offsets)
     return None
 
 
@@ -232,8 +274,10 @@ def _patch_sync_connect(cls: Any) -> None:
                 and "sid" in pkt.data
                 and "pid" not in pkt.data
             ):
-                ns = pkt.namespace or "/"
-                pkt.data = {**pkt.data, "pid": rec.connected(ns, pkt.data["sid"], eio_sid)}
+                ns, sid = pkt.namespace or "/", pkt.data["sid"]
+                pkt.data = {**pkt.data, "pid": rec.connected(ns, sid, eio_sid)}
+                if rec.shared is not None:  # kept from before the reply goes out
+                    rec.shared.write_session(ns, sid, create=True)
             return send_packet(self, eio_sid, pkt)
 
         return _send_packet
@@ -283,12 +327,12 @@ def _patch_sync_disconnect(cls: Any) -> None:
                 return handle_disconnect(self, eio_sid, namespace, reason)
             ns = namespace or "/"
             sid = self.manager.sid_from_eio_sid(eio_sid, ns)
+            rec.leaving.add((ns, sid))  # from now on its session is not rewritten
             if sid is not None and _TRANSPORT_LOST.get() and self.manager.is_connected(sid, ns):
                 with rec.lock:
-                    session = rec.save(self, eio_sid, ns, sid)
+                    session = rec.save(eio_sid, ns, sid)
                 if session is not None:  # kept by the manager, before the disconnect completes
                     rec.shared.put_session(ns, session, rec.duration)
-            rec.leaving.add((ns, sid))
             try:
                 return handle_disconnect(self, eio_sid, namespace, reason)
             finally:
@@ -365,7 +409,11 @@ async def _takeover_async(
     old_eio = server.manager.eio_sid_from_sid(sid, namespace)
     if old_eio is None or old_eio == eio_sid:
         return
-    token = _TRANSPORT_LOST.set(True)
+    await _end_connection_async(server, namespace, old_eio, keep=True)
+
+
+async def _end_connection_async(server: Any, namespace: str, old_eio: str, keep: bool) -> None:
+    token = _TRANSPORT_LOST.set(keep)
     try:
         await server._handle_disconnect(old_eio, namespace, server.reason.TRANSPORT_CLOSE)
     finally:
@@ -377,6 +425,13 @@ async def _takeover_async(
         server.eio.sockets.pop(old_eio, None)
 
 
+async def end_taken_over_async(server: Any, namespace: str, pid: Any, gen: Any) -> None:
+    """The asyncio twin of ``end_taken_over_sync``."""
+    old_eio = _taken_over(server, namespace, pid, gen)
+    if old_eio is not None:
+        await _end_connection_async(server, namespace, old_eio, keep=False)
+
+
 async def _restore_async(
     server: Any, rec: Recovery, eio_sid: str, namespace: str, pid: Any, offset: Any, auth: Any
 ) -> str | None:
@@ -386,21 +441,14 @@ async def _restore_async(
         shared = await rec.shared.take_session(namespace, pid, offset)
     async with rec.lock:
         session = _shared_or_kept(rec, namespace, pid, shared)
-        if isinstance(session, str):
-            return session
-        if not _restorable(server, namespace, eio_sid, session):
-            return STILL_CONNECTED
-        missed = rec.missed(server, namespace, session, offset)
-        if isinstance(missed, str):
-            return missed
-        messages, offsets = missed
-        _enter_rooms(server.manager, session, namespace, eio_sid)
-        eio_session = _eio_session(server, eio_sid)
-        if eio_session is not None and session.user_session is not None:
-            eio_session[namespace] = session.user_session
-        await _wire.send_async(server, eio_sid, messages)
-        await server._send_packet(eio_sid, _connect_reply(server, namespace, session))
-        rec.restored(namespace, session, eio_sid, offset, offsets)
+        why = await _resume_async(server, rec, eio_sid, namespace, session, offset)
+    if shared is not None:
+        if why is None:
+            await rec.shared.write_session(namespace, shared.sid)
+        else:
+            rec.shared.session_gone(namespace, shared.pid, shared.fence)
+    if why is not None or isinstance(session, str):
+        return why
     success, exc = await _connect_handler_async(server, namespace, session.sid, eio_sid, auth)
     if success is False:
         await server._send_packet(
@@ -408,6 +456,27 @@ async def _restore_async(
         )
         await server.manager.disconnect(session.sid, namespace, ignore_queue=True)
         rec.forget(namespace, session.sid, eio_sid)
+    return None
+
+
+async def _resume_async(
+    server: Any, rec: Recovery, eio_sid: str, namespace: str, session: _Session | str, offset: Any
+) -> str | None:
+    if isinstance(session, str):
+        return session
+    if not _restorable(server, namespace, eio_sid, session):
+        return STILL_CONNECTED
+    missed = rec.missed(server, namespace, session, offset)
+    if isinstance(missed, str):
+        return missed
+    messages, offsets = missed
+    _enter_rooms(server.manager, session, namespace, eio_sid)
+    eio_session = _eio_session(server, eio_sid)
+    if eio_session is not None and session.user_session is not None:
+        eio_session[namespace] = session.user_session
+    await _wire.send_async(server, eio_sid, messages)
+    await server._send_packet(eio_sid, _connect_reply(server, namespace, session))
+    rec.restored(namespace, session, eio_sid, offset, offsets)
     return None
 
 
@@ -455,8 +524,10 @@ def _patch_async_connect(cls: Any) -> None:
                 and "sid" in pkt.data
                 and "pid" not in pkt.data
             ):
-                ns = pkt.namespace or "/"
-                pkt.data = {**pkt.data, "pid": rec.connected(ns, pkt.data["sid"], eio_sid)}
+                ns, sid = pkt.namespace or "/", pkt.data["sid"]
+                pkt.data = {**pkt.data, "pid": rec.connected(ns, sid, eio_sid)}
+                if rec.shared is not None:  # kept from before the reply goes out
+                    await rec.shared.write_session(ns, sid, create=True)
             return await send_packet(self, eio_sid, pkt)
 
         return _send_packet
@@ -505,12 +576,12 @@ def _patch_async_disconnect(cls: Any) -> None:
                 return await handle_disconnect(self, eio_sid, namespace, reason)
             ns = namespace or "/"
             sid = self.manager.sid_from_eio_sid(eio_sid, ns)
+            rec.leaving.add((ns, sid))  # from now on its session is not rewritten
             if sid is not None and _TRANSPORT_LOST.get() and self.manager.is_connected(sid, ns):
                 async with rec.lock:
-                    session = rec.save(self, eio_sid, ns, sid)
+                    session = rec.save(eio_sid, ns, sid)
                 if session is not None:  # kept by the manager, before the disconnect completes
                     await rec.shared.put_session(ns, session, rec.duration)
-            rec.leaving.add((ns, sid))
             try:
                 return await handle_disconnect(self, eio_sid, namespace, reason)
             finally:

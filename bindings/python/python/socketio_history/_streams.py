@@ -15,6 +15,7 @@ import json
 import logging
 import math
 import re
+import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -25,6 +26,7 @@ from ._log import record_failed
 from ._native import new_epoch
 from ._native import offset_seq as _offset_seq
 from ._ops import OP, WIRE_KEY, PendingOp, apply_remote
+from ._recovery import _PID, _Session
 
 if TYPE_CHECKING:
     from ._recovery import Recovery
@@ -36,6 +38,8 @@ DEFAULT_MAXLEN = 10_000
 # Stream entries one XREAD returns at most, and how long it blocks.
 READ_COUNT = 256
 BLOCK_MS = 1_000
+# Live sessions whose lifetimes one script call renews.
+REFRESH_BATCH = 500
 # How long a restore waits for this node to have read as far as the session
 # it restores (its events may still be on their way through the stream).
 CATCH_UP_SECONDS = 2.0
@@ -71,6 +75,94 @@ return redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[1], '*',
 """
 
 
+# Connection state recovery's sessions in Redis (docs/STREAMS.md,
+# "Sessions in Redis"): one hash per session, {ch}:recovery:<pid>:<ns>,
+# with the session as JSON (d), whether it is live or dropped (s), and a
+# fence: the node that holds it (o) and a generation (g) that every restore
+# increments. A node writes only while o and g are still what it holds, so
+# a node that lost a client to a restore elsewhere can neither resave nor
+# revive its session.
+
+# A write of a node's session. ARGV: owner, generation, state, data, ttl ms,
+# create (1: the fresh connection's first write; else the fence must hold).
+SESSION_PUT_SCRIPT = """
+local f = redis.call('HMGET', KEYS[1], 'o', 'g')
+if ARGV[6] == '1' then
+  if f[2] then return 0 end
+elseif f[1] ~= ARGV[1] or f[2] ~= ARGV[2] then
+  return 0
+end
+redis.call('HSET', KEYS[1], 'o', ARGV[1], 'g', ARGV[2], 's', ARGV[3], 'd', ARGV[4])
+redis.call('PEXPIRE', KEYS[1], ARGV[5])
+return 1
+"""
+
+# A session whose client left for good: deleted if the fence holds.
+# ARGV: owner, generation.
+SESSION_GONE_SCRIPT = """
+local f = redis.call('HMGET', KEYS[1], 'o', 'g')
+if f[1] == ARGV[1] and f[2] == ARGV[2] then
+  return redis.call('DEL', KEYS[1])
+end
+return 0
+"""
+
+# The lifetimes of a node's live sessions, renewed where the fence holds.
+# KEYS: sessions; ARGV: owner, ttl ms, then one generation per key.
+SESSION_REFRESH_SCRIPT = """
+local n = 0
+for i = 1, #KEYS do
+  local f = redis.call('HMGET', KEYS[i], 'o', 'g')
+  if f[1] == ARGV[1] and f[2] == ARGV[i + 2] then
+    redis.call('PEXPIRE', KEYS[i], ARGV[2])
+    n = n + 1
+  end
+end
+return n
+"""
+
+# A restore takes a session over: the next generation, this node as its
+# owner. A session that was live elsewhere (that node died, or has not
+# noticed the drop yet) is announced on the stream, so its old node ends
+# the stale connection. A session an earlier version of this package kept
+# (a plain string under {ch}:session:<pid>:<ns>) is taken over too.
+#   KEYS: session, earlier version's key, stream
+#   ARGV: owner, ttl ms, maxlen, namespace, pid
+SESSION_TAKE_SCRIPT = """
+local f = redis.call('HMGET', KEYS[1], 's', 'd')
+local data = f[2]
+local gen
+if data then
+  gen = redis.call('HINCRBY', KEYS[1], 'g', 1)
+  redis.call('HSET', KEYS[1], 'o', ARGV[1])
+  if f[1] == 'live' then
+    redis.call('XADD', KEYS[3], 'MAXLEN', '~', ARGV[3], '*', 'm', cjson.encode({
+      method = 'takeover', namespace = ARGV[4], pid = ARGV[5], gen = gen,
+      host_id = ARGV[1]}))
+  end
+else
+  data = redis.call('GETDEL', KEYS[2])
+  if not data then return nil end
+  gen = 1
+  redis.call('HSET', KEYS[1], 'o', ARGV[1], 'g', gen, 's', 'dropped', 'd', data)
+end
+redis.call('PEXPIRE', KEYS[1], ARGV[2])
+return {data, gen}
+"""
+
+
+# How often a node renews its live sessions' lifetimes, for a recovery
+# window of `duration` seconds: a live session lives `duration` plus two
+# periods after its last renewal, so after its node dies it outlives the
+# recovery window by at most that margin.
+def refresh_period(duration: float) -> float:
+    return min(max(duration / 4, 1.0), 60.0)
+
+
+def live_ttl_ms(duration: float) -> int:
+    return max(1, int((duration + 2 * refresh_period(duration)) * 1000))
+
+
 @dataclass(frozen=True)
 class Keys:
     """The Redis keys of one channel. They share a hash tag, so the script
@@ -81,6 +173,7 @@ class Keys:
     rooms: str
     epoch: str
     session_prefix: str
+    legacy_prefix: str
 
     @classmethod
     def of(cls, channel: str) -> Keys:
@@ -90,11 +183,16 @@ class Keys:
             seqs=f"{tag}:seq",
             rooms=f"{tag}:history-rooms",
             epoch=f"{tag}:epoch",
-            session_prefix=f"{tag}:session:",
+            session_prefix=f"{tag}:recovery:",
+            legacy_prefix=f"{tag}:session:",
         )
 
     def session(self, namespace: str, pid: str) -> str:
         return f"{self.session_prefix}{pid}:{namespace}"
+
+    def legacy_session(self, namespace: str, pid: str) -> str:
+        """Where version 0.1 kept a dropped session (a plain string)."""
+        return f"{self.legacy_prefix}{pid}:{namespace}"
 
 
 def room_field(namespace: str, room: str) -> str:
@@ -308,6 +406,12 @@ class StreamsCommon:
     def _streams_init(self, channel: str, maxlen: int) -> None:
         self.keys = Keys.of(channel)
         self._script: Any = None
+        self._put: Any = None
+        self._gone: Any = None
+        self._refresh: Any = None
+        self._take: Any = None
+        # When this node next renews its live sessions' lifetimes.
+        self._next_refresh = 0.0
         # The id of the last stream entry this node has read (None: not yet
         # known); moved under the server's delivery lock.
         self.last_id: str | None = None
@@ -315,6 +419,10 @@ class StreamsCommon:
     def _redis_connect(self) -> None:
         super()._redis_connect()  # type: ignore[misc]
         self._script = self.redis.register_script(XADD_SCRIPT)
+        self._put = self.redis.register_script(SESSION_PUT_SCRIPT)
+        self._gone = self.redis.register_script(SESSION_GONE_SCRIPT)
+        self._refresh = self.redis.register_script(SESSION_REFRESH_SCRIPT)
+        self._take = self.redis.register_script(SESSION_TAKE_SCRIPT)
 
     def _client(self) -> Any:
         if not self.connected:
@@ -355,6 +463,7 @@ class StreamsCommon:
         if message.get("host_id") == self.host_id:
             return None
         names = {
+            "takeover": "_handle_takeover",
             "disconnect": "_handle_disconnect",
             "enter_room": "_handle_enter_room",
             "leave_room": "_handle_leave_room",
@@ -362,6 +471,74 @@ class StreamsCommon:
         }
         name = names.get(method) if isinstance(method, str) else None
         return getattr(self, name) if name else None
+
+    # ---- sessions in Redis: the calls, for the twins to run -------------
+
+    def _recovery(self) -> Recovery | None:
+        state = self.__dict__.get(STATE_KEY)
+        return None if state is None else state.recovery
+
+    def _put_call(self, namespace: str, sid: str, create: bool) -> Any:
+        """The write of a connected client's session as it is now (``None``:
+        nothing to write)."""
+        rec = self._recovery()
+        session = None if rec is None else rec.live_session(namespace, sid)
+        blob = None if session is None else session_blob(session)
+        if rec is None or session is None or blob is None:
+            return None
+        key = self.keys.session(namespace, session.pid)
+        args = [self.host_id, session.fence, "live", blob, live_ttl_ms(rec.duration), int(create)]
+        return lambda r: self._put(keys=[key], args=args, client=r)
+
+    def _dropped_call(self, namespace: str, session: _Session, duration: float) -> Any:
+        blob = session_blob(session)
+        if blob is None:
+            return None
+        key = self.keys.session(namespace, session.pid)
+        ttl = max(1, int(duration * 1000))
+        args = [self.host_id, session.fence, "dropped", blob, ttl, 0]
+        return lambda r: self._put(keys=[key], args=args, client=r)
+
+    def _gone_call(self, namespace: str, pid: str, fence: int) -> Any:
+        key = self.keys.session(namespace, pid)
+        return lambda r: self._gone(keys=[key], args=[self.host_id, fence], client=r)
+
+    def _take_call(self, namespace: str, pid: Any) -> Any:
+        """The take of ``pid``'s session (``None`` for a malformed pid)."""
+        rec = self._recovery()
+        if rec is None or not isinstance(pid, str) or not _PID.match(pid):
+            return None
+        keys = [
+            self.keys.session(namespace, pid),
+            self.keys.legacy_session(namespace, pid),
+            self.keys.stream,
+        ]
+        args = [self.host_id, live_ttl_ms(rec.duration), self.maxlen, namespace, pid]  # type: ignore[attr-defined]
+        return lambda r: self._take(keys=keys, args=args, client=r)
+
+    def _lost(self, sid: str) -> None:
+        """A session write was refused: another node restored it since."""
+        self._get_logger().info(  # type: ignore[attr-defined]
+            "redis-streams: session of %s is another node's now", sid
+        )
+
+    def _refresh_calls(self) -> list[Any]:
+        """When due, the renewals of this node's live sessions' lifetimes
+        (one script call per batch of sessions); else none."""
+        rec = self._recovery()
+        now = time.monotonic()
+        if rec is None or now < self._next_refresh:
+            return []
+        self._next_refresh = now + refresh_period(rec.duration)
+        fences = rec.live_fences()
+        ttl = live_ttl_ms(rec.duration)
+        calls = []
+        for i in range(0, len(fences), REFRESH_BATCH):
+            batch = fences[i : i + REFRESH_BATCH]
+            keys = [self.keys.session(ns, pid) for ns, pid, _ in batch]
+            args = [self.host_id, ttl, *(g for _, _, g in batch)]
+            calls.append(lambda r, k=keys, a=args: self._refresh(keys=k, args=a, client=r))
+        return calls
 
     def _room_fields(self) -> list[str]:
         """Every room with history here, as named in the cluster's set."""
@@ -397,9 +574,10 @@ def back_fill(manager: Any, entry_id: Any, fields: Any, namespace: str, room: st
 # ---- sessions in Redis -------------------------------------------------
 
 
-def session_blob(session: Any) -> str | None:
-    """A dropped connection's session as JSON for Redis; ``None`` when its
-    user session cannot be written as JSON (it is then not kept)."""
+def session_blob(session: _Session) -> str | None:
+    """A session as JSON for Redis (``disconnect_seq`` ``None``: still
+    connected); ``None`` when its user session cannot be written as JSON
+    (it is then not kept)."""
     try:
         return json.dumps(
             {
@@ -421,19 +599,22 @@ def session_blob(session: Any) -> str | None:
         return None
 
 
-def session_from_blob(blob: Any, session_class: Any) -> Any:
-    """A session read back from Redis; ``None`` for anything malformed."""
+def _int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def session_from_blob(blob: Any, fence: int = 0) -> _Session | None:
+    """A session read back from Redis, holding the generation ``fence``;
+    ``None`` for anything malformed."""
     try:
         d = json.loads(text_of(blob))
         strings = all(isinstance(d[k], str) for k in ("sid", "pid", "epoch"))
-        ints = all(
-            isinstance(d[k], int) and not isinstance(d[k], bool)
-            for k in ("connect_seq", "disconnect_seq")
-        )
+        dseq = d["disconnect_seq"]
+        ints = _int(d["connect_seq"]) and (dseq is None or _int(dseq))
         lists = isinstance(d["rooms"], list) and isinstance(d["sent"], list)
         if not (strings and ints and lists):
             raise ValueError("wrong field types")
-        return session_class(
+        return _Session(
             sid=d["sid"],
             pid=d["pid"],
             rooms=[r for r in d["rooms"] if isinstance(r, str)],
@@ -443,13 +624,24 @@ def session_from_blob(blob: Any, session_class: Any) -> Any:
             sent=[s for s in d["sent"] if isinstance(s, str)],
             sent_base=d["sent_base"] if isinstance(d["sent_base"], str) else None,
             window_full=bool(d["window_full"]),
-            disconnect_seq=d["disconnect_seq"],
+            disconnect_seq=dseq,
             expires=math.inf,
             cost=0,
+            fence=fence,
         )
     except (KeyError, TypeError, ValueError) as e:
         logger.warning("ignored a malformed session in Redis: %s", e)
         return None
+
+
+def taken(reply: Any) -> _Session | None:
+    """The session a take script returned (``None``: none, or malformed)."""
+    if not isinstance(reply, (list, tuple)) or len(reply) != 2:
+        return None
+    blob, gen = reply
+    if not _int(gen):
+        return None
+    return session_from_blob(blob, fence=gen)
 
 
 def offset_seq(offset: Any, epoch: str) -> int:

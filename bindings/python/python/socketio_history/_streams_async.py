@@ -13,7 +13,8 @@ from socketio.async_redis_manager import AsyncRedisManager
 from . import _streams as st
 from ._hook import STATE_KEY
 from ._ops import OP
-from ._recovery import _PID, _Session
+from ._recovery import _Session
+from ._recovery_hooks import end_taken_over_async
 
 
 class AsyncRedisStreamsManager(st.StreamsCommon, AsyncRedisManager):  # type: ignore[misc]
@@ -44,6 +45,11 @@ class AsyncRedisStreamsManager(st.StreamsCommon, AsyncRedisManager):  # type: ig
         )
         self._streams_init(channel, self.maxlen)
         self._started = False
+        # Session writes waiting for `_write_pending`: (namespace, "sid",
+        # sid) to write as it is then, (namespace, "pid", pid) to delete at
+        # that generation.
+        self._pending: dict[tuple[str, str, str], int | None] = {}
+        self._writer: asyncio.Task[None] | None = None
 
     # ---- Redis ---------------------------------------------------------
 
@@ -124,6 +130,7 @@ class AsyncRedisStreamsManager(st.StreamsCommon, AsyncRedisManager):  # type: ig
                 if not registered:
                     await self._register_rooms()
                     registered = True
+                await self._refresh_sessions()
                 reply = await self._client().xread(
                     {self.keys.stream: self.last_id}, count=st.READ_COUNT, block=st.BLOCK_MS
                 )
@@ -218,32 +225,73 @@ class AsyncRedisStreamsManager(st.StreamsCommon, AsyncRedisManager):  # type: ig
             start = "(" + st.text_of(batch[-1][0])
 
     # ---- connection state recovery ------------------------------------
+    # As RedisStreamsManager's. Joins, leaves and departures are seen in
+    # synchronous code (python-socketio's room bookkeeping), so their writes
+    # wait in `_pending`, the newest per session, for one task to write in
+    # order; connects, drops and restores await their writes.
+
+    async def _session_io(self, what: str, call: Any) -> Any:
+        if call is None:
+            return None
+        try:
+            return await self._with_retry(what, call)
+        except Exception as exc:
+            self._get_logger().error("redis-streams: session %s failed: %s", what, exc)
+            return None
+
+    async def write_session(self, namespace: str, sid: str, create: bool = False) -> None:
+        """See ``RedisStreamsManager.write_session``."""
+        if await self._session_io("write", self._put_call(namespace, sid, create)) == 0:
+            self._lost(sid)
+
+    def session_changed(self, namespace: str, sid: str) -> None:
+        self._queue((namespace, "sid", sid), None)
+
+    def session_gone(self, namespace: str, pid: str, fence: int) -> None:
+        self._queue((namespace, "pid", pid), fence)
+
+    def _queue(self, key: tuple[str, str, str], fence: int | None) -> None:
+        self._pending.pop(key, None)  # the newest write goes last
+        self._pending[key] = fence
+        if self._writer is None or self._writer.done():
+            try:
+                self._writer = asyncio.get_running_loop().create_task(self._write_pending())
+            except RuntimeError:  # no event loop here: the write is lost
+                self._pending.pop(key, None)
+                self._get_logger().error("redis-streams: session write outside the event loop")
+
+    async def _write_pending(self) -> None:
+        while self._pending:
+            (namespace, kind, ident), fence = next(iter(self._pending.items()))
+            del self._pending[(namespace, kind, ident)]
+            if kind == "sid":
+                await self.write_session(namespace, ident)
+            elif fence is not None:
+                await self._session_io("delete", self._gone_call(namespace, ident, fence))
 
     async def put_session(self, namespace: str, session: _Session, duration: float) -> None:
-        blob = st.session_blob(session)
-        if blob is None:
-            return
-        key = self.keys.session(namespace, session.pid)
-        ttl = max(1, int(duration * 1000))
-        try:
-            await self._with_retry("SET", lambda r: r.set(key, blob, px=ttl))
-        except Exception as exc:
-            self._get_logger().error("redis-streams: session not kept: %s", exc)
+        """See ``RedisStreamsManager.put_session``."""
+        call = self._dropped_call(namespace, session, duration)
+        if await self._session_io("write", call) == 0:
+            self._lost(session.sid)
 
     async def take_session(self, namespace: str, pid: Any, offset: Any) -> _Session | None:
-        if not isinstance(pid, str) or not _PID.match(pid):
-            return None
-        key = self.keys.session(namespace, pid)
-        try:
-            blob = await self._with_retry("GETDEL", lambda r: r.getdel(key))
-        except Exception as exc:
-            self._get_logger().error("redis-streams: cannot read a session: %s", exc)
-            return None
-        session = st.session_from_blob(blob, _Session) if blob is not None else None
+        """See ``RedisStreamsManager.take_session``."""
+        reply = await self._session_io("take", self._take_call(namespace, pid))
+        session = st.taken(reply)
         if session is not None:
             reached = st.offset_seq(offset, session.epoch)
-            await self._catch_up(namespace, max(session.disconnect_seq, reached))
+            await self._catch_up(namespace, max(session.disconnect_seq or 0, reached))
         return session
+
+    async def _handle_takeover(self, message: dict[str, Any]) -> None:
+        await end_taken_over_async(
+            self.server, message.get("namespace") or "/", message.get("pid"), message.get("gen")
+        )
+
+    async def _refresh_sessions(self) -> None:
+        for call in self._refresh_calls():
+            await self._session_io("refresh", call)
 
     async def _catch_up(self, namespace: str, seq: int) -> None:
         state = self.__dict__.get(STATE_KEY)

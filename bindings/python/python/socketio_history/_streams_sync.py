@@ -13,7 +13,8 @@ from socketio.redis_manager import RedisManager
 from . import _streams as st
 from ._hook import STATE_KEY
 from ._ops import OP
-from ._recovery import _PID, _Session
+from ._recovery import _Session
+from ._recovery_hooks import end_taken_over_sync
 
 
 class RedisStreamsManager(st.StreamsCommon, RedisManager):  # type: ignore[misc]
@@ -135,6 +136,7 @@ class RedisStreamsManager(st.StreamsCommon, RedisManager):  # type: ignore[misc]
                 if not registered:
                     self._register_rooms()
                     registered = True
+                self._refresh_sessions()
                 reply = self._client().xread(
                     {self.keys.stream: self.last_id}, count=st.READ_COUNT, block=st.BLOCK_MS
                 )
@@ -231,37 +233,64 @@ class RedisStreamsManager(st.StreamsCommon, RedisManager):  # type: ignore[misc]
             start = "(" + st.text_of(batch[-1][0])
 
     # ---- connection state recovery ------------------------------------
+    # Every session lives in Redis from connect on (docs/STREAMS.md,
+    # "Sessions in Redis"); each write below is one round trip.
+
+    def _session_io(self, what: str, call: Any) -> Any:
+        """Run one session call (``None``: nothing to do); errors are logged
+        (the client then reconnects afresh, as without recovery)."""
+        if call is None:
+            return None
+        try:
+            return self._with_retry(what, call)
+        except Exception as exc:
+            self._get_logger().error("redis-streams: session %s failed: %s", what, exc)
+            return None
+
+    def write_session(self, namespace: str, sid: str, create: bool = False) -> None:
+        """Write a connected client's session as it is now: at connect
+        (``create``, before the CONNECT reply goes out), join, leave, saved
+        user session, restore. Refused once another node took it over."""
+        if self._session_io("write", self._put_call(namespace, sid, create)) == 0:
+            self._lost(sid)
+
+    def session_changed(self, namespace: str, sid: str) -> None:
+        self.write_session(namespace, sid)
+
+    def session_gone(self, namespace: str, pid: str, fence: int) -> None:
+        """The client left for good (or its restore failed): its session
+        goes, unless another node holds it now."""
+        self._session_io("delete", self._gone_call(namespace, pid, fence))
 
     def put_session(self, namespace: str, session: _Session, duration: float) -> None:
-        """Keep a dropped connection's session in Redis for ``duration``
-        seconds (written before the disconnect completes)."""
-        blob = st.session_blob(session)
-        if blob is None:
-            return
-        key = self.keys.session(namespace, session.pid)
-        ttl = max(1, int(duration * 1000))
-        try:
-            self._with_retry("SET", lambda r: r.set(key, blob, px=ttl))
-        except Exception as exc:
-            self._get_logger().error("redis-streams: session not kept: %s", exc)
+        """Keep a dropped connection's session for ``duration`` seconds
+        (written before the disconnect completes), unless another node took
+        it over in between."""
+        call = self._dropped_call(namespace, session, duration)
+        if self._session_io("write", call) == 0:
+            self._lost(session.sid)
 
     def take_session(self, namespace: str, pid: Any, offset: Any) -> _Session | None:
-        """The session of ``pid``, removed from Redis (used once), once this
+        """The session of ``pid``, taken over by this node (the next
+        generation: the node that had it can no longer write it), once this
         node has read the stream as far as the session and the client's
         ``offset`` got; ``None`` for anything unknown or malformed."""
-        if not isinstance(pid, str) or not _PID.match(pid):
-            return None
-        key = self.keys.session(namespace, pid)
-        try:
-            blob = self._with_retry("GETDEL", lambda r: r.getdel(key))
-        except Exception as exc:
-            self._get_logger().error("redis-streams: cannot read a session: %s", exc)
-            return None
-        session = st.session_from_blob(blob, _Session) if blob is not None else None
+        session = st.taken(self._session_io("take", self._take_call(namespace, pid)))
         if session is not None:
             reached = st.offset_seq(offset, session.epoch)
-            self._catch_up(namespace, max(session.disconnect_seq, reached))
+            self._catch_up(namespace, max(session.disconnect_seq or 0, reached))
         return session
+
+    def _handle_takeover(self, message: dict[str, Any]) -> None:
+        """Another node restored a session: end this node's stale
+        connection of it, if it has one."""
+        end_taken_over_sync(
+            self.server, message.get("namespace") or "/", message.get("pid"), message.get("gen")
+        )
+
+    def _refresh_sessions(self) -> None:
+        for call in self._refresh_calls():
+            self._session_io("refresh", call)
 
     def _catch_up(self, namespace: str, seq: int) -> None:
         state = self.__dict__.get(STATE_KEY)
