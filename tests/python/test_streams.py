@@ -16,6 +16,7 @@ import redis
 import socketio
 from cluster import Node, RedisServer, Switch, wait_until
 from socketio_history import AsyncRedisStreamsManager, RedisStreamsManager
+from socketio_history._streams import live_ttl_ms as st_live_ttl
 
 ROOMS = [("/", "a"), ("/", "b"), ("/chat", "a")]
 
@@ -399,28 +400,32 @@ def test_a_malformed_session_in_redis_gives_a_fresh_connection(url, caplog):
     assert session_blob(session) is None
 
 
-def test_a_session_an_earlier_version_kept_is_taken_over(url):
-    """A rolling upgrade from 0.1, which kept a dropped session as a plain
-    string under {ch}:session:<pid>:<ns>: a new node restores it."""
+def _keep(r, key, blob, owner="a-node-that-died", gen=1, px=5000):
+    """A dropped session as a node writes it."""
+    r.hset(key, mapping={"o": owner, "g": gen, "s": "dropped", "d": blob})
+    r.pexpire(key, px)
+
+
+def test_a_session_another_node_kept_is_taken_over_here(url):
     sio = _server(url)
     sio.enable_connection_state_recovery(max_disconnection_duration=5)
     mgr = sio.manager
     r = redis.Redis.from_url(url)
     pid = "p" * 22
-    r.set(mgr.keys.legacy_session("/", pid), _blob(pid), px=5000)
+    key = mgr.keys.session("/", pid)
+    _keep(r, key, _blob(pid))
     back = mgr.take_session("/", pid, None)
     assert (back.sid, back.rooms, back.user_session, back.fence) == (
         "s",
         ["s", "a"],
         {"user": "ann"},
-        1,
+        2,
     )
-    assert r.exists(mgr.keys.legacy_session("/", pid)) == 0
-    key = mgr.keys.session("/", pid)
     assert r.hget(key, "o").decode() == mgr.host_id
-    assert 0 < r.pttl(key) <= 5000 + 2 * 1250
+    assert 0 < r.pttl(key) <= st_live_ttl(5)
+    assert r.xlen(mgr.keys.stream) == 0, "a dropped session's takeover is not announced"
     # Taken again (a later reconnection wins): the next generation.
-    assert mgr.take_session("/", pid, None).fence == 2
+    assert mgr.take_session("/", pid, None).fence == 3
 
 
 def test_the_async_manager_takes_and_deletes_sessions_under_their_fence(url):
@@ -433,16 +438,16 @@ def test_the_async_manager_takes_and_deletes_sessions_under_their_fence(url):
         sio = socketio.AsyncServer(client_manager=AsyncRedisStreamsManager(url))
         await sio.enable_connection_state_recovery(max_disconnection_duration=2)
         mgr = sio.manager
-        r.set(mgr.keys.legacy_session("/chat", pid), _blob(pid))
+        _keep(r, mgr.keys.session("/chat", pid), _blob(pid))
         assert await mgr.take_session("/", pid, None) is None, "another namespace's"
         back = await mgr.take_session("/chat", pid, None)
-        assert (back.sid, back.rooms, back.fence) == ("s", ["s", "a"], 1)
+        assert (back.sid, back.rooms, back.fence) == ("s", ["s", "a"], 2)
         assert await mgr.take_session("/chat", "bad pid!", None) is None
         mgr.session_gone("/chat", pid, 7)  # not the generation it holds
-        mgr.session_gone("/", pid, 1)  # no such session there
+        mgr.session_gone("/", pid, 2)  # no such session there
         await mgr._writer
         assert r.exists(mgr.keys.session("/chat", pid)) == 1
-        mgr.session_gone("/chat", pid, 1)
+        mgr.session_gone("/chat", pid, 2)
         await mgr._writer
         assert r.exists(mgr.keys.session("/chat", pid)) == 0
         await mgr.redis.aclose()

@@ -61,13 +61,13 @@ def test_the_scripts_write_only_under_the_fence_they_hold(r):
     refresh = r.register_script(st.SESSION_REFRESH_SCRIPT)
     take = r.register_script(st.SESSION_TAKE_SCRIPT)
     keys = st.Keys.of("t")
-    key, legacy = keys.session("/", "p"), keys.legacy_session("/", "p")
+    key = keys.session("/", "p")
 
     def put_as(owner, gen, data, create=0):
         return put(keys=[key], args=[owner, gen, "live", data, 60_000, create])
 
     def take_as(owner):
-        return take(keys=[key, legacy, keys.stream], args=[owner, 60_000, 100, "/", "p"])
+        return take(keys=[key, keys.stream], args=[owner, 60_000, 100, "/", "p"])
 
     assert put_as("A", 1, "v1") == 0, "an update needs a session to update"
     assert put_as("A", 1, "v1", create=1) == 1

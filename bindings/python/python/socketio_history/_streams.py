@@ -124,30 +124,20 @@ return n
 # A restore takes a session over: the next generation, this node as its
 # owner. A session that was live elsewhere (that node died, or has not
 # noticed the drop yet) is announced on the stream, so its old node ends
-# the stale connection. A session an earlier version of this package kept
-# (a plain string under {ch}:session:<pid>:<ns>) is taken over too.
-#   KEYS: session, earlier version's key, stream
-#   ARGV: owner, ttl ms, maxlen, namespace, pid
+# the stale connection.
+#   KEYS: session, stream; ARGV: owner, ttl ms, maxlen, namespace, pid
 SESSION_TAKE_SCRIPT = """
 local f = redis.call('HMGET', KEYS[1], 's', 'd')
-local data = f[2]
-local gen
-if data then
-  gen = redis.call('HINCRBY', KEYS[1], 'g', 1)
-  redis.call('HSET', KEYS[1], 'o', ARGV[1])
-  if f[1] == 'live' then
-    redis.call('XADD', KEYS[3], 'MAXLEN', '~', ARGV[3], '*', 'm', cjson.encode({
-      method = 'takeover', namespace = ARGV[4], pid = ARGV[5], gen = gen,
-      host_id = ARGV[1]}))
-  end
-else
-  data = redis.call('GETDEL', KEYS[2])
-  if not data then return nil end
-  gen = 1
-  redis.call('HSET', KEYS[1], 'o', ARGV[1], 'g', gen, 's', 'dropped', 'd', data)
-end
+if not f[2] then return nil end
+local gen = redis.call('HINCRBY', KEYS[1], 'g', 1)
+redis.call('HSET', KEYS[1], 'o', ARGV[1])
 redis.call('PEXPIRE', KEYS[1], ARGV[2])
-return {data, gen}
+if f[1] == 'live' then
+  redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[3], '*', 'm', cjson.encode({
+    method = 'takeover', namespace = ARGV[4], pid = ARGV[5], gen = gen,
+    host_id = ARGV[1]}))
+end
+return {f[2], gen}
 """
 
 
@@ -173,7 +163,6 @@ class Keys:
     rooms: str
     epoch: str
     session_prefix: str
-    legacy_prefix: str
 
     @classmethod
     def of(cls, channel: str) -> Keys:
@@ -184,15 +173,10 @@ class Keys:
             rooms=f"{tag}:history-rooms",
             epoch=f"{tag}:epoch",
             session_prefix=f"{tag}:recovery:",
-            legacy_prefix=f"{tag}:session:",
         )
 
     def session(self, namespace: str, pid: str) -> str:
         return f"{self.session_prefix}{pid}:{namespace}"
-
-    def legacy_session(self, namespace: str, pid: str) -> str:
-        """Where version 0.1 kept a dropped session (a plain string)."""
-        return f"{self.legacy_prefix}{pid}:{namespace}"
 
 
 def room_field(namespace: str, room: str) -> str:
@@ -508,11 +492,7 @@ class StreamsCommon:
         rec = self._recovery()
         if rec is None or not isinstance(pid, str) or not _PID.match(pid):
             return None
-        keys = [
-            self.keys.session(namespace, pid),
-            self.keys.legacy_session(namespace, pid),
-            self.keys.stream,
-        ]
+        keys = [self.keys.session(namespace, pid), self.keys.stream]
         args = [self.host_id, live_ttl_ms(rec.duration), self.maxlen, namespace, pid]  # type: ignore[attr-defined]
         return lambda r: self._take(keys=keys, args=args, client=r)
 
