@@ -101,6 +101,47 @@ def nodes_section(nodes):
     return L
 
 
+SESSION_STEPS = ["connect", "join", "leave", "lost transport", "emit"]
+
+
+def sessions_parts(sessions):
+    """The goal row of sessions in Redis, and its part of section 3a."""
+    if "skipped" in sessions:
+        return ["| streams sessions: one round trip per connect, join, leave | not measured |"], []
+    pub, st = sessions["RedisManager (pub/sub)"], sessions["RedisStreamsManager"]
+    writes = [st[k]["round_trips"] for k in ("connect", "join", "leave")]
+    per_emit = st["emit"]["round_trips"] - 1  # its append
+    ok = all(w == 1 for w in writes) and per_emit == 0
+    detail = f"{', '.join(f'{w:g}' for w in writes)}; {per_emit:g} per emit besides its append"
+    goals = [
+        "| streams manager: session write-through costs one Redis round trip per connect,"
+        f" join or leave and nothing per emit (issue 25) | {verdict(ok, detail)} |"
+    ]
+    section = [
+        "### Sessions in Redis",
+        "",
+        f"One node with connection state recovery, {sessions['clients']:,} clients through",
+        "python-socketio's own connect path (Engine.IO stubbed), each step for every",
+        "client: Redis round trips sent by the calling thread (the stream reader",
+        "left out) and time per step. With `RedisManager` sessions live in the",
+        "node's memory only; with `RedisStreamsManager` in Redis, from connect on.",
+        "",
+        "| step | RedisManager: round trips | time | RedisStreamsManager: round trips | time |",
+        "|---|---:|---:|---:|---:|",
+        *(
+            f"| {k} | {pub[k]['round_trips']:g} | {ns(pub[k]['ns'])}"
+            f" | {st[k]['round_trips']:g} | {ns(st[k]['ns'])} |"
+            for k in SESSION_STEPS
+        ),
+        "",
+        'Each session write is one script call (docs/STREAMS.md, "Sessions in',
+        'Redis"); an emit is its append only. The time is that round trip to a',
+        "redis-server on loopback through redis-py.",
+        "",
+    ]
+    return goals, section
+
+
 def durable_parts(emit, rec_core):
     """The durable store's goal rows and its section (5b)."""
     ours = emit["socketio-history"]["median_ns"]
@@ -188,6 +229,8 @@ def main():
     no_clock, _ = crit("record", "core_without_clock")
     speedup = c["threads_2_speedup"]
     durable_goals, durable_rows = durable_parts(emit, rec_core)
+    nodes = py.get("nodes", {})
+    session_goals, session_rows = sessions_parts(nodes.get("sessions", {"skipped": "-"}))
     rooms_ratio = (
         crit("scaling", "record_rooms", 100000)[0] / crit("scaling", "record_rooms", 100)[0]
     )
@@ -230,6 +273,7 @@ def main():
         f"| a 4,096-append stream costs memory linear in its text, not quadratic | "
         f"{verdict(snap_ratio > 10, f'{snap_ratio:.0f}× less than a snapshot per append')} |",
         *durable_goals,
+        *session_goals,
         "",
         "## 1. Emit overhead (Python)",
         "",
@@ -329,7 +373,8 @@ def main():
             f"Record: Redis costs {rr / ro:.0f}× socketio-history; fetch: {fr / fo:.1f}×.",
             "",
         ]
-    L += nodes_section(py.get("nodes", {"skipped": "not measured"}))
+    L += nodes_section(nodes.get("nodes", {"skipped": "not measured"}))
+    L += session_rows
     L += [
         "## 3b. Connection state recovery (Python)",
         "",

@@ -24,7 +24,9 @@
    in-process nodes on a real redis-server with history on the room: the
    emit call, an emit's delivery to a client on the other node, and the
    rate at which a burst of emits is recorded on the other node (in a fresh
-   process, so the nodes' reader threads disturb no other section).
+   process, so the nodes' reader threads disturb no other section); and the
+   Redis round trips and time of connection state recovery's session writes
+   per connect, join, leave, emit and lost transport (another fresh process).
 6. Mutable messages: an append vs a plain record of the same token (the
    store, and the server with its emit); the memory of a 4,096-append stream
    (RSS of 100 such streams in a fresh process) against its text and
@@ -567,11 +569,97 @@ def nodes_bench():
         proc.wait(10)
 
 
+class RoundTrips:
+    """Counts the requests this thread sends to Redis (a pipeline is one),
+    leaving out the node's reader thread."""
+
+    def __init__(self):
+        import redis.connection  # noqa: PLC0415
+
+        self.count = 0
+        thread = threading.get_ident()
+        cls = redis.connection.AbstractConnection
+        original = cls.send_packed_command
+
+        def counted(conn, command, check_health=True):
+            if threading.get_ident() == thread:
+                self.count += 1
+            return original(conn, command, check_health)
+
+        cls.send_packed_command = counted
+
+
+def sessions_bench():
+    """Connection state recovery's session writes on one node: Redis round
+    trips and time per connect, join, leave, emit and lost transport, with
+    sessions in Redis (the streams manager) against in memory only
+    (RedisManager with recovery). Clients connect through python-socketio's
+    own connect path; Engine.IO is stubbed."""
+    proc, url = start_redis()
+    if proc is None:
+        return {"skipped": "redis-server is not installed"}
+    trips = RoundTrips()
+    n = 200 if QUICK else 1_000
+    kinds = {
+        "RedisManager (pub/sub)": socketio.RedisManager,
+        "RedisStreamsManager": socketio_history.RedisStreamsManager,
+    }
+    out = {"clients": n}
+    try:
+        for name, cls in kinds.items():
+            out[name] = session_phases(cls(url), n, trips)
+    finally:
+        proc.terminate()
+        proc.wait(10)
+    return out
+
+
+def session_phases(manager, n, trips):
+    sio = socketio.Server(client_manager=manager, async_mode="threading")
+    sio._send_eio_packet = lambda eio_sid, pkt: None
+    sio.enable_connection_state_recovery()
+    sio.enable_history(ROOM)
+    eio_sids = [f"eio-{i}" for i in range(n + 1)]
+
+    def connect(eio_sid):
+        sio._handle_eio_connect(eio_sid, {})
+        sio._handle_eio_message(eio_sid, "0")
+        return sio.manager.sid_from_eio_sid(eio_sid, "/")
+
+    # One client through every step first: scripts loaded, the epoch set.
+    first = connect(eio_sids[0])
+    sio.enter_room(first, ROOM)
+    sio.emit("chat", PAYLOAD, to=ROOM)
+    sio.leave_room(first, ROOM)
+    phases = {}
+
+    def phase(label, step, items):
+        before, t = trips.count, time.perf_counter_ns()
+        results = [step(x) for x in items]
+        elapsed = time.perf_counter_ns() - t
+        phases[label] = {
+            "round_trips": (trips.count - before) / len(items),
+            "ns": elapsed / len(items),
+        }
+        return results
+
+    sids = phase("connect", connect, eio_sids[1:])
+    phase("join", lambda sid: sio.enter_room(sid, ROOM), sids)
+    phase("emit", lambda _: sio.emit("chat", PAYLOAD, to=ROOM), range(100))
+    phase("leave", lambda sid: sio.leave_room(sid, ROOM), sids)
+    lost = sio.reason.TRANSPORT_CLOSE
+    phase("lost transport", lambda e: sio._handle_eio_disconnect(e, lost), eio_sids[1:])
+    return phases
+
+
 def bench_nodes():
-    proc = subprocess.run(
-        [sys.executable, __file__, "--nodes"], capture_output=True, text=True, check=True
-    )
-    return json.loads(proc.stdout.strip().splitlines()[-1])
+    out = {}
+    for which in ("--nodes", "--sessions"):
+        proc = subprocess.run(
+            [sys.executable, __file__, which], capture_output=True, text=True, check=True
+        )
+        out[which[2:]] = json.loads(proc.stdout.strip().splitlines()[-1])
+    return out
 
 
 # ---- 4. memory (each in a fresh process) ----------------------------------
@@ -763,8 +851,8 @@ def bench_memory():
 
 
 def main():
-    if sys.argv[1:2] == ["--nodes"]:
-        print(json.dumps(nodes_bench()))
+    if sys.argv[1:2] in (["--nodes"], ["--sessions"]):
+        print(json.dumps(nodes_bench() if sys.argv[1] == "--nodes" else sessions_bench()))
         os._exit(0)  # the nodes' reader threads block in Redis reads
     if sys.argv[1:2] == ["--memory"]:
         which = {"ours": memory_ours, "reference": memory_reference, "stream": memory_stream}
