@@ -9,13 +9,14 @@ VPY := $(VENV)/bin/python
 # A second virtualenv at the lowest python-socketio and python-engineio the
 # package declares (pyproject.toml), for the tests at the bottom of the range.
 VENV_MIN ?= .venv-min
-MIN_PINS := $(shell sed -n 's/^dependencies = \[\(.*\)\]/\1/p' bindings/python/pyproject.toml \
-	| tr -d '" ' | tr ',' '\n' | sed -n 's/^\(python-[a-z]*io\)>=\(.*\)/\1==\2/p')
+MIN_PINS := $(shell sed -n -e 's/^dependencies = \[\(.*\)\]/\1/p' -e 's/^hiredis = \[\(.*\)\]/\1/p' \
+	bindings/python/pyproject.toml | tr -d '" ' | tr ',' '\n' \
+	| sed -n 's/^\(python-[a-z]*io\|redis\|hiredis\)>=\(.*\)/\1==\2/p' | sort -u)
 # What runs at the lowest versions: the version check, the hooks, recovery,
 # replays, messages, streams, several nodes and the frameworks.
 MIN_TESTS := $(addprefix tests/python/test_,compat.py recording.py replay.py recovery.py \
 	recovery_protocol.py client_recovery.py messages.py streams.py multinode.py frameworks.py \
-	wire.py e2e.py durable.py streams_sessions.py)
+	wire.py e2e.py durable.py streams_sessions.py streams_queue.py)
 # Tests and the demo use the dev profile, shared with `cargo test`, so CI
 # compiles the common crates once; benchmarks build with `release`.
 PROFILE ?= dev
@@ -133,7 +134,8 @@ venv-min: $(VENV_MIN)/.installed
 $(VENV_MIN)/.installed: requirements-dev.txt bindings/python/pyproject.toml
 	@[ -n "$(MIN_PINS)" ] || { echo "no lower bounds found in bindings/python/pyproject.toml" >&2; exit 1; }
 	$(PYTHON) -m venv $(VENV_MIN)
-	grep -v -e '^python-socketio==' -e '^python-engineio==' requirements-dev.txt > $(VENV_MIN)/requirements.txt
+	grep -v -e '^python-socketio==' -e '^python-engineio==' -e '^redis==' -e '^hiredis==' \
+		requirements-dev.txt > $(VENV_MIN)/requirements.txt
 	$(VENV_MIN)/bin/python -m pip install --quiet --disable-pip-version-check -r $(VENV_MIN)/requirements.txt $(MIN_PINS)
 	touch $@
 

@@ -10,7 +10,8 @@ The node enables history for a few
 rooms at start-up (as an app would, from its config), optionally serves
 Socket.IO on a loopback port, prints ("ready", port) and then answers
 commands, one Python literal per line on stdin, with one literal per line
-on stdout: ("emit", event, data, to, namespace), ("history", room,
+on stdout: ("emit", event, data, to, namespace) (answered once a streams
+node's emit is in the stream), ("history", room,
 namespace), ("call", method, args, kwargs) (any server method: its result,
 or ("error", exception class name)), ("connected", sid, namespace) (whether
 the sid is connected here), ("quit",).
@@ -30,6 +31,17 @@ ROOMS = [("/", "a"), ("/", "b"), ("/chat", "a"), ("/", "probe")]
 def reply(value):
     sys.stdout.write(repr(value) + "\n")
     sys.stdout.flush()
+
+
+def flushed(manager):
+    """A streams node's emit is in the stream when the command answers."""
+    if hasattr(manager, "flush"):
+        manager.flush()
+
+
+async def flushed_async(manager):
+    if hasattr(manager, "flush"):
+        await manager.flush()
 
 
 def history(entries):
@@ -68,6 +80,7 @@ def sync_node(manager, serve, recovery=False, store=None, port=0):
         if cmd[0] == "emit":
             _, event, data, to, ns = cmd
             sio.emit(event, data, to=to, namespace=ns)
+            flushed(sio.manager)
             reply("ok")
         elif cmd[0] == "history":
             reply(history(sio.get_history(cmd[1], namespace=cmd[2])))
@@ -124,6 +137,7 @@ async def async_node(manager, store=None, serve=False, recovery=False, port=0):
         if cmd[0] == "emit":
             _, event, data, to, ns = cmd
             await sio.emit(event, data, to=to, namespace=ns)
+            await flushed_async(sio.manager)
             reply("ok")
         elif cmd[0] == "history":
             reply(history(await sio.get_history(cmd[1], namespace=cmd[2])))

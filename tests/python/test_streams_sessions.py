@@ -222,6 +222,7 @@ def test_clients_of_a_killed_node_are_recovered_on_another(kind, sig, cluster, r
             for c in (c1, c2):
                 c.wait_for(lambda rep: rep["ev"] == "disconnect", "the drop")
             writer.emit("chat", "a while away", room="a")
+            writer.flush()
             b.emit("chat", "b while away", "b")
             b.emit("chat", "a from node b", "a")
             back1, back2 = c1.wait_connect(starts[0]), c2.wait_connect(starts[1])
@@ -267,6 +268,7 @@ def test_a_node_that_lost_its_client_ends_the_stale_connection_and_never_resaves
             c.wait_for(lambda rep: rep["ev"] == "disconnect", "the drop")
             assert a.call("connected", sid, "/") is True
             writer.emit("chat", "while away", room="a")
+            writer.flush()
             back = c.wait_connect(start)
             assert back["recovered"] is True and back["id"] == sid
             assert [x[1][0] for x in c.events(start)] == ["while away"]
@@ -282,6 +284,7 @@ def test_a_node_that_lost_its_client_ends_the_stale_connection_and_never_resaves
             start = c.drop(hold=True)
             wait_until(lambda: session_in_redis(r, pid).get("s") == "dropped", "B's drop")
             writer.emit("chat", "again", room="a")
+            writer.flush()
             back = c.wait_connect(start)
             assert back["recovered"] is True and back["id"] == sid
             assert [x[1][0] for x in c.events(start)] == ["again"]

@@ -442,19 +442,27 @@ def _close_store(server: Any) -> None:
         state.store.close()
 
 
+# How long close_for_restart waits for queued emits to reach a stream.
+FLUSH_SECONDS = 10.0
+
+
 def close_for_restart(self: Any) -> int:
     """Before a planned stop (a deploy, a restart): close every client's
     transport as a lost one, so that with connection state recovery its
     session is kept and it reconnects at once, to the next process or
-    another node, and is recovered there; then sync and close a durable
-    history store (the next process can open it). Returns how many
-    connections were closed. Call it from the server's shutdown hook (see
-    the README, "Deploys and crashes"); emits made after it still reach
-    the clients connected then, but a durable store no longer records
-    them."""
+    another node, and is recovered there; then wait (up to
+    ``FLUSH_SECONDS``) until a Redis Streams manager's queued emits are in
+    the stream, and sync and close a durable history store (the next
+    process can open it). Returns how many connections were closed. Call
+    it from the server's shutdown hook (see the README, "Deploys and
+    crashes"); emits made after it still reach the clients connected then,
+    but a durable store no longer records them."""
     sockets = _open_sockets(self)
     for sock in sockets:
         sock.close(wait=False, reason=self.reason.TRANSPORT_CLOSE)
+    flush = getattr(self.manager, "flush", None)
+    if flush is not None:
+        flush(timeout=FLUSH_SECONDS)
     _close_store(self)
     return len(sockets)
 
@@ -467,6 +475,9 @@ async def close_for_restart_async(self: Any) -> int:
         # next packet from the client: end the writer, which closes a
         # WebSocket (socket.io-client ignores a CLOSE packet there).
         await sock.queue.put(None)
+    flush = getattr(self.manager, "flush", None)
+    if flush is not None:
+        await flush(timeout=FLUSH_SECONDS)
     _close_store(self)
     return len(sockets)
 

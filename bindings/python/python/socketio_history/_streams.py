@@ -46,34 +46,59 @@ CATCH_UP_SECONDS = 2.0
 
 _STREAM_ID = re.compile(r"\d{1,20}-\d{1,20}\Z")
 
-# One round trip per emit: the stream's epoch (created on first use), a seq
-# for each addressed room that has history somewhere in the cluster and one
-# for the namespace's recovery log, then the append. Run atomically, so the
-# seqs increase in stream order.
-#   KEYS: stream, seq hash, history-room set, epoch
-#   ARGV: maxlen, message, candidate epoch, namespace, logged (1/0), rooms...
-XADD_SCRIPT = """
+# One round trip per batch of manager messages, in order: for an emit, the
+# stream's epoch (created on first use), a seq for each addressed room that
+# has history somewhere in the cluster and one for the namespace's recovery
+# log, then the append; any other message (disconnect, enter_room, ack
+# callbacks, ...) is a plain append. Run atomically, so the seqs increase in
+# stream order. The batch's key makes a retry of a batch Redis already
+# applied (its reply was lost) a no-op: each batch lands once.
+#   KEYS: stream, seq hash, history-room set, epoch, this batch's key
+#   ARGV: maxlen, candidate epoch, then per message either
+#         "p", message   or   "e", message, namespace, logged (1/0), n, n rooms
+XADD_BATCH_SCRIPT = """
+if not redis.call('SET', KEYS[5], '1', 'NX', 'EX', 600) then return 0 end
 local epoch = redis.call('GET', KEYS[4])
 if not epoch then
-  epoch = ARGV[3]
+  epoch = ARGV[2]
   redis.call('SET', KEYS[4], epoch)
   redis.call('DEL', KEYS[2])
 end
-local seqs = {}
-for i = 6, #ARGV do
-  local f = ARGV[4] .. '\\0' .. ARGV[i]
-  if redis.call('SISMEMBER', KEYS[3], f) == 1 then
-    seqs[#seqs + 1] = tostring(i - 6) .. ':' .. tostring(redis.call('HINCRBY', KEYS[2], f, 1))
+local i = 3
+local n = 0
+while i <= #ARGV do
+  if ARGV[i] == 'p' then
+    redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[1], '*', 'm', ARGV[i + 1])
+    i = i + 2
+  else
+    local ns = ARGV[i + 2]
+    local rooms = tonumber(ARGV[i + 4])
+    local seqs = {}
+    for j = 0, rooms - 1 do
+      local f = ns .. '\0' .. ARGV[i + 5 + j]
+      if redis.call('SISMEMBER', KEYS[3], f) == 1 then
+        seqs[#seqs + 1] = tostring(j) .. ':' .. tostring(redis.call('HINCRBY', KEYS[2], f, 1))
+      end
+    end
+    local log = ''
+    if ARGV[i + 3] == '1' then
+      log = tostring(redis.call('HINCRBY', KEYS[2], '\0' .. ns, 1))
+    end
+    redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[1], '*',
+      'm', ARGV[i + 1], 'e', epoch, 's', table.concat(seqs, ','), 'l', log)
+    i = i + 5 + rooms
   end
+  n = n + 1
 end
-local log = ''
-if ARGV[5] == '1' then
-  log = tostring(redis.call('HINCRBY', KEYS[2], '\\0' .. ARGV[4], 1))
-end
-return redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[1], '*',
-  'm', ARGV[2], 'e', epoch, 's', table.concat(seqs, ','), 'l', log)
+return n
 """
 
+# Manager messages one batch carries at most, and about how many bytes.
+BATCH_MESSAGES = 512
+BATCH_BYTES = 1 << 20
+# Defaults of the bounded queue in front of the stream.
+DEFAULT_MAX_QUEUE = 10_000
+DEFAULT_QUEUE_TIMEOUT = 10.0
 
 # Connection state recovery's sessions in Redis (docs/STREAMS.md,
 # "Sessions in Redis"): one hash per session, {ch}:recovery:<pid>:<ns>,
@@ -163,6 +188,7 @@ class Keys:
     rooms: str
     epoch: str
     session_prefix: str
+    batch_prefix: str
 
     @classmethod
     def of(cls, channel: str) -> Keys:
@@ -173,6 +199,7 @@ class Keys:
             rooms=f"{tag}:history-rooms",
             epoch=f"{tag}:epoch",
             session_prefix=f"{tag}:recovery:",
+            batch_prefix=f"{tag}:batch:",
         )
 
     def session(self, namespace: str, pid: str) -> str:
@@ -218,18 +245,48 @@ def addressed(room: Any) -> list[str]:
     return []
 
 
-def script_args(maxlen: int, encoded: str, message: dict[str, Any]) -> list[Any]:
+def message_args(encoded: str, message: Any) -> list[Any]:
+    """One manager message's part of a batch's arguments."""
+    if not (isinstance(message, dict) and message.get("method") == "emit"):
+        return ["p", encoded]
+    rooms = addressed(message.get("room"))
     logged = "1" if message.get("callback") is None else "0"
-    return [
-        maxlen,
-        encoded,
-        # A candidate, used only by the emit that finds no epoch in Redis
-        # (the core draws it: its alphabet, 60 random bits).
-        new_epoch(),
-        message.get("namespace") or "/",
-        logged,
-        *addressed(message.get("room")),
-    ]
+    return ["e", encoded, message.get("namespace") or "/", logged, len(rooms), *rooms]
+
+
+def check_queue_options(max_queue: Any, queue_timeout: Any) -> tuple[int, float]:
+    if isinstance(max_queue, bool) or not isinstance(max_queue, int):
+        raise TypeError(f"max_queue must be an int, not {type(max_queue).__name__}")
+    if max_queue < 1:
+        raise ValueError(f"max_queue must be at least 1, got {max_queue}")
+    if isinstance(queue_timeout, bool) or not isinstance(queue_timeout, (int, float)):
+        raise TypeError(
+            f"queue_timeout must be a number of seconds, not {type(queue_timeout).__name__}"
+        )
+    if not math.isfinite(queue_timeout) or queue_timeout < 0:
+        raise ValueError(f"queue_timeout must be a finite number >= 0, got {queue_timeout}")
+    return max_queue, float(queue_timeout)
+
+
+@dataclass
+class QueueStats:
+    """What the queue in front of the stream did (``queue_stats()``)."""
+
+    queued: int = 0  # accepted by emit() and the other manager calls
+    appended: int = 0  # in the stream
+    dropped: int = 0  # refused: the queue stayed full for queue_timeout
+    batches: int = 0  # round trips that appended
+    retries: int = 0  # batches tried again after a Redis error
+
+    def as_dict(self, waiting: int) -> dict[str, int]:
+        return {
+            "waiting": waiting,
+            "queued": self.queued,
+            "appended": self.appended,
+            "dropped": self.dropped,
+            "batches": self.batches,
+            "retries": self.retries,
+        }
 
 
 @dataclass
@@ -387,8 +444,12 @@ class StreamsCommon:
     redis: Any
     host_id: str
 
-    def _streams_init(self, channel: str, maxlen: int) -> None:
+    def _streams_init(self, channel: str, max_queue: int, queue_timeout: float) -> None:
         self.keys = Keys.of(channel)
+        self.max_queue = max_queue
+        self.queue_timeout = queue_timeout
+        self._stats = QueueStats()
+        self._batch_no = 0
         self._script: Any = None
         self._put: Any = None
         self._gone: Any = None
@@ -402,7 +463,7 @@ class StreamsCommon:
 
     def _redis_connect(self) -> None:
         super()._redis_connect()  # type: ignore[misc]
-        self._script = self.redis.register_script(XADD_SCRIPT)
+        self._script = self.redis.register_script(XADD_BATCH_SCRIPT)
         self._put = self.redis.register_script(SESSION_PUT_SCRIPT)
         self._gone = self.redis.register_script(SESSION_GONE_SCRIPT)
         self._refresh = self.redis.register_script(SESSION_REFRESH_SCRIPT)
@@ -417,15 +478,44 @@ class StreamsCommon:
         state = self.__dict__.get(STATE_KEY)
         return state.lock if state is not None else contextlib.nullcontext()
 
-    def _append_call(self, data: Any, encoded: str) -> Any:
-        """The Redis call that appends a manager message (given a client):
-        an emit runs the script, anything else is a plain ``XADD``."""
-        maxlen: int = self.maxlen  # type: ignore[attr-defined]
-        if isinstance(data, dict) and data.get("method") == "emit":
-            args = script_args(maxlen, encoded, data)
-            keys = [self.keys.stream, self.keys.seqs, self.keys.rooms, self.keys.epoch]
-            return lambda r: self._script(keys=keys, args=args, client=r)
-        return lambda r: r.xadd(self.keys.stream, {"m": encoded}, maxlen=maxlen, approximate=True)
+    def _batch_call(self, items: list[list[Any]]) -> Any:
+        """The Redis call that appends a batch of queued messages (each
+        ``message_args``), given a client; the batch gets its own key, so a
+        retry of it is applied once."""
+        self._batch_no += 1
+        keys = [
+            self.keys.stream,
+            self.keys.seqs,
+            self.keys.rooms,
+            self.keys.epoch,
+            f"{self.keys.batch_prefix}{self.host_id}:{self._batch_no}",
+        ]
+        # The epoch is a candidate, used only by a batch that finds none in
+        # Redis (the core draws it: its alphabet, 60 random bits).
+        args: list[Any] = [self.maxlen, new_epoch()]  # type: ignore[attr-defined]
+        for item in items:
+            args += item
+        return lambda r: self._script(keys=keys, args=args, client=r)
+
+    def _take_batch(self, queue: Any) -> list[list[Any]]:
+        """The next batch off the front of ``queue`` (a deque of
+        ``(message_args, size)``), oldest first."""
+        batch: list[list[Any]] = []
+        size = 0
+        while queue and len(batch) < BATCH_MESSAGES and (not batch or size < BATCH_BYTES):
+            item, n = queue.popleft()
+            batch.append(item)
+            size += n
+        return batch
+
+    def queue_stats(self) -> dict[str, int]:
+        """What the queue in front of the stream did: ``waiting`` (queued,
+        not yet in the stream), ``queued``, ``appended``, ``dropped`` (the
+        queue stayed full for ``queue_timeout``), ``batches``, ``retries``."""
+        return self._stats.as_dict(self._waiting())
+
+    def _waiting(self) -> int:
+        return self._stats.queued - self._stats.appended
 
     def _left_to_the_stream(self, message: Any) -> bool:
         """Whether ``_handle_emit`` was handed this node's own emit: it is

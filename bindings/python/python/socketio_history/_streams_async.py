@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections import deque
 from typing import Any
 
 from socketio.async_redis_manager import AsyncRedisManager
@@ -19,7 +20,9 @@ from ._recovery_hooks import end_taken_over_async
 
 class AsyncRedisStreamsManager(st.StreamsCommon, AsyncRedisManager):  # type: ignore[misc]
     """The asyncio twin of :class:`RedisStreamsManager`, a drop-in for
-    ``socketio.AsyncRedisManager``; the same options and behaviour."""
+    ``socketio.AsyncRedisManager``; the same options and behaviour
+    (``await flush()``; there is no flush at exit: await it before the
+    event loop ends)."""
 
     name = "aioredis-streams"
 
@@ -32,9 +35,12 @@ class AsyncRedisStreamsManager(st.StreamsCommon, AsyncRedisManager):  # type: ig
         json: Any = None,
         redis_options: dict[str, Any] | None = None,
         maxlen: int = st.DEFAULT_MAXLEN,
+        max_queue: int = st.DEFAULT_MAX_QUEUE,
+        queue_timeout: float = st.DEFAULT_QUEUE_TIMEOUT,
     ) -> None:
         st.require_client()
         self.maxlen = st.check_options(maxlen)
+        queue_options = st.check_queue_options(max_queue, queue_timeout)
         super().__init__(
             url=url,
             channel=channel,
@@ -43,13 +49,18 @@ class AsyncRedisStreamsManager(st.StreamsCommon, AsyncRedisManager):  # type: ig
             json=json,
             redis_options=redis_options,
         )
-        self._streams_init(channel, self.maxlen)
+        self._streams_init(channel, *queue_options)
         self._started = False
+        self._queue: deque[tuple[list[Any], int]] = deque()
+        # Set when the queue changed (a message queued, a batch taken or
+        # appended); created in the event loop that first uses it.
+        self._changed: asyncio.Condition | None = None
+        self._appender: asyncio.Task[None] | None = None
         # Session writes waiting for `_write_pending`: (namespace, "sid",
         # sid) to write as it is then, (namespace, "pid", pid) to delete at
         # that generation.
         self._pending: dict[tuple[str, str, str], int | None] = {}
-        self._writer: asyncio.Task[None] | None = None
+        self._session_writer: asyncio.Task[None] | None = None
 
     # ---- Redis ---------------------------------------------------------
 
@@ -95,13 +106,85 @@ class AsyncRedisStreamsManager(st.StreamsCommon, AsyncRedisManager):  # type: ig
             return None
         return await super()._handle_emit(message)
 
-    async def _publish(self, data: Any) -> Any:
-        try:
-            return await self._with_retry("XADD", self._append_call(data, self.json.dumps(data)))
-        except Exception as exc:
-            # As RedisManager: an emit Redis cannot take is logged and lost.
-            self._get_logger().error("redis-streams: cannot append to the stream: %s", exc)
-            return None
+    # ---- the queue in front of the stream ------------------------------
+
+    def _condition(self) -> asyncio.Condition:
+        if self._changed is None:
+            self._changed = asyncio.Condition()
+        return self._changed
+
+    async def _publish(self, data: Any) -> None:
+        """See ``RedisStreamsManager._publish``."""
+        encoded = self.json.dumps(data)
+        item = (st.message_args(encoded, data), len(encoded))
+        changed = self._condition()
+        async with changed:
+            if len(self._queue) >= self.max_queue:
+                try:
+                    await asyncio.wait_for(
+                        changed.wait_for(lambda: len(self._queue) < self.max_queue),
+                        self.queue_timeout,
+                    )
+                except asyncio.TimeoutError:
+                    self._stats.dropped += 1
+                    self._get_logger().error(
+                        "redis-streams: queue full for %.1f s, message dropped (%d so far)",
+                        self.queue_timeout,
+                        self._stats.dropped,
+                    )
+                    return
+            self._queue.append(item)
+            self._stats.queued += 1
+            changed.notify_all()
+        if self._appender is None or self._appender.done():
+            self._appender = asyncio.get_running_loop().create_task(self._append())
+
+    async def _append(self) -> None:
+        """See ``RedisStreamsManager._write``."""
+        changed = self._condition()
+        retry = 0.1
+        while True:
+            async with changed:
+                await changed.wait_for(lambda: bool(self._queue))
+                batch = self._take_batch(self._queue)
+                changed.notify_all()
+            call = self._batch_call(batch)
+            while True:
+                try:
+                    await call(self._client())
+                    break
+                except asyncio.CancelledError:
+                    raise
+                except Exception as exc:
+                    self._stats.retries += 1
+                    self._get_logger().error(
+                        "redis-streams: cannot append %d messages, retrying in %.1f s: %s",
+                        len(batch),
+                        retry,
+                        exc,
+                    )
+                    self.connected = False
+                    await asyncio.sleep(retry)
+                    retry = min(retry * 2, 5.0)
+            retry = 0.1
+            async with changed:
+                self._stats.appended += len(batch)
+                self._stats.batches += 1
+                changed.notify_all()
+
+    async def flush(self, timeout: float | None = None) -> bool:
+        """Wait until every message queued before the call is in the
+        stream; ``False`` if ``timeout`` seconds passed first."""
+        changed = self._condition()
+        async with changed:
+            target = self._stats.queued
+            try:
+                await asyncio.wait_for(
+                    changed.wait_for(lambda: self._stats.appended >= target), timeout
+                )
+            except asyncio.TimeoutError:
+                return False
+            return True
 
     # ---- reading -------------------------------------------------------
 
@@ -138,6 +221,10 @@ class AsyncRedisStreamsManager(st.StreamsCommon, AsyncRedisManager):  # type: ig
                 for _, entries in reply or ():
                     for entry_id, fields in entries:
                         await self._consume(entry_id, fields)
+                        # Delivering seldom suspends (Engine.IO queues
+                        # never block): let the server's other work in
+                        # between entries of a large read.
+                        await asyncio.sleep(0)
             except asyncio.CancelledError:
                 raise
             except Exception as exc:
@@ -245,17 +332,17 @@ class AsyncRedisStreamsManager(st.StreamsCommon, AsyncRedisManager):  # type: ig
             self._lost(sid)
 
     def session_changed(self, namespace: str, sid: str) -> None:
-        self._queue((namespace, "sid", sid), None)
+        self._queue_session((namespace, "sid", sid), None)
 
     def session_gone(self, namespace: str, pid: str, fence: int) -> None:
-        self._queue((namespace, "pid", pid), fence)
+        self._queue_session((namespace, "pid", pid), fence)
 
-    def _queue(self, key: tuple[str, str, str], fence: int | None) -> None:
+    def _queue_session(self, key: tuple[str, str, str], fence: int | None) -> None:
         self._pending.pop(key, None)  # the newest write goes last
         self._pending[key] = fence
-        if self._writer is None or self._writer.done():
+        if self._session_writer is None or self._session_writer.done():
             try:
-                self._writer = asyncio.get_running_loop().create_task(self._write_pending())
+                self._session_writer = asyncio.get_running_loop().create_task(self._write_pending())
             except RuntimeError:  # no event loop here: the write is lost
                 self._pending.pop(key, None)
                 self._get_logger().error("redis-streams: session write outside the event loop")

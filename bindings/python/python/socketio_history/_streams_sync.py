@@ -5,7 +5,10 @@ in one order, and catches up on what it missed (see ``_streams.py`` and
 
 from __future__ import annotations
 
+import atexit
+import threading
 import time
+from collections import deque
 from typing import Any
 
 from socketio.redis_manager import RedisManager
@@ -27,11 +30,18 @@ class RedisStreamsManager(st.StreamsCommon, RedisManager):  # type: ignore[misc]
     :param maxlen: about how many entries the stream keeps (``XADD MAXLEN
         ~``): how far back a node that was away, or started late, can catch
         up. What it no longer holds shows as a gap in cursors.
+    :param max_queue: how many manager messages (emits, room changes, ack
+        callbacks) may wait to be appended. An emit returns once queued; a
+        writer appends what waits in batches, one round trip each, in the
+        order it was queued.
+    :param queue_timeout: how long an emit waits for room in a full queue
+        (Redis slow or away) before it is dropped, logged and counted.
 
     Every emit, this node's included, reaches its clients once it is read
-    back from the stream (one Redis round trip later than ``RedisManager``
-    delivers locally). ``ignore_queue`` emits are delivered on this node
-    only and not recorded.
+    back from the stream. ``flush()`` waits until what was queued is in the
+    stream; a process that dies loses what had not reached it (the write-
+    only emitter flushes at exit). ``ignore_queue`` emits are delivered on
+    this node only and not recorded.
     """
 
     name = "redis-streams"
@@ -45,9 +55,12 @@ class RedisStreamsManager(st.StreamsCommon, RedisManager):  # type: ignore[misc]
         json: Any = None,
         redis_options: dict[str, Any] | None = None,
         maxlen: int = st.DEFAULT_MAXLEN,
+        max_queue: int = st.DEFAULT_MAX_QUEUE,
+        queue_timeout: float = st.DEFAULT_QUEUE_TIMEOUT,
     ) -> None:
         st.require_client()
         self.maxlen = st.check_options(maxlen)
+        queue_options = st.check_queue_options(max_queue, queue_timeout)
         super().__init__(
             url=url,
             channel=channel,
@@ -56,7 +69,10 @@ class RedisStreamsManager(st.StreamsCommon, RedisManager):  # type: ignore[misc]
             json=json,
             redis_options=redis_options,
         )
-        self._streams_init(channel, self.maxlen)
+        self._streams_init(channel, *queue_options)
+        self._queue: deque[tuple[list[Any], int]] = deque()
+        self._cond = threading.Condition()
+        self._writer: threading.Thread | None = None
 
     # ---- Redis ---------------------------------------------------------
 
@@ -100,13 +116,79 @@ class RedisStreamsManager(st.StreamsCommon, RedisManager):  # type: ignore[misc]
             return None
         return super()._handle_emit(message)
 
-    def _publish(self, data: Any) -> Any:
-        try:
-            return self._with_retry("XADD", self._append_call(data, self.json.dumps(data)))
-        except Exception as exc:
-            # As RedisManager: an emit Redis cannot take is logged and lost.
-            self._get_logger().error("redis-streams: cannot append to the stream: %s", exc)
-            return None
+    # ---- the queue in front of the stream ------------------------------
+
+    def _publish(self, data: Any) -> None:
+        """Queue a manager message for the writer (python-socketio calls
+        this for emits and room changes); waits while the queue is full, at
+        most ``queue_timeout``, then drops it (logged and counted)."""
+        encoded = self.json.dumps(data)
+        item = (st.message_args(encoded, data), len(encoded))
+        with self._cond:
+            if len(self._queue) >= self.max_queue and not self._cond.wait_for(
+                lambda: len(self._queue) < self.max_queue, self.queue_timeout
+            ):
+                self._stats.dropped += 1
+                self._get_logger().error(
+                    "redis-streams: queue full for %.1f s, message dropped (%d so far)",
+                    self.queue_timeout,
+                    self._stats.dropped,
+                )
+                return
+            self._queue.append(item)
+            self._stats.queued += 1
+            self._cond.notify_all()
+            if self._writer is None:
+                self._writer = threading.Thread(
+                    target=self._write, name="redis-streams-writer", daemon=True
+                )
+                self._writer.start()
+                atexit.register(self._flush_at_exit)
+
+    def _write(self) -> None:
+        """The writer: appends what waits, a batch per round trip, in queue
+        order; a batch Redis refused is tried again (with backoff) until it
+        lands, so nothing queued is lost while the process lives."""
+        retry = 0.1
+        while True:
+            with self._cond:
+                self._cond.wait_for(lambda: bool(self._queue))
+                batch = self._take_batch(self._queue)
+                self._cond.notify_all()  # room in the queue
+            call = self._batch_call(batch)
+            while True:
+                try:
+                    call(self._client())
+                    break
+                except Exception as exc:
+                    self._stats.retries += 1
+                    self._get_logger().error(
+                        "redis-streams: cannot append %d messages, retrying in %.1f s: %s",
+                        len(batch),
+                        retry,
+                        exc,
+                    )
+                    self.connected = False
+                    time.sleep(retry)
+                    retry = min(retry * 2, 5.0)
+            retry = 0.1
+            with self._cond:
+                self._stats.appended += len(batch)
+                self._stats.batches += 1
+                self._cond.notify_all()
+
+    def flush(self, timeout: float | None = None) -> bool:
+        """Wait until every message queued before the call is in the
+        stream; ``False`` if ``timeout`` seconds passed first."""
+        with self._cond:
+            target = self._stats.queued
+            return self._cond.wait_for(lambda: self._stats.appended >= target, timeout)
+
+    def _flush_at_exit(self) -> None:
+        if not self.flush(timeout=5.0):
+            self._get_logger().error(
+                "redis-streams: %d messages not appended at exit", self._waiting()
+            )
 
     # ---- reading -------------------------------------------------------
 
