@@ -16,6 +16,7 @@ from conftest import skip_or_fail
 ROOT = Path(__file__).resolve().parents[2]
 DRIVER = ROOT / "tests" / "js" / "driver.js"
 SERVER = ROOT / "tests" / "js" / "server.js"
+STORM = ROOT / "tests" / "js" / "storm.js"
 
 
 def _decode(value):
@@ -177,3 +178,32 @@ class JsClient(_Node):
     def events(self, start=0, end=None):
         """``(name, args)`` of the events received between two marks."""
         return [(r["name"], r["args"]) for r in self.reports[start:end] if r["ev"] == "event"]
+
+
+class JsStorm(_Node):
+    """Many socket.io-client sockets in one Node process (tests/js/storm.js),
+    for reconnect storms."""
+
+    script = STORM
+
+    def _call(self, cmd, ev, timeout, **kw):
+        start = self.mark()
+        self.send(cmd, **kw)
+        return self.wait_for(lambda r: r["ev"] == ev, cmd, timeout=timeout, start=start)
+
+    def open(self, url, n, room, timeout=60.0):
+        """Connect ``n`` sockets, each joined to ``room``; how long it took (ms)."""
+        return self._call("open", "opened", timeout, url=url, n=n, room=room)["ms"]
+
+    def drop(self, timeout=60.0):
+        """Every transport dies at once; no reconnection until ``reconnect``."""
+        self._call("drop", "dropped", timeout)
+
+    def reconnect(self, timeout=60.0):
+        """Every socket reconnects at once; ms until the last is connected."""
+        return self._call("reconnect", "reconnected", timeout)["ms"]
+
+    def check(self, expect, timeout=30.0):
+        """Counts of sockets recovered, with their first id, and that got
+        exactly ``expect`` since the drop."""
+        return self._call("check", "checked", timeout, expect=expect)
