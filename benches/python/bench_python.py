@@ -27,6 +27,12 @@
    process, so the nodes' reader threads disturb no other section); and the
    Redis round trips and time of connection state recovery's session writes
    per connect, join, leave, emit and lost transport (another fresh process).
+8. Scale (``bench_scale.py``, each in a fresh process): one write-only
+   emitter process's emits per second, streams (batched) vs ``RedisManager``;
+   a storm of 1,000 socket.io-client sockets dropping at once, missing 20
+   events and reconnecting at once on an AsyncServer, with recovery vs
+   python-socketio's own reconnect vs the official JS server; the server's
+   memory per connected client with recovery on and off.
 6. Mutable messages: an append vs a plain record of the same token (the
    store, and the server with its emit); the memory of a 4,096-append stream
    (RSS of 100 such streams in a fresh process) against its text and
@@ -652,6 +658,60 @@ def session_phases(manager, n, trips):
     return phases
 
 
+# ---- 8. scale: emitters and reconnect storms (fresh processes) -----------
+
+SCALE = ROOT / "benches" / "python" / "bench_scale.py"
+
+
+def scale_run(*args):
+    proc = subprocess.run(
+        [sys.executable, str(SCALE), *map(str, args)],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=600,
+    )
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def median_of(runs, key):
+    return statistics.median(r[key] for r in runs)
+
+
+def bench_scale():
+    """Emitter processes against Redis, and 1,000-client reconnect storms,
+    three rounds of each, interleaved (medians)."""
+    out = {}
+    proc, url = start_redis()
+    if proc is None:
+        out["emitters"] = {"skipped": "redis-server is not installed"}
+    else:
+        n = 5_000 if QUICK else 20_000
+        runs = {"RedisStreamsManager": [], "RedisManager (pub/sub)": []}
+        try:
+            for _ in range(3):
+                runs["RedisStreamsManager"].append(scale_run("emitter", "streams", url, n))
+                runs["RedisManager (pub/sub)"].append(scale_run("emitter", "pubsub", url, n))
+        finally:
+            proc.terminate()
+            proc.wait(10)
+        out["emitters"] = {k: {"emits": n, "per_s": median_of(v, "per_s")} for k, v in runs.items()}
+    clients = 200 if QUICK else 1_000
+    storms = {"recovery": [], "plain": [], "js": []}
+    for _ in range(3):
+        storms["recovery"].append(scale_run("storm", "recovery", clients))
+        storms["plain"].append(scale_run("storm", "plain", clients))
+        storms["js"].append(scale_run("storm-js", clients))
+    out["storm"] = {
+        "clients": clients,
+        "missed": 20,
+        **{f"{k}_ms": median_of(v, "ms") for k, v in storms.items()},
+        "recovery_rss_per_client": median_of(storms["recovery"], "rss_per_client"),
+        "plain_rss_per_client": median_of(storms["plain"], "rss_per_client"),
+    }
+    return out
+
+
 def bench_nodes():
     out = {}
     for which in ("--nodes", "--sessions"):
@@ -880,6 +940,8 @@ def main():
     results["messages"] = bench_messages()
     print("nodes ...", flush=True)
     results["nodes"] = bench_nodes()
+    print("scale ...", flush=True)
+    results["scale"] = bench_scale()
     OUT.parent.mkdir(parents=True, exist_ok=True)
     OUT.write_text(json.dumps(results, indent=2))
     print(json.dumps(results, indent=2))
