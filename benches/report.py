@@ -110,9 +110,9 @@ def sessions_parts(sessions):
         return ["| streams sessions: one round trip per connect, join, leave | not measured |"], []
     pub, st = sessions["RedisManager (pub/sub)"], sessions["RedisStreamsManager"]
     writes = [st[k]["round_trips"] for k in ("connect", "join", "leave")]
-    per_emit = st["emit"]["round_trips"] - 1  # its append
-    ok = all(w == 1 for w in writes) and per_emit == 0
-    detail = f"{', '.join(f'{w:g}' for w in writes)}; {per_emit:g} per emit besides its append"
+    per_emit = st["emit"]["round_trips"]  # its (batched) append, nothing else
+    ok = all(w == 1 for w in writes) and per_emit <= 1
+    detail = f"{', '.join(f'{w:g}' for w in writes)}; {per_emit:.2f} per emit, its batched append"
     goals = [
         "| streams manager: session write-through costs one Redis round trip per connect,"
         f" join or leave and nothing per emit (issue 25) | {verdict(ok, detail)} |"
@@ -135,8 +135,10 @@ def sessions_parts(sessions):
         ),
         "",
         'Each session write is one script call (docs/STREAMS.md, "Sessions in',
-        'Redis"); an emit is its append only. The time is that round trip to a',
-        "redis-server on loopback through redis-py.",
+        'Redis"); an emit writes no session, and its append travels batched',
+        "(round trips per emit counted until `flush()`; its time is the call,",
+        "which returns once queued). The other steps' time is their round trip",
+        "to a redis-server on loopback through redis-py.",
         "",
     ]
     return goals, section

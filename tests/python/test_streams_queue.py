@@ -187,3 +187,67 @@ def test_both_managers_read_with_hiredis_when_it_is_installed(url):
         await amgr.redis.aclose()
 
     asyncio.run(scenario())
+
+
+def test_many_answers_streamed_at_once_reach_every_client_exactly(url):
+    """The AI-answer load at reduced size: 40 answers streamed token by token
+    from 8 threads on node A travel the batched path, each append right
+    after the last (an operation waits until its own node applied it); a
+    client on node B ends with each answer's exact text, and both nodes
+    hold it."""
+    from realserver import wsgi_server  # noqa: PLC0415
+
+    answers, tokens = 40, 15
+    a, b = node(url, "ai"), node(url, "ai")
+
+    @b.on("join")
+    def join(sid):
+        b.enter_room(sid, "ai")
+        return "joined"
+
+    texts = {f"m{i}": "" for i in range(answers)}
+    finals = set()
+    done = threading.Event()
+    with wsgi_server(b) as b_url:
+        client = socketio.Client()
+
+        @client.on("history:append")
+        def on_append(op):
+            texts[op["message_id"]] += op["fragment"]
+            if op["final"]:
+                finals.add(op["message_id"])
+                if len(finals) == answers:
+                    done.set()
+
+        client.connect(b_url, transports=["websocket"])
+        try:
+            assert client.call("join") == "joined"
+            for mid in texts:
+                a.create_message("ai", "answer", "", message_id=mid)
+            batches = a.manager.queue_stats()["batches"]
+
+            def stream(worker):
+                for k in range(tokens):
+                    for i in range(worker, answers, 8):
+                        a.append_message("ai", f"m{i}", f"t{k} ", final=k == tokens - 1)
+
+            workers = [threading.Thread(target=stream, args=(w,)) for w in range(8)]
+            for w in workers:
+                w.start()
+            for w in workers:
+                w.join()
+            assert a.manager.flush(timeout=30)
+            assert done.wait(30), f"{len(finals)} of {answers} answers finished"
+        finally:
+            client.disconnect()
+    want = "".join(f"t{k} " for k in range(tokens))
+    assert texts == {mid: want for mid in texts}
+    for sio in (a, b):
+        wait_until(
+            lambda sio=sio: all(sio.get_message("ai", m)["final"] for m in texts), "every answer"
+        )
+        assert {m: sio.get_message("ai", m)["data"] for m in texts} == texts
+    # Each caller waits until its node applied its append (the next one is
+    # checked against it); the 8 streaming threads share round trips.
+    appends = answers * tokens
+    assert a.manager.queue_stats()["batches"] - batches < appends * 0.75, "appends share batches"

@@ -16,6 +16,10 @@ from ._ops import OP, PendingOp
 from ._state import delivery_lock, state_of, store_of
 from ._types import Entry, Message, Mutation
 
+# How long an operation through a Redis stream waits to be read back on its
+# own node (Redis away): it then returns the checked result.
+OP_WAIT_SECONDS = 10.0
+
 # ---- the server methods --------------------------------------------------
 
 
@@ -57,16 +61,25 @@ def _apply(
     data: Any = None,
 ) -> Mutation:
     """Apply ``call(store, namespace, dry_run)`` and emit it, under the
-    delivery lock (with a streams manager: check it and emit it)."""
+    delivery lock (with a streams manager: check it, emit it, and wait
+    until this node applied it, so the caller's next operation on the
+    message is checked against it)."""
     ns = namespace or "/"
+    through = _through_stream(server)
+    waiting = None
     with delivery_lock(server):
-        result = call(store_of(server), ns, _through_stream(server))
+        result = call(store_of(server), ns, through)
         op, event, payload = _applied(server, room, ns, result, owner, data)
+        if through:
+            waiting = server.manager.expect_op(op.wire)
         token = OP.set(op)
         try:
             server.emit(event, payload, to=room, namespace=ns)
         finally:
             OP.reset(token)
+    if waiting is not None:  # outside the lock: the stream reader applies it
+        applied = server.manager.wait_op(waiting, OP_WAIT_SECONDS)
+        return applied if applied is not None else result
     return result
 
 
@@ -79,14 +92,21 @@ async def _apply_async(
     data: Any = None,
 ) -> Mutation:
     ns = namespace or "/"
+    through = _through_stream(server)
+    waiting = None
     async with delivery_lock(server):
-        result = call(store_of(server), ns, _through_stream(server))
+        result = call(store_of(server), ns, through)
         op, event, payload = _applied(server, room, ns, result, owner, data)
+        if through:
+            waiting = server.manager.expect_op(op.wire)
         token = OP.set(op)
         try:
             await server.emit(event, payload, to=room, namespace=ns)
         finally:
             OP.reset(token)
+    if waiting is not None:
+        applied = await server.manager.wait_op(waiting, OP_WAIT_SECONDS)
+        return applied if applied is not None else result
     return result
 
 

@@ -367,6 +367,7 @@ class StreamedEmit:
         seq = dict(e.seqs).get(self.op.room) if self.op is not None else None
         if self.op is not None and seq is not None:
             # The operation records its own entry in the room, at its seq.
+            result = None
             try:
                 if state.recorder.sequence(self.op.room, ns, e.epoch, seq):
                     result = apply_remote(state.store, ns, self.op, event, data)
@@ -376,6 +377,7 @@ class StreamedEmit:
                         data = result
             except BaseException as err:  # history never breaks an emit
                 record_failed(err, event, target, ns)
+            self.manager.op_done(self.op.wire.get("t"), result)
             seqs: list[tuple[str, int]] = [s for s in e.seqs if s[0] != self.op.room]
         else:
             seqs = e.seqs
@@ -450,6 +452,9 @@ class StreamsCommon:
         self.queue_timeout = queue_timeout
         self._stats = QueueStats()
         self._batch_no = 0
+        # Operations this node queued, by token, until it read them back.
+        self._op_no = 0
+        self._ops: dict[str, Any] = {}
         self._script: Any = None
         self._put: Any = None
         self._gone: Any = None
@@ -585,6 +590,21 @@ class StreamsCommon:
         keys = [self.keys.session(namespace, pid), self.keys.stream]
         args = [self.host_id, live_ttl_ms(rec.duration), self.maxlen, namespace, pid]  # type: ignore[attr-defined]
         return lambda r: self._take(keys=keys, args=args, client=r)
+
+    # ---- read your own operations ------------------------------------
+
+    def expect_op(self, wire: dict[str, Any]) -> str:
+        """Mark an operation on a message this node is about to queue, so
+        that its caller can wait until this node applied it (``wait_op``):
+        the next operation on that message is then checked against it."""
+        self._op_no += 1
+        token = f"{self.host_id}:{self._op_no}"
+        wire["t"] = token
+        self._ops[token] = self._op_waiter()
+        return token
+
+    def _op_waiter(self) -> Any:  # the twins': an Event or a Future
+        raise NotImplementedError
 
     def _lost(self, sid: str) -> None:
         """A session write was refused: another node restored it since."""

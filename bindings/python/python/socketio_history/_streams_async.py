@@ -172,6 +172,24 @@ class AsyncRedisStreamsManager(st.StreamsCommon, AsyncRedisManager):  # type: ig
                 self._stats.batches += 1
                 changed.notify_all()
 
+    def _op_waiter(self) -> asyncio.Future[Any]:
+        return asyncio.get_running_loop().create_future()
+
+    def op_done(self, token: Any, result: Any) -> None:
+        """See ``RedisStreamsManager.op_done``."""
+        future = self._ops.get(token) if isinstance(token, str) else None
+        if future is not None and not future.done():
+            future.set_result(result)
+
+    async def wait_op(self, token: str, timeout: float) -> Any:
+        """See ``RedisStreamsManager.wait_op``."""
+        try:
+            return await asyncio.wait_for(asyncio.shield(self._ops[token]), timeout)
+        except asyncio.TimeoutError:
+            return None
+        finally:
+            self._ops.pop(token, None)
+
     async def flush(self, timeout: float | None = None) -> bool:
         """Wait until every message queued before the call is in the
         stream; ``False`` if ``timeout`` seconds passed first."""

@@ -177,6 +177,27 @@ class RedisStreamsManager(st.StreamsCommon, RedisManager):  # type: ignore[misc]
                 self._stats.batches += 1
                 self._cond.notify_all()
 
+    def _op_waiter(self) -> list[Any]:
+        return [threading.Event(), None]
+
+    def op_done(self, token: Any, result: Any) -> None:
+        """This node read back (and applied, giving ``result``; ``None``:
+        refused) the operation ``token`` it queued."""
+        waiter = self._ops.get(token) if isinstance(token, str) else None
+        if waiter is not None:
+            waiter[1] = result
+            waiter[0].set()
+
+    def wait_op(self, token: str, timeout: float) -> Any:
+        """The result of the operation ``token`` once this node applied it
+        (``None``: refused, or not read back within ``timeout``)."""
+        waiter = self._ops[token]
+        try:
+            waiter[0].wait(timeout)
+            return waiter[1]
+        finally:
+            self._ops.pop(token, None)
+
     def flush(self, timeout: float | None = None) -> bool:
         """Wait until every message queued before the call is in the
         stream; ``False`` if ``timeout`` seconds passed first."""
