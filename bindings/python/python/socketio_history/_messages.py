@@ -70,7 +70,7 @@ def _apply(
     with delivery_lock(server):
         result = call(store_of(server), ns, through)
         op, event, payload = _applied(server, room, ns, result, owner, data)
-        if through:
+        if through and not server.manager.write_only:  # (no reader: nothing to wait for)
             waiting = server.manager.expect_op(op.wire)
         token = OP.set(op)
         try:
@@ -97,7 +97,7 @@ async def _apply_async(
     async with delivery_lock(server):
         result = call(store_of(server), ns, through)
         op, event, payload = _applied(server, room, ns, result, owner, data)
-        if through:
+        if through and not server.manager.write_only:
             waiting = server.manager.expect_op(op.wire)
         token = OP.set(op)
         try:

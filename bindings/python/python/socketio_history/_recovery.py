@@ -380,6 +380,7 @@ class Recovery:
         self.session_bytes = 0
         self.live.clear()
         self.by_pid.clear()
+        self.handed.clear()
         self.sent.clear()
         self.bases.clear()
         self.recovered.clear()

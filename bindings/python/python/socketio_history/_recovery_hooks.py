@@ -207,6 +207,24 @@ def _restore_sync(
     return None
 
 
+def _prepared(
+    server: Any, rec: Recovery, eio_sid: str, namespace: str, session: _Session, offset: Any
+) -> tuple[list[_wire.Message], list[str]] | str:
+    """The restore's first half, under the recovery lock: what the session
+    missed (the messages and their offsets), its rooms and user session
+    taken back; or why it cannot be restored (nothing changed)."""
+    if not _restorable(server, namespace, eio_sid, session):
+        return STILL_CONNECTED
+    missed = rec.missed(server, namespace, session, offset)
+    if isinstance(missed, str):
+        return missed
+    _enter_rooms(server.manager, session, namespace, eio_sid)
+    eio_session = _eio_session(server, eio_sid)
+    if eio_session is not None and session.user_session is not None:
+        eio_session[namespace] = session.user_session
+    return missed
+
+
 def _resume_sync(
     server: Any, rec: Recovery, eio_sid: str, namespace: str, session: _Session | str, offset: Any
 ) -> str | None:
@@ -214,16 +232,10 @@ def _resume_sync(
     events, the CONNECT reply; or why not (nothing changed)."""
     if isinstance(session, str):
         return session
-    if not _restorable(server, namespace, eio_sid, session):
-        return STILL_CONNECTED
-    missed = rec.missed(server, namespace, session, offset)
+    missed = _prepared(server, rec, eio_sid, namespace, session, offset)
     if isinstance(missed, str):
         return missed
     messages, offsets = missed
-    _enter_rooms(server.manager, session, namespace, eio_sid)
-    eio_session = _eio_session(server, eio_sid)
-    if eio_session is not None and session.user_session is not None:
-        eio_session[namespace] = session.user_session
     _wire.send(server, eio_sid, messages)
     server._send_packet(eio_sid, _connect_reply(server, namespace, session))
     rec.restored(namespace, session, eio_sid, offset, offsets)
@@ -464,16 +476,10 @@ async def _resume_async(
 ) -> str | None:
     if isinstance(session, str):
         return session
-    if not _restorable(server, namespace, eio_sid, session):
-        return STILL_CONNECTED
-    missed = rec.missed(server, namespace, session, offset)
+    missed = _prepared(server, rec, eio_sid, namespace, session, offset)
     if isinstance(missed, str):
         return missed
     messages, offsets = missed
-    _enter_rooms(server.manager, session, namespace, eio_sid)
-    eio_session = _eio_session(server, eio_sid)
-    if eio_session is not None and session.user_session is not None:
-        eio_session[namespace] = session.user_session
     await _wire.send_async(server, eio_sid, messages)
     await server._send_packet(eio_sid, _connect_reply(server, namespace, session))
     rec.restored(namespace, session, eio_sid, offset, offsets)
