@@ -20,6 +20,7 @@ import os
 import warnings
 from dataclasses import dataclass
 from importlib import metadata
+from typing import Any
 
 # The tested range, lowest and newest: pyproject.toml declares the same
 # (tests/python/test_compat.py holds them equal).
@@ -81,7 +82,7 @@ def _targets() -> tuple[Target, ...]:
     enter = ("sid", "namespace", "room", "eio_sid")
     hooked("socketio.base_manager", "BaseManager", "basic_enter_room", *enter)
     hooked("socketio.base_manager", "BaseManager", "basic_leave_room", "sid", "namespace", "room")
-    for name in ("initialize", "get_namespaces", "get_rooms", "is_connected"):
+    for name in ("initialize", "get_namespaces", "is_connected"):
         used("socketio.base_manager", "BaseManager", name)
     used("socketio.base_manager", "BaseManager", "sid_from_eio_sid", "eio_sid", "namespace")
     used("socketio.base_manager", "BaseManager", "eio_sid_from_sid", "sid", "namespace")
@@ -144,6 +145,19 @@ STREAMS_TARGETS: tuple[Target, ...] = tuple(
         "initialize",
     )
 )
+
+
+def rooms_of(manager: Any, sid: str, namespace: str) -> list[str]:
+    """The named rooms ``sid`` is in. python-socketio's ``get_rooms``
+    iterates the live room table, which other threads of a threading server
+    change meanwhile ("dictionary changed size during iteration" when a
+    reconnect storm drops hundreds of clients at once); a copy is one step
+    under the GIL, as python-socketio's own ``disconnect`` takes it."""
+    try:
+        rooms = manager.rooms[namespace].copy()
+    except KeyError:
+        return []
+    return [name for name, members in rooms.items() if isinstance(name, str) and sid in members]
 
 
 def _text(version: tuple[int, ...]) -> str:

@@ -42,6 +42,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from . import _wire
+from ._compat import rooms_of
 from ._log import logger, record_failed
 from ._native import (
     DEFAULT_MAX_SESSION_BYTES,
@@ -275,7 +276,7 @@ class Recovery:
         manager = self.server.manager
         try:
             eio_sid = manager.eio_sid_from_sid(sid, namespace)
-            rooms = [r for r in manager.get_rooms(sid, namespace) if isinstance(r, str)]
+            rooms = rooms_of(manager, sid, namespace)
         except KeyError:  # the namespace has no clients any more
             return None
         if sid not in rooms:

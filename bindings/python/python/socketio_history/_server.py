@@ -16,6 +16,7 @@ from typing import Any, Concatenate, ParamSpec, TypeVar
 import socketio
 
 from . import _client, _messages, _recovery, _recovery_hooks, _wire
+from ._compat import rooms_of
 from ._hook import STATE_KEY, listen_to_the_queue
 from ._native import (
     DEFAULT_MAX_APPENDS,
@@ -232,7 +233,7 @@ def _replay_messages(
     _check_sid(sid)
     ns = namespace or "/"
     eio_sid = self.manager.eio_sid_from_sid(sid, ns)
-    member_of = [r for r in self.manager.get_rooms(sid, ns) if isinstance(r, str)]
+    member_of = rooms_of(self.manager, sid, ns)
     state = state_of(self)
     joined = state.joined.get((ns, sid, room)) if isinstance(room, str) else None
     rec = state.recovery if eio_sid is not None else None

@@ -93,6 +93,10 @@ end
 return n
 """
 
+# The connection pool's bound, and how long a caller waits for a connection.
+POOL_SIZE = 64
+POOL_TIMEOUT = 30.0
+
 # Manager messages one batch carries at most, and about how many bytes.
 BATCH_MESSAGES = 512
 BATCH_BYTES = 1 << 20
@@ -468,11 +472,31 @@ class StreamsCommon:
 
     def _redis_connect(self) -> None:
         super()._redis_connect()  # type: ignore[misc]
+        self._use_blocking_pool()
         self._script = self.redis.register_script(XADD_BATCH_SCRIPT)
         self._put = self.redis.register_script(SESSION_PUT_SCRIPT)
         self._gone = self.redis.register_script(SESSION_GONE_SCRIPT)
         self._refresh = self.redis.register_script(SESSION_REFRESH_SCRIPT)
         self._take = self.redis.register_script(SESSION_TAKE_SCRIPT)
+
+    def _use_blocking_pool(self) -> None:
+        """A connection pool that makes callers wait for a free connection:
+        redis-py's own raises "Too many connections" past its bound (100
+        since redis-py 8), which the threads of a threading server writing
+        sessions at once in a reconnect storm exceed. Unless the app sized
+        the pool itself (``max_connections`` in ``redis_options``), or uses
+        Sentinel."""
+        options: dict[str, Any] = self.redis_options  # type: ignore[attr-defined]
+        url: str = self.redis_url  # type: ignore[attr-defined]
+        if "max_connections" in options or "sentinel" in url.split(":", 1)[0]:
+            return
+        # The pool class from the package the client came from (redis or
+        # valkey, sync or asyncio): python-socketio's helper for that was
+        # renamed between the releases this package supports.
+        made = type(self.redis.connection_pool)
+        blocking = importlib.import_module(made.__module__).BlockingConnectionPool
+        pool = blocking.from_url(url, max_connections=POOL_SIZE, timeout=POOL_TIMEOUT, **options)
+        self.redis = type(self.redis).from_pool(pool)  # it owns the pool: close() closes it
 
     def _client(self) -> Any:
         if not self.connected:
