@@ -32,7 +32,11 @@
    a storm of 1,000 socket.io-client sockets dropping at once, missing 20
    events and reconnecting at once on an AsyncServer, with recovery vs
    python-socketio's own reconnect vs the official JS server; the server's
-   memory per connected client with recovery on and off.
+   memory per connected client with recovery on and off; a cluster of three
+   AsyncServer node processes and two emitter processes, streams vs pub/sub
+   (delivery latency at a steady rate, throughput of a burst); 200 AI
+   answers streamed at once across two streams nodes (append-to-delivery
+   latency; every client ends with every exact text).
 6. Mutable messages: an append vs a plain record of the same token (the
    store, and the server with its emit); the memory of a 4,096-append stream
    (RSS of 100 such streams in a fresh process) against its text and
@@ -707,14 +711,29 @@ def bench_scale():
     else:
         n = 5_000 if QUICK else 20_000
         runs = {"RedisStreamsManager": [], "RedisManager (pub/sub)": []}
+        clusters = {"streams": [], "pubsub": []}
+        # 3 nodes; 5 clients each at 2 x 50 emits/s for 10 s; bursts of 2 x 10,000
+        shape = (5, 50, 4 if QUICK else 10, 2_000 if QUICK else 10_000)
         try:
             for _ in range(3):
                 runs["RedisStreamsManager"].append(scale_run("emitter", "streams", url, n))
                 runs["RedisManager (pub/sub)"].append(scale_run("emitter", "pubsub", url, n))
+            for _ in range(1 if QUICK else 3):
+                for kind, kind_runs in clusters.items():
+                    kind_runs.append(scale_run("cluster", kind, url, *shape))
+            # 200 answers at 20 tokens/s, 100 tokens each; 3 clients per node
+            out["ai"] = scale_run("ai", url, 200, 20, 40 if QUICK else 100, 3)
         finally:
             proc.terminate()
             proc.wait(10)
         out["emitters"] = {k: {"emits": n, "per_s": median_of(v, "per_s")} for k, v in runs.items()}
+        out["cluster"] = {
+            kind: {
+                **{k: v[0][k] for k in ("nodes", "clients", "rate", "burst")},
+                **{k: median_of(v, k) for k in ("p50", "p99", "throughput")},
+            }
+            for kind, v in clusters.items()
+        }
     clients = 200 if QUICK else 1_000
     storms = {"recovery": [], "plain": [], "js": []}
     for _ in range(3):

@@ -207,3 +207,17 @@ class JsStorm(_Node):
         """Counts of sockets recovered, with their first id, and that got
         exactly ``expect`` since the drop."""
         return self._call("check", "checked", timeout, expect=expect)
+
+    def reset(self, timeout=30.0):
+        """Forget what every socket received."""
+        self._call("reset", "reset", timeout)
+
+    def latency(self, timeout=30.0):
+        """Per-socket counts of timestamped events (first argument with
+        ``t``, wall-clock ms) and their delivery latency (p50, p99, max)."""
+        return self._call("latency", "latency", timeout)
+
+    def texts(self, expect, timeout=60.0):
+        """Sockets whose texts built from ``history:append`` equal ``expect``
+        ({message_id: text}), and the append-to-delivery latency."""
+        return self._call("texts", "texts", timeout, expect=expect)
