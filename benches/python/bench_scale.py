@@ -39,6 +39,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "tests" / "python"))
 
+# The cluster's stream holds a whole burst: a node that fell further behind
+# would lose entries (counted as overrun; docs/STREAMS.md).
+MAXLEN = 100_000
 PAYLOAD = {"user": "alice", "text": "x" * 120, "ts": 1700000000.123, "tags": ["a", "b"]}
 MISSED = 20
 
@@ -77,7 +80,7 @@ def cluster_emitter(kind, url, room, n, rate):
     import socketio_history  # noqa: PLC0415
 
     if kind == "streams":
-        mgr = socketio_history.RedisStreamsManager(url, write_only=True)
+        mgr = socketio_history.RedisStreamsManager(url, write_only=True, maxlen=MAXLEN)
     else:
         mgr = socketio.RedisManager(url, write_only=True)
     mgr.emit("warm", 0, room="warm")
@@ -130,7 +133,7 @@ def cluster(kind, url, clients, rate, seconds, burst):
 
     fresh(url)
     node_kind = "async-streams" if kind == "streams" else "async-redis"
-    nodes = [Node(node_kind, url, True) for _ in range(3)]
+    nodes = [Node(node_kind, url, True, f"--maxlen={MAXLEN}") for _ in range(3)]
     try:
         # Latency: CLIENTS sockets per node in room "a"; throughput: one per
         # node in room "b" (more would measure python-socketio's fan-out).

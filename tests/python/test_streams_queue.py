@@ -251,3 +251,33 @@ def test_many_answers_streamed_at_once_reach_every_client_exactly(url):
     # checked against it); the 8 streaming threads share round trips.
     appends = answers * tokens
     assert a.manager.queue_stats()["batches"] - batches < appends * 0.75, "appends share batches"
+
+
+def test_a_node_that_falls_more_than_maxlen_behind_says_so(url, caplog):
+    """Entries trimmed before a slow node read them never reach its
+    clients: the node logs it and counts it (``overrun``), and goes on."""
+    import time  # noqa: PLC0415
+
+    from socketio_history._state import delivery_lock  # noqa: PLC0415
+
+    b = node(url, "a", maxlen=10)
+    writer = RedisStreamsManager(url, write_only=True, maxlen=10)
+    r = redis.Redis.from_url(url)
+    writer.emit("chat", "first", room="a")
+    assert writer.flush(timeout=10)
+    wait_until(lambda: data_of(b, "a") == ["first"], "node b to read")
+    assert b.manager.queue_stats()["overrun"] == 0
+    with delivery_lock(b):  # b's reader stops at its next entry
+        writer.emit("chat", "read", room="a")
+        assert writer.flush(timeout=10)
+        time.sleep(0.3)  # it has read that one and waits to deliver it
+        for k in range(1_000):
+            writer.emit("chat", k, room="a")
+        assert writer.flush(timeout=30)
+        assert r.xlen("{socketio}:stream") < 1_000, "the stream was trimmed"
+    wait_until(lambda: b.manager.queue_stats()["overrun"] == 1, "the overrun counted")
+    assert "fell more than maxlen (10) entries behind" in caplog.text
+    writer.emit("chat", "after", room="a")
+    assert writer.flush(timeout=10)
+    wait_until(lambda: data_of(b, "a")[-1:] == ["after"], "node b to go on")
+    assert b.manager.queue_stats()["overrun"] == 1

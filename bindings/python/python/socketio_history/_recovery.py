@@ -326,7 +326,22 @@ class Recovery:
         now = self._now(namespace, sid)
         if now is None:
             return None
+        return self._session(sid, live, now)
+
+    @staticmethod
+    def _session(sid: str, live: _Live, now: tuple[list[str], Any], **dropped: Any) -> _Session:
+        """``live``'s session with its rooms and user session ``now``; a
+        dropped one also says what it was sent and where the log stood."""
         rooms, user = now
+        fields: dict[str, Any] = {
+            "sent": [],
+            "sent_base": None,
+            "window_full": False,
+            "disconnect_seq": None,
+            "expires": math.inf,
+            "cost": 0,
+            **dropped,
+        }
         return _Session(
             sid=sid,
             pid=live.pid,
@@ -334,13 +349,8 @@ class Recovery:
             user_session=user,
             epoch=live.epoch,
             connect_seq=live.connect_seq,
-            sent=[],
-            sent_base=None,
-            window_full=False,
-            disconnect_seq=None,
-            expires=math.inf,
-            cost=0,
             fence=live.fence,
+            **fields,
         )
 
     def live_fences(self) -> list[tuple[str, str, int]]:
@@ -502,20 +512,16 @@ class Recovery:
             return None
         rooms, user_session = now
         sent = self.sent.get(namespace, {}).get(eio_sid) or deque()
-        session = _Session(
-            sid=sid,
-            pid=live.pid,
-            rooms=rooms,
-            user_session=user_session,
-            epoch=live.epoch,
-            connect_seq=live.connect_seq,
+        session = self._session(
+            sid,
+            live,
+            now,
             sent=list(sent),
             sent_base=self.bases.get((namespace, eio_sid)),
             window_full=len(sent) == SENT_WINDOW,
             disconnect_seq=position[1],
             expires=time.monotonic() + self.duration,
             cost=_cost(rooms) + _cost(user_session) + 256,
-            fence=live.fence,
         )
         if self.shared is not None:
             self.handed.add((namespace, live.pid))

@@ -93,6 +93,24 @@ end
 return n
 """
 
+
+class Backoff:
+    """How long the writer and the reader wait before trying Redis again:
+    0.1 s, doubling up to 5 s; back to 0.1 s after a success."""
+
+    FIRST, MOST = 0.1, 5.0
+
+    def __init__(self) -> None:
+        self.delay = self.FIRST
+
+    def next(self) -> float:
+        delay, self.delay = self.delay, min(self.delay * 2, self.MOST)
+        return delay
+
+    def reset(self) -> None:
+        self.delay = self.FIRST
+
+
 # The connection pool's bound, and how long a caller waits for a connection.
 POOL_SIZE = 64
 POOL_TIMEOUT = 30.0
@@ -227,6 +245,11 @@ def require_client() -> None:
     raise RuntimeError("the Redis Streams managers need redis-py: pip install redis")
 
 
+def _id_key(entry_id: str) -> tuple[int, ...]:
+    """A stream entry id ("<ms>-<n>") as something that sorts like it."""
+    return tuple(int(part) for part in entry_id.split("-"))
+
+
 def check_options(maxlen: Any) -> int:
     if isinstance(maxlen, bool) or not isinstance(maxlen, int):
         raise TypeError(f"maxlen must be an int, not {type(maxlen).__name__}")
@@ -281,6 +304,9 @@ class QueueStats:
     dropped: int = 0  # refused: the queue stayed full for queue_timeout
     batches: int = 0  # round trips that appended
     retries: int = 0  # batches tried again after a Redis error
+    # Times this node found that entries it had not read yet were trimmed
+    # (it fell more than maxlen entries behind): not delivered here.
+    overrun: int = 0
 
     def as_dict(self, waiting: int) -> dict[str, int]:
         return {
@@ -290,6 +316,7 @@ class QueueStats:
             "dropped": self.dropped,
             "batches": self.batches,
             "retries": self.retries,
+            "overrun": self.overrun,
         }
 
 
@@ -540,8 +567,27 @@ class StreamsCommon:
     def queue_stats(self) -> dict[str, int]:
         """What the queue in front of the stream did: ``waiting`` (queued,
         not yet in the stream), ``queued``, ``appended``, ``dropped`` (the
-        queue stayed full for ``queue_timeout``), ``batches``, ``retries``."""
+        queue stayed full for ``queue_timeout``), ``batches``, ``retries``,
+        and ``overrun``: times this node fell more than ``maxlen`` entries
+        behind the stream and entries were trimmed before it read them."""
         return self._stats.as_dict(self._waiting())
+
+    def _overrun(self, oldest: Any) -> None:
+        """After a read (before the next): if the stream's oldest entry is
+        past the last one read here, what lay between was trimmed unread —
+        those emits never reached this node's clients. Logged and counted;
+        a larger ``maxlen`` gives slow nodes more room."""
+        if not oldest or self.last_id is None:
+            return
+        if _id_key(text_of(oldest[0][0])) > _id_key(self.last_id) and self.last_id != "0-0":
+            self._stats.overrun += 1
+            self._get_logger().error(  # type: ignore[attr-defined]
+                "redis-streams: this node fell more than maxlen (%d) entries behind the"
+                " stream: entries after %s were trimmed before it read them and were"
+                " not delivered here",
+                self.maxlen,  # type: ignore[attr-defined]
+                self.last_id,
+            )
 
     def _waiting(self) -> int:
         return self._stats.queued - self._stats.appended
@@ -586,20 +632,23 @@ class StreamsCommon:
         nothing to write)."""
         rec = self._recovery()
         session = None if rec is None else rec.live_session(namespace, sid)
-        blob = None if session is None else session_blob(session)
-        if rec is None or session is None or blob is None:
+        if rec is None or session is None:
             return None
-        key = self.keys.session(namespace, session.pid)
-        args = [self.host_id, session.fence, "live", blob, live_ttl_ms(rec.duration), int(create)]
-        return lambda r: self._put(keys=[key], args=args, client=r)
+        return self._write_call(namespace, session, "live", live_ttl_ms(rec.duration), create)
 
     def _dropped_call(self, namespace: str, session: _Session, duration: float) -> Any:
+        ttl = max(1, int(duration * 1000))
+        return self._write_call(namespace, session, "dropped", ttl, False)
+
+    def _write_call(
+        self, namespace: str, session: _Session, state: str, ttl_ms: int, create: bool
+    ) -> Any:
+        """One fenced write of a session (``None``: it cannot be stored)."""
         blob = session_blob(session)
         if blob is None:
             return None
         key = self.keys.session(namespace, session.pid)
-        ttl = max(1, int(duration * 1000))
-        args = [self.host_id, session.fence, "dropped", blob, ttl, 0]
+        args = [self.host_id, session.fence, state, blob, ttl_ms, int(create)]
         return lambda r: self._put(keys=[key], args=args, client=r)
 
     def _gone_call(self, namespace: str, pid: str, fence: int) -> Any:

@@ -142,7 +142,7 @@ class AsyncRedisStreamsManager(st.StreamsCommon, AsyncRedisManager):  # type: ig
     async def _append(self) -> None:
         """See ``RedisStreamsManager._write``."""
         changed = self._condition()
-        retry = 0.1
+        backoff = st.Backoff()
         while True:
             async with changed:
                 await changed.wait_for(lambda: bool(self._queue))
@@ -157,16 +157,16 @@ class AsyncRedisStreamsManager(st.StreamsCommon, AsyncRedisManager):  # type: ig
                     raise
                 except Exception as exc:
                     self._stats.retries += 1
+                    delay = backoff.next()
                     self._get_logger().error(
                         "redis-streams: cannot append %d messages, retrying in %.1f s: %s",
                         len(batch),
-                        retry,
+                        delay,
                         exc,
                     )
                     self.connected = False
-                    await asyncio.sleep(retry)
-                    retry = min(retry * 2, 5.0)
-            retry = 0.1
+                    await asyncio.sleep(delay)
+            backoff.reset()
             async with changed:
                 self._stats.appended += len(batch)
                 self._stats.batches += 1
@@ -222,8 +222,12 @@ class AsyncRedisStreamsManager(st.StreamsCommon, AsyncRedisManager):  # type: ig
                 self._get_logger().error("redis-streams: cannot reach Redis: %s", exc)
 
     async def _thread(self) -> None:
-        retry = 0.1
+        backoff = st.Backoff()
         registered = False
+        # Whether the last read returned entries: while they were delivered,
+        # the stream may have moved on by more than maxlen (one XRANGE
+        # tells; an idle node pays nothing).
+        read_some = False
         while True:
             try:
                 if self.last_id is None:
@@ -232,10 +236,13 @@ class AsyncRedisStreamsManager(st.StreamsCommon, AsyncRedisManager):  # type: ig
                     await self._register_rooms()
                     registered = True
                 await self._refresh_sessions()
+                if read_some:  # did entries go while this node delivered?
+                    self._overrun(await self._client().xrange(self.keys.stream, "-", "+", count=1))
                 reply = await self._client().xread(
                     {self.keys.stream: self.last_id}, count=st.READ_COUNT, block=st.BLOCK_MS
                 )
-                retry = 0.1
+                backoff.reset()
+                read_some = bool(reply)
                 for _, entries in reply or ():
                     for entry_id, fields in entries:
                         await self._consume(entry_id, fields)
@@ -246,13 +253,13 @@ class AsyncRedisStreamsManager(st.StreamsCommon, AsyncRedisManager):  # type: ig
             except asyncio.CancelledError:
                 raise
             except Exception as exc:
+                delay = backoff.next()
                 self._get_logger().error(
-                    "redis-streams: cannot read the stream, retrying in %.1f s: %s", retry, exc
+                    "redis-streams: cannot read the stream, retrying in %.1f s: %s", delay, exc
                 )
                 self.connected = False
                 registered = False
-                await asyncio.sleep(retry)
-                retry = min(retry * 2, 5.0)
+                await asyncio.sleep(delay)
 
     async def _register_rooms(self) -> None:
         """Name every room with history here in the cluster's room set again

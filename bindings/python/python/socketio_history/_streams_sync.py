@@ -149,7 +149,7 @@ class RedisStreamsManager(st.StreamsCommon, RedisManager):  # type: ignore[misc]
         """The writer: appends what waits, a batch per round trip, in queue
         order; a batch Redis refused is tried again (with backoff) until it
         lands, so nothing queued is lost while the process lives."""
-        retry = 0.1
+        backoff = st.Backoff()
         while True:
             with self._cond:
                 self._cond.wait_for(lambda: bool(self._queue))
@@ -162,16 +162,16 @@ class RedisStreamsManager(st.StreamsCommon, RedisManager):  # type: ignore[misc]
                     break
                 except Exception as exc:
                     self._stats.retries += 1
+                    delay = backoff.next()
                     self._get_logger().error(
                         "redis-streams: cannot append %d messages, retrying in %.1f s: %s",
                         len(batch),
-                        retry,
+                        delay,
                         exc,
                     )
                     self.connected = False
-                    time.sleep(retry)
-                    retry = min(retry * 2, 5.0)
-            retry = 0.1
+                    time.sleep(delay)
+            backoff.reset()
             with self._cond:
                 self._stats.appended += len(batch)
                 self._stats.batches += 1
@@ -230,8 +230,12 @@ class RedisStreamsManager(st.StreamsCommon, RedisManager):  # type: ignore[misc]
         return st.text_of(newest[0][0]) if newest else "0-0"
 
     def _thread(self) -> None:
-        retry = 0.1
+        backoff = st.Backoff()
         registered = False
+        # Whether the last read returned entries: while they were delivered,
+        # the stream may have moved on by more than maxlen (one XRANGE
+        # tells; an idle node pays nothing).
+        read_some = False
         while True:
             try:
                 if self.last_id is None:
@@ -240,21 +244,24 @@ class RedisStreamsManager(st.StreamsCommon, RedisManager):  # type: ignore[misc]
                     self._register_rooms()
                     registered = True
                 self._refresh_sessions()
+                if read_some:  # did entries go while this node delivered?
+                    self._overrun(self._client().xrange(self.keys.stream, "-", "+", count=1))
                 reply = self._client().xread(
                     {self.keys.stream: self.last_id}, count=st.READ_COUNT, block=st.BLOCK_MS
                 )
-                retry = 0.1
+                backoff.reset()
+                read_some = bool(reply)
                 for _, entries in reply or ():
                     for entry_id, fields in entries:
                         self._consume(entry_id, fields)
             except Exception as exc:
+                delay = backoff.next()
                 self._get_logger().error(
-                    "redis-streams: cannot read the stream, retrying in %.1f s: %s", retry, exc
+                    "redis-streams: cannot read the stream, retrying in %.1f s: %s", delay, exc
                 )
                 self.connected = False
                 registered = False
-                time.sleep(retry)
-                retry = min(retry * 2, 5.0)
+                time.sleep(delay)
 
     def _register_rooms(self) -> None:
         """Name every room with history here in the cluster's room set again
