@@ -38,11 +38,28 @@ for t in test_api test_threads test_messages test_durable test_cpp; do
     "${grind[@]}" "$out/$t" "${light[@]}"
 done
 
-# The README's C example, exactly as shown, must build cleanly and run.
+# The README's C and C++ examples, exactly as shown, must build cleanly and
+# print what the README says they print: one case each.
+expect() {  # NAME OUTPUT PATTERN...
+    local name=$1 output=$2
+    shift 2
+    for pattern; do
+        if ! grep -Eq "$pattern" "$output"; then
+            echo "test_$name: 0 passed, 1 failed"
+            echo "$output lacks /$pattern/:" >&2
+            cat "$output" >&2
+            exit 1
+        fi
+    done
+    echo "test_$name: 1 passed, 0 failed"
+}
 python3 tests/c/readme_example.py README.md "$out/readme_example.c"
 "$cc" -std=c11 "${warn[@]}" "$out/readme_example.c" -o "$out/readme_example" "${link[@]}"
 echo "== README C example (valgrind)"
 "${grind[@]}" "$out/readme_example" > "$out/readme_example.out"
-grep -q '^1 chat {"text":"hi"}$' "$out/readme_example.out"
-grep -Eq '^v2 [0-9a-z]{26}$' "$out/readme_example.out"
-echo "test_readme_example: 2 passed, 0 failed"
+expect readme_example "$out/readme_example.out" '^1 chat \{"text":"hi"\}$' '^v2 [0-9a-z]{26}$'
+python3 tests/c/readme_example.py README.md "$out/readme_example_cpp.cpp" cpp
+"$cxx" -std=c++17 "${warn[@]}" "$out/readme_example_cpp.cpp" -o "$out/readme_example_cpp" "${link[@]}"
+echo "== README C++ example (valgrind)"
+"${grind[@]}" "$out/readme_example_cpp" > "$out/readme_example_cpp.out"
+expect readme_example_cpp "$out/readme_example_cpp.out" '^1 chat \{"text":"hi"\}$' '^v2 a1$'

@@ -542,17 +542,17 @@ static void test_bad_input_is_refused_and_changes_nothing(void) {
 }
 
 int main(void) {
-    test_version_and_messages();
-    test_defaults_and_opt_in();
-    test_entries_seq_and_fields();
-    test_json_payloads();
-    test_reconfigure_disable_clear();
-    test_retention();
-    test_coarse_clock();
-    test_store_budget_and_rooms();
-    test_queries();
-    test_truncation();
-    test_page();
-    test_bad_input_is_refused_and_changes_nothing();
+    RUN(test_version_and_messages);
+    RUN(test_defaults_and_opt_in);
+    RUN(test_entries_seq_and_fields);
+    RUN(test_json_payloads);
+    RUN(test_reconfigure_disable_clear);
+    RUN(test_retention);
+    RUN(test_coarse_clock);
+    RUN(test_store_budget_and_rooms);
+    RUN(test_queries);
+    RUN(test_truncation);
+    RUN(test_page);
+    RUN(test_bad_input_is_refused_and_changes_nothing);
     return finish("test_api");
 }

@@ -9,7 +9,7 @@
 #include <cstring>
 #include <string>
 
-static int passed, failed;
+static int passed, failed, cases_passed, cases_failed;
 #define CHECK(cond)                                                            \
     do {                                                                       \
         if (cond) {                                                            \
@@ -20,7 +20,25 @@ static int passed, failed;
         }                                                                      \
     } while (0)
 
-int main() {
+// A case passes when none of its checks failed (or it threw nothing).
+template <typename Case>
+static void run(const char *name, Case test) {
+    int before = failed;
+    try {
+        test();
+    } catch (const std::exception &e) {
+        std::fprintf(stderr, "case %s threw: %s\n", name, e.what());
+        failed++;
+    }
+    if (failed == before) {
+        cases_passed++;
+    } else {
+        cases_failed++;
+        std::fprintf(stderr, "case %s failed\n", name);
+    }
+}
+
+static void records_and_reads() {
     sioh::Store store;
     store.enable("lobby", sioh::RoomConfig{}.with_max_entries(3));
     store.enable("lobby", sioh::RoomConfig{}.with_max_entries(3), "/chat");
@@ -71,7 +89,11 @@ int main() {
         CHECK(e.status() == SIOH_STATUS_INVALID_ARGUMENT);
         CHECK(std::strstr(e.what(), "max_entries") != nullptr);
     }
-    // Mutable messages: an answer streamed by appends, an edit, a delete.
+}
+
+// Mutable messages: an answer streamed by appends, an edit, a delete.
+static void mutable_messages() {
+    sioh::Store store;
     store.enable("chat");
     auto created = store.create_message("chat", "answer", sioh::PayloadKind::Text, "", "a1", "bot");
     CHECK(created.version == 1 && created.message_id == "a1");
@@ -105,6 +127,12 @@ int main() {
     } catch (const sioh::Error &e) {
         CHECK(e.status() == SIOH_STATUS_NOT_FOUND);
     }
-    std::printf("test_cpp: %d passed, %d failed\n", passed, failed);
+}
+
+int main() {
+    run("records_and_reads", records_and_reads);
+    run("mutable_messages", mutable_messages);
+    std::printf("test_cpp: %d passed, %d failed (%d checks)\n", cases_passed, cases_failed,
+                passed + failed);
     return failed == 0 ? 0 : 1;
 }

@@ -141,10 +141,10 @@ int main(void) {
         perror("mkdtemp");
         return 1;
     }
-    test_options_defaults();
-    test_a_reopened_store_has_everything_back();
-    test_one_opener_at_a_time();
-    test_bad_options();
+    RUN(test_options_defaults);
+    RUN(test_a_reopened_store_has_everything_back);
+    RUN(test_one_opener_at_a_time);
+    RUN(test_bad_options);
     nftw(dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
     return finish("test_durable");
 }

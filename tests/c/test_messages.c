@@ -231,8 +231,8 @@ static void test_error_parity(void) {
 }
 
 int main(void) {
-    test_create_update_append_delete();
-    test_grants();
-    test_error_parity();
+    RUN(test_create_update_append_delete);
+    RUN(test_grants);
+    RUN(test_error_parity);
     return finish("test_messages");
 }

@@ -130,13 +130,7 @@ static void test_racing_enables_keep_the_budget(void) {
     sioh_store_free(budgeted);
 }
 
-int main(int argc, char **argv) {
-    if (argc > 1 && strcmp(argv[1], "--light") == 0) {
-        per_writer /= 10;
-        race_ops /= 10;
-    }
-    test_racing_enables_keep_the_budget();
-
+static void test_writers_readers_and_reconfigurers(void) {
     CHECK_OK(sioh_store_new(0, &store));
     sioh_room_config big;
     sioh_room_config_init(&big);
@@ -175,5 +169,14 @@ int main(int argc, char **argv) {
         sioh_entries_free(mine);
     }
     sioh_store_free(store);
+}
+
+int main(int argc, char **argv) {
+    if (argc > 1 && strcmp(argv[1], "--light") == 0) {
+        per_writer /= 10;
+        race_ops /= 10;
+    }
+    RUN(test_racing_enables_keep_the_budget);
+    RUN(test_writers_readers_and_reconfigurers);
     return finish("test_threads");
 }
