@@ -32,10 +32,12 @@ TOOLCHAIN := $(shell sed -n 's/^channel = "\(.*\)"/\1/p' rust-toolchain.toml)
 # The shared library's SONAME (ffi/build.rs): major.minor until 1.0.
 SONAME := libsocketio_history.so.$(word 1,$(subst ., ,$(VERSION))).$(word 2,$(subst ., ,$(VERSION)))
 PREFIX ?= /usr/local
+# The prefix the pkg-config file names (the C tarball's finds itself).
+PC_PREFIX ?= $(PREFIX)
 # `make install` builds release unless told otherwise (the tests install
 # their dev build into a scratch prefix).
 INSTALL_PROFILE ?= release
-INSTALL_LIBDIR := target/$(if $(filter dev,$(INSTALL_PROFILE)),debug,$(INSTALL_PROFILE))
+INSTALL_LIBDIR ?= target/$(if $(filter dev,$(INSTALL_PROFILE)),debug,$(INSTALL_PROFILE))
 # cargo-fuzz, pinned; FUZZ_SECONDS bounds each target's run.
 CARGO_FUZZ_VERSION := 0.13.2
 CARGO_FUZZ := target/tools/bin/cargo-fuzz
@@ -49,11 +51,16 @@ SSE_LIBS = -L$(LIBDIR) -lsocketio_history -lmicrohttpd -Wl,-rpath,$(CURDIR)/$(LI
 # What a static link of the Rust staticlib needs (rustc --print native-static-libs).
 NATIVE_STATIC_LIBS := -lgcc_s -lutil -lrt -lpthread -lm -ldl -lc
 
+# `make dist`: where, in which profile, for which architectures.
+DIST := target/dist
+DIST_PROFILE ?= release
+DIST_ARCHES ?= x86_64 aarch64
+
 WHEEL_SOURCES := Cargo.toml Cargo.lock $(shell find core/src bindings/python/src bindings/python/python -type f -not -name '*.pyc') bindings/python/Cargo.toml bindings/python/pyproject.toml
 
 .PHONY: help demo demo-messages demo-web demo-sse demo-core test check test-rust test-python test-c lint fmt bench bench-core \
 	toolchain msrv msrv-toolchain c-toolchain c-sse services browser node-modules venv wheel lib header \
-	check-header install fuzz clean
+	check-header install install-files fuzz clean dist test-dist
 
 ## This list: every target with what it does.
 help:
@@ -83,7 +90,7 @@ demo-core:
 	$(CARGO) run --quiet -p socketio-history --example tour
 
 ## Every test and check; what CI runs.
-test: lint check-header msrv test-rust test-c test-python test-python-min fuzz
+test: lint check-header msrv test-rust test-c test-python test-python-min test-dist fuzz
 
 ## The inner loop: formatting, clippy, ruff, mypy and the Rust tests.
 check: lint test-rust
@@ -255,15 +262,37 @@ test-c: c-toolchain lib
 ## under PREFIX (and DESTDIR).
 install:
 	$(MAKE) --no-print-directory lib PROFILE=$(INSTALL_PROFILE)
+	$(MAKE) --no-print-directory install-files
+
+# What `install` copies, from INSTALL_LIBDIR as built (`make dist` builds
+# the C library per architecture elsewhere).
+install-files:
 	install -d $(DESTDIR)$(PREFIX)/lib/pkgconfig $(DESTDIR)$(PREFIX)/include
 	install -m 755 $(INSTALL_LIBDIR)/libsocketio_history.so $(DESTDIR)$(PREFIX)/lib/libsocketio_history.so.$(VERSION)
 	ln -sf libsocketio_history.so.$(VERSION) $(DESTDIR)$(PREFIX)/lib/$(SONAME)
 	ln -sf $(SONAME) $(DESTDIR)$(PREFIX)/lib/libsocketio_history.so
 	install -m 644 $(INSTALL_LIBDIR)/libsocketio_history.a $(DESTDIR)$(PREFIX)/lib/
 	install -m 644 include/socketio_history.h include/socketio_history.hpp $(DESTDIR)$(PREFIX)/include/
-	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|$(VERSION)|' \
+	sed -e 's|@PREFIX@|$(PC_PREFIX)|' -e 's|@VERSION@|$(VERSION)|' \
 		-e 's|@NATIVE_STATIC_LIBS@|$(NATIVE_STATIC_LIBS)|' \
 		ffi/socketio_history.pc.in > $(DESTDIR)$(PREFIX)/lib/pkgconfig/socketio_history.pc
+
+## Release artefacts in target/dist (DIST_PROFILE, release by default):
+## for each of DIST_ARCHES an abi3 manylinux2014 wheel and a C tarball, both
+## linked by zig for glibc 2.17, and the sdist (packaging/build.sh).
+dist: $(VENV)/.dist-installed
+	packaging/build.sh $(DIST) $(DIST_PROFILE) $(VENV) $(DIST_ARCHES)
+
+## `make dist` in the tests' profile, then what a user gets checked: wheel
+## tags and metadata, the wheel on every CPython 3.10-3.13 here with a smoke
+## subset of the suite, the sdist built by pip, the C tarball via pkg-config.
+test-dist: node-modules c-toolchain
+	$(MAKE) --no-print-directory dist DIST_PROFILE=$(PROFILE)
+	packaging/check.sh $(DIST) target/dist-check $(VENV) $(PROFILE)
+
+$(VENV)/.dist-installed: $(VENV)/.installed requirements-dist.txt
+	$(VPY) -m pip install --quiet --disable-pip-version-check -r requirements-dist.txt
+	touch $@
 
 ## The official Socket.IO client for the end-to-end tests, pinned by
 ## package-lock.json (re-installed when the lockfile changes).

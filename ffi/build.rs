@@ -1,6 +1,6 @@
 //! Gives the shared library a SONAME on Linux, so programs link against a
 //! versioned name: until 1.0 a minor version may change the ABI, so the
-//! SONAME carries major.minor (libsocketio_history.so.0.1). Only a linker
+//! SONAME carries major.minor (libsocketio_history.so.0.2). Only a linker
 //! flag; nothing is written into the source tree.
 
 fn main() {

@@ -13,9 +13,9 @@
 /* The version this header describes; compare with sioh_version(). Checked
  * against Cargo.toml by the ffi crate's tests. */
 #define SIOH_VERSION_MAJOR 0
-#define SIOH_VERSION_MINOR 1
+#define SIOH_VERSION_MINOR 2
 #define SIOH_VERSION_PATCH 0
-#define SIOH_VERSION_STRING "0.1.0"
+#define SIOH_VERSION_STRING "0.2.0"
 
 
 /**
@@ -823,7 +823,7 @@ extern "C" {
 #endif // __cplusplus
 
 /**
- * The library's version, e.g. `"0.1.0"` (static; never freed). Compare it
+ * The library's version, e.g. `"0.2.0"` (static; never freed). Compare it
  * with `SIOH_VERSION_STRING` to check that the header matches the library.
  */
 const char *sioh_version(void);

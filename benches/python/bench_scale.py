@@ -224,17 +224,11 @@ def wait_until(predicate, timeout=60.0):
 
 
 def storm(mode, n):
-    import socketio  # noqa: PLC0415
     import socketio_history  # noqa: F401, PLC0415
     from jsclient import JsStorm  # noqa: PLC0415
-    from realserver import running  # noqa: PLC0415
+    from realserver import joining_server, running  # noqa: PLC0415
 
-    sio = socketio.AsyncServer(async_mode="aiohttp")
-
-    @sio.on("join")
-    async def join(sid, room):
-        await sio.enter_room(sid, room)
-        return "joined"
+    sio = joining_server("asyncio")
 
     def count():
         return len(list(sio.manager.get_participants("/", "room")))

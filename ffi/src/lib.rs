@@ -55,7 +55,7 @@ pub use store::{sioh_store, sioh_store_free, sioh_store_new, sioh_store_total_by
 use boundary::boundary;
 use std::ffi::c_char;
 
-/// The library's version, e.g. `"0.1.0"` (static; never freed). Compare it
+/// The library's version, e.g. `"0.2.0"` (static; never freed). Compare it
 /// with `SIOH_VERSION_STRING` to check that the header matches the library.
 #[no_mangle]
 pub extern "C" fn sioh_version() -> *const c_char {

@@ -172,3 +172,26 @@ def running(sio):
         thread.join(20)
         assert not thread.is_alive(), "the aiohttp server did not stop"
         loop.close()
+
+
+def joining_server(kind):
+    """A bare server of ``kind`` ("threading" or "asyncio", under aiohttp)
+    whose "join" handler joins the room it is given and acks "joined": what
+    the storm clients (tests/js/storm.js) expect."""
+    if kind == "threading":
+        sio = socketio.Server(async_mode="threading")
+
+        @sio.on("join")
+        def join(sid, room):
+            sio.enter_room(sid, room)
+            return "joined"
+
+        return sio
+    asio = socketio.AsyncServer(async_mode="aiohttp")
+
+    @asio.on("join")
+    async def join_async(sid, room):
+        await asio.enter_room(sid, room)
+        return "joined"
+
+    return asio

@@ -8,33 +8,11 @@ python-socketio's own reconnect and the JS server, is in `make bench`.)"""
 import time
 
 import pytest
-import socketio
 from jsclient import JsStorm
-from realserver import running
+from realserver import joining_server, running
 
 CLIENTS = 300
 MISSED = 20
-
-
-def storm_server(kind):
-    """A server of ``kind`` whose "join" handler joins a room and acks."""
-    if kind == "threading":
-        sio = socketio.Server(async_mode="threading")
-
-        @sio.on("join")
-        def join(sid, room):
-            sio.enter_room(sid, room)
-            return "joined"
-
-        return sio
-    asio = socketio.AsyncServer(async_mode="aiohttp")
-
-    @asio.on("join")
-    async def join_async(sid, room):
-        await asio.enter_room(sid, room)
-        return "joined"
-
-    return asio
 
 
 def until_all_got(storm, expect, timeout=15.0):
@@ -50,7 +28,7 @@ def participants(server, room):
 
 @pytest.mark.parametrize("kind", ["threading", "asyncio"])
 def test_a_storm_of_clients_all_come_back_recovered_with_exactly_what_they_missed(kind):
-    sio = storm_server(kind)
+    sio = joining_server(kind)
     with running(sio) as server:
         server.do("enable_connection_state_recovery")
         with JsStorm() as storm:
