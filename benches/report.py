@@ -191,7 +191,7 @@ def scale_parts(scale):
         "time from the reconnect to the last `connect`. With recovery every socket",
         "comes back with its id and exactly the missed events (checked); python-",
         "socketio's own reconnect gives fresh sessions and no events. AsyncServer",
-        "under aiohttp; median of three runs, interleaved.",
+        "under aiohttp; median of five runs, interleaved (the order alternating).",
         "",
         "| server | reconnect storm | server memory per connected client |",
         "|---|---:|---:|",

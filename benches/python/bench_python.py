@@ -703,8 +703,9 @@ def median_of(runs, key):
 
 
 def bench_scale():
-    """Emitter processes against Redis, and 1,000-client reconnect storms,
-    three rounds of each, interleaved (medians)."""
+    """Emitter processes against Redis (three rounds), the cluster (three),
+    the AI answers (one) and 1,000-client reconnect storms (five), rounds
+    interleaved (medians)."""
     out = {}
     proc, url = start_redis()
     if proc is None:
@@ -737,9 +738,12 @@ def bench_scale():
         }
     clients = 200 if QUICK else 1_000
     storms = {"recovery": [], "plain": [], "js": []}
-    for _ in range(3):
-        storms["recovery"].append(scale_run("storm", "recovery", clients))
-        storms["plain"].append(scale_run("storm", "plain", clients))
+    # Storms vary from run to run (two cores shared with the clients' Node
+    # process): five rounds, the order alternating so that neither mode
+    # always follows the JS server.
+    for k in range(3 if QUICK else 5):
+        for mode in ("recovery", "plain") if k % 2 == 0 else ("plain", "recovery"):
+            storms[mode].append(scale_run("storm", mode, clients))
         storms["js"].append(scale_run("storm-js", clients))
     out["storm"] = {
         "clients": clients,

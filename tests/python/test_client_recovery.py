@@ -11,7 +11,7 @@ import warnings
 
 import pytest
 import socketio
-from realserver import running, wsgi_server
+from realserver import joining_server, running, wsgi_server
 
 
 @pytest.fixture(autouse=True)
@@ -44,25 +44,6 @@ class Recorder:
             return list(self.seen)
 
 
-def recovering_server(kind):
-    if kind == "threading":
-        sio = socketio.Server(async_mode="threading")
-
-        @sio.on("join")
-        def join(sid, room):
-            sio.enter_room(sid, room)
-            return "joined"
-    else:
-        sio = socketio.AsyncServer(async_mode="aiohttp")
-
-        @sio.on("join")
-        async def join(sid, room):
-            await sio.enter_room(sid, room)
-            return "joined"
-
-    return sio
-
-
 def client_with(rec):
     c = socketio.Client(reconnection_delay=0.3, reconnection_delay_max=0.3, randomization_factor=0)
 
@@ -84,7 +65,7 @@ def client_with(rec):
 @pytest.mark.parametrize("kind", ["threading", "asyncio"])
 def test_a_python_client_recovers_and_never_sees_offsets(kind):
     rec = Recorder()
-    sio = recovering_server(kind)
+    sio = joining_server(kind)
     with running(sio) as srv:
         srv.do("enable_connection_state_recovery")
         c = client_with(rec)
@@ -129,7 +110,7 @@ def test_against_a_server_without_recovery_nothing_is_stripped():
 
 def test_an_async_client_recovers():
     async def scenario():
-        sio = recovering_server("asyncio")
+        sio = joining_server("asyncio")
         await sio.enable_connection_state_recovery()
         from realserver import aiohttp_server  # noqa: PLC0415
 
@@ -163,7 +144,7 @@ def test_an_async_client_recovers():
 
 def test_a_python_client_recovers_over_polling():
     rec = Recorder()
-    sio = recovering_server("threading")
+    sio = joining_server("threading")
     sio.enable_connection_state_recovery()
     auths = []
 
