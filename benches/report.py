@@ -368,7 +368,7 @@ def main():
     L = [
         "# Benchmarks",
         "",
-        "Written by `make bench` (about five minutes) from one run: every row of a",
+        "Written by `make bench` (about half an hour) from one run: every row of a",
         "table is measured in that same run, side by side. Speed is measured here,",
         "never asserted in tests.",
         "",
