@@ -133,3 +133,24 @@ def test_the_wheel_declares_and_carries_its_licenses():
     assert meta["License-Expression"] == "MIT OR Apache-2.0"
     files = {f.name for f in metadata.files("socketio-history") or []}
     assert {"LICENSE-MIT", "LICENSE-APACHE"} <= files
+
+
+def test_the_extras_declare_ranges_that_hold_the_tested_versions():
+    """``[redis]`` and ``[hiredis]`` pin ranges; the versions this run tests
+    with are inside them (the lowest-versions run installs their floors)."""
+    from importlib import metadata  # noqa: PLC0415
+
+    from packaging.requirements import Requirement  # noqa: PLC0415
+
+    extras = {}
+    for text in metadata.requires("socketio-history") or []:
+        req = Requirement(text)
+        for extra in ("redis", "hiredis"):
+            if req.marker is not None and req.marker.evaluate({"extra": extra}):
+                extras.setdefault(extra, {})[req.name] = req.specifier
+    assert set(extras["redis"]) == {"redis"}
+    assert set(extras["hiredis"]) == {"redis", "hiredis"}
+    for specs in extras.values():
+        for name, spec in specs.items():
+            assert any(s.operator == "<" for s in spec), f"{name} has no upper bound"
+            assert spec.contains(metadata.version(name)), (name, metadata.version(name), spec)
