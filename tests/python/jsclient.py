@@ -52,7 +52,8 @@ class _Node:
         )
         self.reports = []
         self._cond = threading.Condition()
-        threading.Thread(target=self._read, daemon=True).start()
+        self._reader = threading.Thread(target=self._read, daemon=True)
+        self._reader.start()
         self.started = self.wait_for(lambda r: r["ev"] == self.ready, what="the Node process")
 
     def _read(self):
@@ -93,6 +94,10 @@ class _Node:
                 self.proc.wait(5)
             except (OSError, subprocess.TimeoutExpired):
                 self.proc.kill()
+                self.proc.wait(5)
+        # The process is gone: its stdout ends, and so does the reader. Only
+        # then close it (closing it under the reader fails the reader).
+        self._reader.join(5)
         self.proc.stdin.close()
         self.proc.stdout.close()
 
