@@ -579,8 +579,8 @@ def nodes_bench():
         proc.wait(10)
 
 
-# Not an operation's round trip: the stream reader's reads (XREAD, and the
-# XRANGE after each read that checks nothing was trimmed unread), and what
+# Not an operation's round trip: the stream reader's reads (XREAD, led in
+# its pipeline by an XRANGE that checks nothing was trimmed unread), and what
 # redis-py sends when it opens a pooled connection.
 NOT_COUNTED = {b"XREAD", b"XRANGE", b"HELLO", b"CLIENT", b"PING", b"SUBSCRIBE"}
 

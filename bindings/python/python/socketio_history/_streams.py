@@ -572,6 +572,17 @@ class StreamsCommon:
         behind the stream and entries were trimmed before it read them."""
         return self._stats.as_dict(self._waiting())
 
+    def _reading(self, client: Any, check: bool) -> Any:
+        """The next read, one round trip (a pipeline): ``XREAD`` from the
+        last entry read here, preceded after a read that returned entries
+        by ``XRANGE - + COUNT 1`` for ``_overrun``. Its replies end with
+        the read's."""
+        pipe = client.pipeline(transaction=False)
+        if check:
+            pipe.xrange(self.keys.stream, "-", "+", count=1)
+        pipe.xread({self.keys.stream: self.last_id}, count=READ_COUNT, block=BLOCK_MS)
+        return pipe
+
     def _overrun(self, oldest: Any) -> None:
         """After a read (before the next): if the stream's oldest entry is
         past the last one read here, what lay between was trimmed unread —
@@ -676,7 +687,7 @@ class StreamsCommon:
         self._ops[token] = self._op_waiter()
         return token
 
-    def _op_waiter(self) -> Any:  # the twins': an Event or a Future
+    def _op_waiter(self) -> Any:  # the twins': a concurrent or an asyncio Future
         raise NotImplementedError
 
     def _lost(self, sid: str) -> None:

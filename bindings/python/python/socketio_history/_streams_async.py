@@ -225,8 +225,8 @@ class AsyncRedisStreamsManager(st.StreamsCommon, AsyncRedisManager):  # type: ig
         backoff = st.Backoff()
         registered = False
         # Whether the last read returned entries: while they were delivered,
-        # the stream may have moved on by more than maxlen (one XRANGE
-        # tells; an idle node pays nothing).
+        # the stream may have moved on by more than maxlen (an XRANGE in the
+        # next read's round trip tells).
         read_some = False
         while True:
             try:
@@ -236,11 +236,10 @@ class AsyncRedisStreamsManager(st.StreamsCommon, AsyncRedisManager):  # type: ig
                     await self._register_rooms()
                     registered = True
                 await self._refresh_sessions()
+                replies = await self._reading(self._client(), read_some).execute()
                 if read_some:  # did entries go while this node delivered?
-                    self._overrun(await self._client().xrange(self.keys.stream, "-", "+", count=1))
-                reply = await self._client().xread(
-                    {self.keys.stream: self.last_id}, count=st.READ_COUNT, block=st.BLOCK_MS
-                )
+                    self._overrun(replies[0])
+                reply = replies[-1]
                 backoff.reset()
                 read_some = bool(reply)
                 for _, entries in reply or ():

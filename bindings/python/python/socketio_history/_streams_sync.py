@@ -9,6 +9,8 @@ import atexit
 import threading
 import time
 from collections import deque
+from concurrent.futures import Future
+from concurrent.futures import TimeoutError as FutureTimeout
 from typing import Any
 
 from socketio.redis_manager import RedisManager
@@ -177,24 +179,23 @@ class RedisStreamsManager(st.StreamsCommon, RedisManager):  # type: ignore[misc]
                 self._stats.batches += 1
                 self._cond.notify_all()
 
-    def _op_waiter(self) -> list[Any]:
-        return [threading.Event(), None]
+    def _op_waiter(self) -> Future[Any]:
+        return Future()
 
     def op_done(self, token: Any, result: Any) -> None:
         """This node read back (and applied, giving ``result``; ``None``:
         refused) the operation ``token`` it queued."""
-        waiter = self._ops.get(token) if isinstance(token, str) else None
-        if waiter is not None:
-            waiter[1] = result
-            waiter[0].set()
+        future = self._ops.get(token) if isinstance(token, str) else None
+        if future is not None and not future.done():
+            future.set_result(result)
 
     def wait_op(self, token: str, timeout: float) -> Any:
         """The result of the operation ``token`` once this node applied it
         (``None``: refused, or not read back within ``timeout``)."""
-        waiter = self._ops[token]
         try:
-            waiter[0].wait(timeout)
-            return waiter[1]
+            return self._ops[token].result(timeout)
+        except FutureTimeout:
+            return None
         finally:
             self._ops.pop(token, None)
 
@@ -233,8 +234,8 @@ class RedisStreamsManager(st.StreamsCommon, RedisManager):  # type: ignore[misc]
         backoff = st.Backoff()
         registered = False
         # Whether the last read returned entries: while they were delivered,
-        # the stream may have moved on by more than maxlen (one XRANGE
-        # tells; an idle node pays nothing).
+        # the stream may have moved on by more than maxlen (an XRANGE in the
+        # next read's round trip tells).
         read_some = False
         while True:
             try:
@@ -244,11 +245,10 @@ class RedisStreamsManager(st.StreamsCommon, RedisManager):  # type: ignore[misc]
                     self._register_rooms()
                     registered = True
                 self._refresh_sessions()
+                replies = self._reading(self._client(), read_some).execute()
                 if read_some:  # did entries go while this node delivered?
-                    self._overrun(self._client().xrange(self.keys.stream, "-", "+", count=1))
-                reply = self._client().xread(
-                    {self.keys.stream: self.last_id}, count=st.READ_COUNT, block=st.BLOCK_MS
-                )
+                    self._overrun(replies[0])
+                reply = replies[-1]
                 backoff.reset()
                 read_some = bool(reply)
                 for _, entries in reply or ():
