@@ -38,7 +38,7 @@ import secrets
 import time
 from collections import OrderedDict, deque
 from contextvars import ContextVar
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from . import _wire
@@ -99,14 +99,15 @@ class _Session:
     user_session: Any
     epoch: str
     connect_seq: int
-    sent: list[str]
-    sent_base: str | None
-    window_full: bool
+    # What it was sent before it dropped (a connected one: nothing yet).
+    sent: list[str] = field(default_factory=list)
+    sent_base: str | None = None
+    window_full: bool = False
     # The log's last seq when it dropped; None for a session that was still
     # connected when the node serving it ended (from a shared store).
-    disconnect_seq: int | None
-    expires: float
-    cost: int
+    disconnect_seq: int | None = None
+    expires: float = math.inf
+    cost: int = 0
     # The generation this node holds of it in a shared session store.
     fence: int = 0
 
@@ -333,15 +334,6 @@ class Recovery:
         """``live``'s session with its rooms and user session ``now``; a
         dropped one also says what it was sent and where the log stood."""
         rooms, user = now
-        fields: dict[str, Any] = {
-            "sent": [],
-            "sent_base": None,
-            "window_full": False,
-            "disconnect_seq": None,
-            "expires": math.inf,
-            "cost": 0,
-            **dropped,
-        }
         return _Session(
             sid=sid,
             pid=live.pid,
@@ -350,7 +342,7 @@ class Recovery:
             epoch=live.epoch,
             connect_seq=live.connect_seq,
             fence=live.fence,
-            **fields,
+            **dropped,
         )
 
     def live_fences(self) -> list[tuple[str, str, int]]:
