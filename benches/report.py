@@ -185,27 +185,54 @@ def scale_parts(scale):
         "| memory per connected client, recovery on ≤ 1.1× off | "
         f"{verdict(mem <= 1.1, f'{mem:.2f}×')} |",
     ]
+    rounds = sm.get("rounds", 5)
+
+    def spread(mode):
+        lo, hi = sm[f"{mode}_range"]
+        return f"{lo:,.0f}–{hi:,.0f} ms"
+
     section += [
         f"{sm['clients']:,} official socket.io-client sockets (one Node process) in one room",
         f"drop at once, the server emits {sm['missed']} events, they reconnect at once:",
         "time from the reconnect to the last `connect`. With recovery every socket",
         "comes back with its id and exactly the missed events (checked); python-",
         "socketio's own reconnect gives fresh sessions and no events. AsyncServer",
-        "under aiohttp; median of five runs, interleaved (the order alternating).",
+        f"under aiohttp; median of {rounds} runs, interleaved (the order turning each",
+        "round), with the fastest and slowest run beside it.",
         "",
-        "| server | reconnect storm | server memory per connected client |",
-        "|---|---:|---:|",
-        f"| python-socketio, no recovery | {sm['plain_ms']:,.0f} ms"
+        "| server | reconnect storm | runs | server memory per connected client |",
+        "|---|---:|---:|---:|",
+        f"| python-socketio, no recovery | {sm['plain_ms']:,.0f} ms | {spread('plain')}"
         f" | {sm['plain_rss_per_client'] / 1024:,.1f} KiB |",
         f"| python-socketio + socketio-history recovery | {sm['recovery_ms']:,.0f} ms"
-        f" ({ratio:.2f}×) | {sm['recovery_rss_per_client'] / 1024:,.1f} KiB ({mem:.2f}×) |",
-        f"| official JS server, recovery | {sm['js_ms']:,.0f} ms | |",
+        f" ({ratio:.2f}×) | {spread('recovery')}"
+        f" | {sm['recovery_rss_per_client'] / 1024:,.1f} KiB ({mem:.2f}×) |",
+        f"| official JS server, recovery | {sm['js_ms']:,.0f} ms | {spread('js')} | |",
         "",
-        "A recovered socket is sent its 20 missed events and the CONNECT reply, 21",
-        "WebSocket frames where a fresh one gets one; both servers and the clients",
-        "share the machine's two cores.",
+        f"A recovered socket is sent its {sm['missed']} missed events and the CONNECT reply,",
+        f"{sm['missed'] + 1} WebSocket frames where a fresh one gets one; both servers and the",
+        "clients share the machine's two cores. The clients offer permessage-deflate,",
+        "as browsers do, and python-engineio's aiohttp driver then deflates every",
+        "frame (it has no option to turn that off or to spare small frames; the JS",
+        "server leaves deflate off by default). What that costs shows in the same",
+        "storm with clients that do not offer it:",
         "",
     ]
+    if "plain_nd_ms" in sm:
+        nd = sm["recovery_nd_ms"] / sm["plain_nd_ms"]
+        nd_mem = sm["recovery_nd_rss_per_client"] / sm["plain_nd_rss_per_client"]
+        section += [
+            "| without permessage-deflate | reconnect storm | runs | server memory per client |",
+            "|---|---:|---:|---:|",
+            f"| python-socketio, no recovery | {sm['plain_nd_ms']:,.0f} ms"
+            f" | {spread('plain_nd')} | {sm['plain_nd_rss_per_client'] / 1024:,.1f} KiB |",
+            f"| python-socketio + socketio-history recovery | {sm['recovery_nd_ms']:,.0f} ms"
+            f" ({nd:.2f}×) | {spread('recovery_nd')}"
+            f" | {sm['recovery_nd_rss_per_client'] / 1024:,.1f} KiB ({nd_mem:.2f}×) |",
+            "",
+            "(Most of a connection's memory with deflate on is its zlib state.)",
+            "",
+        ]
     return goals, section
 
 

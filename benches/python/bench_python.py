@@ -31,7 +31,8 @@
    emitter process's emits per second, streams (batched) vs ``RedisManager``;
    a storm of 1,000 socket.io-client sockets dropping at once, missing 20
    events and reconnecting at once on an AsyncServer, with recovery vs
-   python-socketio's own reconnect vs the official JS server; the server's
+   python-socketio's own reconnect vs the official JS server (and the first
+   two again with clients that do not offer permessage-deflate); the server's
    memory per connected client with recovery on and off; a cluster of three
    AsyncServer node processes and two emitter processes, streams vs pub/sub
    (delivery latency at a steady rate, throughput of a burst); 200 AI
@@ -704,7 +705,7 @@ def median_of(runs, key):
 
 def bench_scale():
     """Emitter processes against Redis (three rounds), the cluster (three),
-    the AI answers (one) and 1,000-client reconnect storms (five), rounds
+    the AI answers (one) and 1,000-client reconnect storms (seven), rounds
     interleaved (medians)."""
     out = {}
     proc, url = start_redis()
@@ -737,20 +738,34 @@ def bench_scale():
             for kind, v in clusters.items()
         }
     clients = 200 if QUICK else 1_000
-    storms = {"recovery": [], "plain": [], "js": []}
+    modes = {
+        "recovery": ("storm", "recovery", clients),
+        "plain": ("storm", "plain", clients),
+        "js": ("storm-js", clients),
+        # The same two without permessage-deflate: what the extra frames
+        # cost in python-engineio's aiohttp driver, which deflates each one.
+        "recovery_nd": ("storm", "recovery", clients, "no-deflate"),
+        "plain_nd": ("storm", "plain", clients, "no-deflate"),
+    }
+    storms = {mode: [] for mode in modes}
     # Storms vary from run to run (two cores shared with the clients' Node
-    # process): five rounds, the order alternating so that neither mode
-    # always follows the JS server.
-    for k in range(3 if QUICK else 5):
-        for mode in ("recovery", "plain") if k % 2 == 0 else ("plain", "recovery"):
-            storms[mode].append(scale_run("storm", mode, clients))
-        storms["js"].append(scale_run("storm-js", clients))
+    # process): seven rounds, the order of the modes turning each round so
+    # that none always runs first or after the same one.
+    order = list(modes)
+    for k in range(3 if QUICK else 7):
+        for mode in order[k % len(order) :] + order[: k % len(order)]:
+            storms[mode].append(scale_run(*modes[mode]))
+    times = {k: [r["ms"] for r in v] for k, v in storms.items()}
     out["storm"] = {
         "clients": clients,
         "missed": 20,
+        "rounds": len(storms["plain"]),
         **{f"{k}_ms": median_of(v, "ms") for k, v in storms.items()},
-        "recovery_rss_per_client": median_of(storms["recovery"], "rss_per_client"),
-        "plain_rss_per_client": median_of(storms["plain"], "rss_per_client"),
+        **{f"{k}_range": [min(ms), max(ms)] for k, ms in times.items()},
+        **{
+            f"{k}_rss_per_client": median_of(storms[k], "rss_per_client")
+            for k in ("recovery", "plain", "recovery_nd", "plain_nd")
+        },
     }
     return out
 

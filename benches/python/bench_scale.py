@@ -10,7 +10,9 @@
   emits 20 events, they reconnect at once. MODE ``recovery`` (connection
   state recovery on: all must come back recovered with exactly the 20
   events) or ``plain`` (python-socketio's own reconnect, fresh sessions).
-  Also the server's RSS per connected client.
+  Also the server's RSS per connected client. ``storm MODE N no-deflate``:
+  the same with clients that do not offer permessage-deflate (python-
+  engineio's aiohttp driver deflates every frame of a client that does).
 * ``storm-js N``: the same storm against the official JS server with its
   connection state recovery (tests/js/server.js).
 * ``cluster KIND URL CLIENTS RATE SECONDS BURST``: three AsyncServer node
@@ -223,7 +225,7 @@ def wait_until(predicate, timeout=60.0):
         time.sleep(0.02)
 
 
-def storm(mode, n):
+def storm(mode, n, deflate=True):
     import socketio_history  # noqa: F401, PLC0415
     from jsclient import JsStorm  # noqa: PLC0415
     from realserver import joining_server, running  # noqa: PLC0415
@@ -238,7 +240,7 @@ def storm(mode, n):
             server.do("enable_connection_state_recovery")
         with JsStorm() as clients:
             before = rss_bytes()
-            clients.open(server.url, n, "room", timeout=300)
+            clients.open(server.url, n, "room", timeout=300, deflate=deflate)
             time.sleep(1.0)  # settled: pings, buffers
             per_client = (rss_bytes() - before) / n
             server.do("emit", "chat", "before", to="room")
@@ -278,7 +280,7 @@ def main():
     if what == "emitter":
         out = emitter(sys.argv[2], sys.argv[3], int(sys.argv[4]))
     elif what == "storm":
-        out = storm(sys.argv[2], int(sys.argv[3]))
+        out = storm(sys.argv[2], int(sys.argv[3]), deflate=sys.argv[4:] != ["no-deflate"])
     elif what == "cluster-emitter":
         kind, url, room, n, rate = sys.argv[2:7]
         out = cluster_emitter(kind, url, room, int(n), float(rate))

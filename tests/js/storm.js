@@ -3,9 +3,10 @@
 // stdout.
 //
 // Commands:
-//   {"cmd": "open", "url", "n", "room"}: connect n sockets (websocket), each
-//     joins `room` (the server's "join" handler acks); reports
-//     {"ev": "opened", "n", "ms"}.
+//   {"cmd": "open", "url", "n", "room", "deflate"}: connect n sockets
+//     (websocket), each joins `room` (the server's "join" handler acks);
+//     reports {"ev": "opened", "n", "ms"}. `deflate: false`: the sockets do
+//     not offer permessage-deflate (they do by default, as browsers do).
 //   "drop": every transport dies at once (engine.close()), with no
 //     reconnection until "reconnect"; reports {"ev": "dropped"} once every
 //     socket saw its disconnect.
@@ -56,7 +57,7 @@ function whenAll(pred, done) {
 }
 
 const commands = {
-  open({ url, n, room }) {
+  open({ url, n, room, deflate = true }) {
     const t0 = Date.now();
     let joined = 0;
     for (let i = 0; i < n; i++) {
@@ -66,6 +67,7 @@ const commands = {
         reconnectionDelay: 100,
         reconnectionDelayMax: 100,
         randomizationFactor: 0,
+        ...(deflate ? {} : { perMessageDeflate: false }),
       });
       const c = { socket, firstId: null, events: [], connected: false, lat: [], last: 0, texts: {}, opLat: [] };
       socket.on("connect", () => {

@@ -196,9 +196,10 @@ class JsStorm(_Node):
         self.send(cmd, **kw)
         return self.wait_for(lambda r: r["ev"] == ev, cmd, timeout=timeout, start=start)
 
-    def open(self, url, n, room, timeout=60.0):
-        """Connect ``n`` sockets, each joined to ``room``; how long it took (ms)."""
-        return self._call("open", "opened", timeout, url=url, n=n, room=room)["ms"]
+    def open(self, url, n, room, timeout=60.0, deflate=True):
+        """Connect ``n`` sockets, each joined to ``room``; how long it took
+        (ms). ``deflate=False``: they do not offer permessage-deflate."""
+        return self._call("open", "opened", timeout, url=url, n=n, room=room, deflate=deflate)["ms"]
 
     def drop(self, timeout=60.0):
         """Every transport dies at once; no reconnection until ``reconnect``."""
