@@ -761,6 +761,7 @@ def bench_scale():
         "missed": 20,
         "rounds": len(storms["plain"]),
         **{f"{k}_ms": median_of(v, "ms") for k, v in storms.items()},
+        **{f"{k}_cpu_ms": median_of(v, "cpu_ms") for k, v in storms.items() if k != "js"},
         **{f"{k}_range": [min(ms), max(ms)] for k, ms in times.items()},
         **{
             f"{k}_rss_per_client": median_of(storms[k], "rss_per_client")

@@ -249,11 +249,19 @@ def storm(mode, n, deflate=True):
             wait_until(lambda: count() == 0)
             for k in range(MISSED):
                 server.do("emit", "chat", k, to="room")
+            cpu = time.process_time()
             ms = clients.reconnect(timeout=300)
+            cpu = time.process_time() - cpu
             got = clients.check(list(range(MISSED)) if mode == "recovery" else [])
     if mode == "recovery":
         assert got["recovered"] == got["same_id"] == got["exact"] == n, got
-    return {"clients": n, "ms": ms, "rss_per_client": per_client, "recovered": got["recovered"]}
+    return {
+        "clients": n,
+        "ms": ms,
+        "cpu_ms": cpu * 1000,
+        "rss_per_client": per_client,
+        "recovered": got["recovered"],
+    }
 
 
 def storm_js(n):
