@@ -235,10 +235,11 @@ def scale_parts(scale):
         row("python-socketio, no recovery", "plain_nd"),
         row("python-socketio + socketio-history recovery", "recovery_nd", "plain_nd"),
         "",
-        "Most of a connection's memory with deflate on is its zlib state. The",
-        "server CPU a recovery adds is mostly the extra frames' way through",
-        "python-engineio and aiohttp (a queue, a writer task, a frame and a",
-        "`send` call each); restoring the session itself is section 3b's cost.",
+        "Most of a connection's memory with deflate on is its zlib state. Most of",
+        "the server CPU a recovery adds is the extra frames' way through",
+        "python-socketio, python-engineio and aiohttp (a packet, a queue, the",
+        "writer task, a frame and a `send` call each); the restore itself",
+        "(section 3b) is the smaller part.",
         "",
     ]
     return goals, section
