@@ -323,7 +323,7 @@ fmt: venv
 	$(VENV)/bin/ruff format .
 
 ## Benchmarks: everything measured side by side in one run (release builds);
-## rewrites BENCHMARKS.md. Never timed tests.
+## rewrites BENCHMARKS.md and the README's performance list. Never timed tests.
 bench: services node-modules
 	$(MAKE) --no-print-directory wheel lib PROFILE=release
 	$(CARGO) bench -p socketio-history --bench core --locked

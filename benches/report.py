@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""Write BENCHMARKS.md from one `make bench` run.
+"""Write BENCHMARKS.md (and the README's performance list, summary.py) from
+one `make bench` run.
 
 Inputs: criterion's estimates (target/criterion), the C ABI bench
 (target/bench/c.json) and the Python benches (target/bench/python.json).
@@ -13,10 +14,13 @@ import pathlib
 import platform
 import subprocess
 
+import summary
+
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 CRITERION = ROOT / "target" / "criterion"
 BENCH = ROOT / "target" / "bench"
 DOC = ROOT / "BENCHMARKS.md"
+README = ROOT / "README.md"
 
 
 def crit(group, bench, param=None):
@@ -708,12 +712,13 @@ def main():
         "## Reproduce",
         "",
         "```sh",
-        "make bench          # everything above; rewrites this file",
+        "make bench          # everything above; rewrites this file and the README's list",
         "make bench-core     # criterion only",
         "```",
         "",
     ]
     DOC.write_text("\n".join(L))
+    summary.write(README, summary.bullets(py, c, lambda group, bench: crit(group, bench)[0]))
     print("\n".join(L))
 
 
