@@ -33,7 +33,11 @@ pub enum HistoryError {
     },
     /// No message with this id is held by the room (never created, or all
     /// of its entries were evicted).
-    #[error("no message {message_id:?} in this room")]
+    #[error(
+        "no message {message_id:?} in this room (never created, or all of its entries \
+         were evicted: a room streaming many messages at once needs room for them in \
+         max_entries and max_bytes)"
+    )]
     NotFound {
         /// The id asked for.
         message_id: String,

@@ -197,6 +197,21 @@ def test_errors_are_distinct_and_builtin(chat):
     assert info.value.limit == "max_message_bytes"
 
 
+def test_a_stream_evicted_mid_answer_says_why_it_is_gone(chat):
+    # Many answers streaming into one small room: the oldest answer's
+    # entries are evicted between two of its tokens.
+    chat.enable_history("busy", max_entries=4)
+    chat.create_message("busy", "answer", "", message_id="first")
+    for k in range(4):
+        chat.create_message("busy", "answer", "", message_id=f"other{k}")
+    with pytest.raises(sh.MessageNotFoundError) as info:
+        chat.append_message("busy", "first", "token")
+    text = str(info.value)
+    assert "'first'" in text or '"first"' in text
+    assert "evicted" in text and "max_entries" in text
+    assert chat.get_message("busy", "other3")["data"] == ""
+
+
 def test_a_failed_operation_emits_nothing_and_uses_no_seq(chat):
     sent = Sent(chat.sio)
     chat.create_message("r", "chat", "x", message_id="m", owner="alice")
