@@ -583,6 +583,13 @@ class StreamsCommon:
         pipe.xread({self.keys.stream: self.last_id}, count=READ_COUNT, block=BLOCK_MS)
         return pipe
 
+    def _read_reply(self, replies: list[Any], checked: bool) -> Any:
+        """The ``XREAD`` reply of a ``_reading`` pipeline's ``replies``,
+        after checking its ``XRANGE`` (when ``checked``) for an overrun."""
+        if checked:  # did entries go while this node delivered?
+            self._overrun(replies[0])
+        return replies[-1]
+
     def _overrun(self, oldest: Any) -> None:
         """After a read (before the next): if the stream's oldest entry is
         past the last one read here, what lay between was trimmed unread —

@@ -237,9 +237,7 @@ class AsyncRedisStreamsManager(st.StreamsCommon, AsyncRedisManager):  # type: ig
                     registered = True
                 await self._refresh_sessions()
                 replies = await self._reading(self._client(), read_some).execute()
-                if read_some:  # did entries go while this node delivered?
-                    self._overrun(replies[0])
-                reply = replies[-1]
+                reply = self._read_reply(replies, read_some)
                 backoff.reset()
                 read_some = bool(reply)
                 for _, entries in reply or ():

@@ -246,9 +246,7 @@ class RedisStreamsManager(st.StreamsCommon, RedisManager):  # type: ignore[misc]
                     registered = True
                 self._refresh_sessions()
                 replies = self._reading(self._client(), read_some).execute()
-                if read_some:  # did entries go while this node delivered?
-                    self._overrun(replies[0])
-                reply = replies[-1]
+                reply = self._read_reply(replies, read_some)
                 backoff.reset()
                 read_some = bool(reply)
                 for _, entries in reply or ():
