@@ -203,7 +203,8 @@ def live_ttl_ms(duration: float) -> int:
 @dataclass(frozen=True)
 class Keys:
     """The Redis keys of one channel. They share a hash tag, so the script
-    that touches several of them also runs on Redis Cluster."""
+    that touches several of them could run on Redis Cluster (python-socketio
+    connects to one Redis, or through Sentinel, never to a cluster)."""
 
     stream: str
     seqs: str
