@@ -16,7 +16,8 @@ MIN_PINS := $(shell sed -n -e 's/^dependencies = \[\(.*\)\]/\1/p' -e 's/^hiredis
 # replays, messages, streams, several nodes and the frameworks.
 MIN_TESTS := $(addprefix tests/python/test_,compat.py recording.py replay.py recovery.py \
 	recovery_protocol.py client_recovery.py messages.py streams.py multinode.py frameworks.py \
-	wire.py e2e.py durable.py streams_sessions.py streams_queue.py storm.py)
+	wire.py e2e.py durable.py streams_sessions.py streams_queue.py streams_sentinel.py \
+	storm.py)
 # Tests and the demo use the dev profile, shared with `cargo test`, so CI
 # compiles the common crates once; benchmarks build with `release`.
 PROFILE ?= dev

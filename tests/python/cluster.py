@@ -24,18 +24,41 @@ def free_port():
         return s.getsockname()[1]
 
 
+def redis_binary():
+    binary = shutil.which("redis-server")
+    if binary is None:
+        skip_or_fail("redis-server is not installed (make test installs it as root)")
+    return binary
+
+
+def wait_for_ping(port, proc, what):
+    """Until the Redis (or Sentinel) on ``port`` answers PING."""
+    deadline = time.monotonic() + 10
+    while True:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.2) as s:
+                s.sendall(b"PING\r\n")
+                if s.recv(16).startswith(b"+PONG"):
+                    return
+        except OSError:
+            pass
+        if time.monotonic() > deadline or proc.poll() is not None:
+            proc.kill()
+            pytest.fail(f"{what} did not start")
+        time.sleep(0.05)
+
+
 class RedisServer:
     """A redis-server process on a free loopback port. ``persist`` turns on
     the append-only file (fsync on every write), so a restart keeps what
-    was written."""
+    was written; ``replica_of`` (a port) makes it that server's replica."""
 
-    def __init__(self, workdir, persist=False):
-        self.binary = shutil.which("redis-server")
-        if self.binary is None:
-            skip_or_fail("redis-server is not installed (make test installs it as root)")
+    def __init__(self, workdir, persist=False, replica_of=None):
+        self.binary = redis_binary()
         self.port = free_port()
         self.workdir = workdir
         self.persist = persist
+        self.replica_of = replica_of
         self.proc = None
         self.start()
 
@@ -45,26 +68,16 @@ class RedisServer:
 
     def start(self):
         aof = ["--appendonly", "yes", "--appendfsync", "always"] if self.persist else []
+        replica = ["--replicaof", "127.0.0.1", str(self.replica_of)] if self.replica_of else []
         self.proc = subprocess.Popen(
             [self.binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", ""]
             + (aof or ["--appendonly", "no"])
+            + replica
             + ["--dir", str(self.workdir)],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
-        deadline = time.monotonic() + 10
-        while True:
-            try:
-                with socket.create_connection(("127.0.0.1", self.port), timeout=0.2) as s:
-                    s.sendall(b"PING\r\n")
-                    if s.recv(16).startswith(b"+PONG"):
-                        return
-            except OSError:
-                pass
-            if time.monotonic() > deadline or self.proc.poll() is not None:
-                self.proc.kill()
-                pytest.fail("redis-server did not start")
-            time.sleep(0.05)
+        wait_for_ping(self.port, self.proc, "redis-server")
 
     def stop(self):
         self.proc.terminate()
@@ -73,6 +86,47 @@ class RedisServer:
     def restart(self):
         self.stop()
         self.start()
+
+
+class Sentinel:
+    """A redis-server in Sentinel mode on a free loopback port, the only
+    one watching the Redis on ``master_port`` as ``name``: it fails over
+    to a replica once the master has not answered for ``down_ms``."""
+
+    def __init__(self, workdir, master_port, name="main", down_ms=500):
+        self.port = free_port()
+        self.name = name
+        conf = workdir / "sentinel.conf"  # Sentinel rewrites it as it learns
+        conf.write_text(
+            f"port {self.port}\nbind 127.0.0.1\ndir {workdir}\n"
+            f"sentinel monitor {name} 127.0.0.1 {master_port} 1\n"
+            f"sentinel down-after-milliseconds {name} {down_ms}\n"
+            f"sentinel failover-timeout {name} 10000\n"
+        )
+        self.proc = subprocess.Popen(
+            [redis_binary(), str(conf), "--sentinel"],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        wait_for_ping(self.port, self.proc, "redis-server --sentinel")
+
+    @property
+    def url(self):
+        """The URL python-socketio's managers take for this Sentinel."""
+        return f"redis+sentinel://127.0.0.1:{self.port}/0/{self.name}"
+
+    def call(self, *command):
+        import redis  # noqa: PLC0415 (the wheel's smoke venvs have no redis-py)
+
+        with redis.Redis(port=self.port) as r:
+            return r.execute_command(*command)
+
+    def master_port(self):
+        return int(self.call("SENTINEL", "GET-MASTER-ADDR-BY-NAME", self.name)[1])
+
+    def stop(self):
+        self.proc.terminate()
+        self.proc.wait(10)
 
 
 class Switch:

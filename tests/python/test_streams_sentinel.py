@@ -1,0 +1,146 @@
+"""The streams managers behind Redis Sentinel (``redis+sentinel://``, the
+URL python-socketio's ``RedisManager`` takes), against real processes: a
+redis-server, its replica and a Sentinel watching them. History stays one
+and ordered through Sentinel, and when the master is killed Sentinel
+promotes the replica and every node carries on there: what reached the
+replica is kept, with the same seqs and epoch, and what is emitted after
+lands on every node (docs/STREAMS.md, "Which Redis")."""
+
+import signal
+import threading
+
+import pytest
+import redis
+from cluster import RedisServer, Sentinel, Switch, wait_until
+from socketio_history import RedisStreamsManager
+from test_streams import full_history, stream_rooms
+
+
+@pytest.fixture
+def sentinel(tmp_path):
+    """A master, its replica and a Sentinel; stopped at the end (the
+    master may already be dead)."""
+    (tmp_path / "master").mkdir()
+    (tmp_path / "replica").mkdir()
+    master = RedisServer(tmp_path / "master")
+    replica = RedisServer(tmp_path / "replica", replica_of=master.port)
+    watcher = Sentinel(tmp_path, master.port)
+    try:
+        yield master, replica, watcher
+    finally:
+        watcher.stop()
+        replica.stop()
+        if master.proc.poll() is None:
+            master.stop()
+
+
+def replicate(master):
+    """Until what the master holds is on its replica too (so a kill of the
+    master loses nothing this test counts on)."""
+    with redis.Redis(port=master.port) as r:
+        assert r.execute_command("WAIT", 1, 5000) == 1
+
+
+def fail_over(master, replica, watcher):
+    """Kill the master (SIGKILL) once Sentinel knows its replica, and wait
+    until Sentinel names the replica as the master."""
+    wait_until(
+        lambda: watcher.call("SENTINEL", "REPLICAS", watcher.name), "Sentinel to see the replica"
+    )
+    master.proc.send_signal(signal.SIGKILL)
+    master.proc.wait(10)
+    wait_until(lambda: watcher.master_port() == replica.port, "the failover", timeout=30)
+
+
+def seqs_and_data(node, room):
+    return [(e["seq"], e["data"]) for e in full_history(node, room)]
+
+
+def test_nodes_and_an_emitter_through_sentinel_hold_one_history(sentinel, nodes_factory):
+    master, _, watcher = sentinel
+    nodes = nodes_factory(("streams", watcher.url), ("async-streams", watcher.url))
+    writer = RedisStreamsManager(watcher.url, write_only=True)
+    for k in range(10):
+        writer.emit("w", k, room="a")
+        nodes[k % 2].emit("n", k, "a")
+    assert writer.flush(10)
+    kept = stream_rooms(master.url, "a")  # what the master's stream holds
+    assert [seq for seq, _ in kept] == list(range(1, 21))
+    for node in nodes:
+        wait_until(lambda node=node: len(full_history(node, "a")) == 20, "20 entries")
+        assert seqs_and_data(node, "a") == kept
+
+
+def test_a_killed_master_fails_over_and_every_node_carries_on(sentinel, nodes_factory):
+    master, replica, watcher = sentinel
+    nodes = nodes_factory(("streams", watcher.url), ("async-streams", watcher.url))
+    writer = RedisStreamsManager(watcher.url, write_only=True)
+    for k in range(20):
+        writer.emit("before", k, room="a")
+    assert writer.flush(10)
+    for node in nodes:
+        wait_until(lambda node=node: len(full_history(node, "a")) == 20, "the first 20")
+    epoch = nodes[0].page("a")["epoch"]
+    replicate(master)
+    fail_over(master, replica, watcher)
+
+    # Emits wait in the writer's queue until the new master takes them.
+    done = threading.Event()
+
+    def traffic():
+        for k in range(20):
+            writer.emit("after", k, room="a")
+            nodes[k % 2].emit("after-n", k, "a")
+        done.set()
+
+    t = threading.Thread(target=traffic)
+    t.start()
+    t.join(60)
+    assert done.is_set(), "emits after the failover did not return"
+    assert writer.flush(30)
+
+    kept = stream_rooms(replica.url, "a")
+    assert [seq for seq, _ in kept] == list(range(1, 61)), "a seq lost or repeated"
+    for node in nodes:
+        wait_until(
+            lambda node=node: len(full_history(node, "a")) == 60, "every entry after", timeout=30
+        )
+        assert seqs_and_data(node, "a") == kept
+        page = node.page("a", since_seq=20, epoch=epoch)
+        assert page["gap"] is False and page["epoch"] == epoch
+        assert len(page["entries"]) == 40
+
+
+def test_the_js_client_is_recovered_on_another_node_after_a_failover(sentinel, nodes_factory):
+    """Its session, written to the master when it connected and joined,
+    survives the master: after the failover it keeps getting events, and
+    when it drops and lands on another node it is recovered there."""
+    from jsclient import JsClient  # noqa: PLC0415
+
+    master, replica, watcher = sentinel
+    a, b = nodes_factory(
+        ("streams", watcher.url, True, "--recovery"), ("streams", watcher.url, True, "--recovery")
+    )
+    writer = RedisStreamsManager(watcher.url, write_only=True)
+    switch = Switch(a.port)
+    try:
+        with JsClient() as c:
+            first = c.connect(switch.url, delay=800)
+            assert c.emit_with_ack("join_only", "a") == ["joined"]
+            replicate(master)
+            fail_over(master, replica, watcher)
+            a.emit("chat", "live after the failover", "a")
+            c.wait_for(
+                lambda rep: rep["ev"] == "event" and rep["args"][0] == "live after the failover"
+            )
+
+            switch.backend = b.port
+            start = c.drop()
+            writer.emit("chat", "from an emitter", room="a")
+            assert writer.flush(30)  # in the stream before node B's
+            b.emit("chat", "from node b", "a")
+            back = c.wait_connect(start)
+            assert back["recovered"] is True and back["id"] == first["id"]
+            assert [args[0] for _, args in c.events(start)] == ["from an emitter", "from node b"]
+    finally:
+        switch.close()
