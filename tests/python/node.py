@@ -18,7 +18,7 @@ answer per id, ``tokens`` appends each at ``rate`` per second, fragments
 "<k>@<wall-clock ms> "; answers {id: text}), ("call", method, args,
 kwargs) (any server method: its result, or ("error", exception class
 name)), ("connected", sid, namespace) (whether the sid is connected here),
-("quit",).
+("stats",) (a streams node's ``queue_stats()``), ("quit",).
 """
 
 import ast
@@ -83,24 +83,38 @@ def sync_node(manager, serve, recovery=False, store=None, port=0):
     reply(("ready", served))
     for line in sys.stdin:
         cmd = ast.literal_eval(line)
-        if cmd[0] == "emit":
-            _, event, data, to, ns = cmd
-            sio.emit(event, data, to=to, namespace=ns)
-            flushed(sio.manager)
-            reply("ok")
-        elif cmd[0] == "history":
-            reply(history(sio.get_history(cmd[1], namespace=cmd[2])))
-        elif cmd[0] == "page":
-            reply(sio.get_history_page(cmd[1], namespace=cmd[2], **cmd[3]))
-        elif cmd[0] == "connected":
-            reply(sio.manager.is_connected(cmd[1], cmd[2]))
-        elif cmd[0] == "call":
-            try:
-                reply(getattr(sio, cmd[1])(*cmd[2], **cmd[3]))
-            except Exception as e:
-                reply(("error", type(e).__name__))
-        else:
+        if cmd[0] == "quit":
             break
+        reply(sync_command(sio, cmd))
+
+
+def sync_command(sio, cmd):
+    """A threading node's answer to one command."""
+    name, args = cmd[0], cmd[1:]
+
+    def emit(event, data, to, ns):
+        sio.emit(event, data, to=to, namespace=ns)
+        flushed(sio.manager)
+        return "ok"
+
+    def stats():  # a streams node's only: looked up when asked
+        return sio.manager.queue_stats()
+
+    def call(method, call_args, kwargs):
+        try:
+            return getattr(sio, method)(*call_args, **kwargs)
+        except Exception as e:
+            return ("error", type(e).__name__)
+
+    commands = {
+        "emit": emit,
+        "history": lambda room, ns: history(sio.get_history(room, namespace=ns)),
+        "page": lambda room, ns, query: sio.get_history_page(room, namespace=ns, **query),
+        "connected": sio.manager.is_connected,
+        "stats": stats,
+        "call": call,
+    }
+    return commands[name](*args)
 
 
 async def stream_answers(sio, room, ids, tokens, rate):
@@ -179,6 +193,9 @@ async def async_command(sio, cmd):
     async def connected(sid, ns):
         return sio.manager.is_connected(sid, ns)
 
+    async def stats():
+        return sio.manager.queue_stats()
+
     async def call(method, call_args, kwargs):
         try:
             return await getattr(sio, method)(*call_args, **kwargs)
@@ -191,6 +208,7 @@ async def async_command(sio, cmd):
         "history": entries,
         "page": lambda room, ns, query: sio.get_history_page(room, namespace=ns, **query),
         "connected": connected,
+        "stats": stats,
         "call": call,
     }
     return await commands[name](*args)

@@ -208,6 +208,54 @@ def test_a_stream_that_lost_everything_starts_a_new_epoch(tmp_path, cluster):
         server.stop()
 
 
+def test_a_redis_back_from_an_older_snapshot_begins_a_new_epoch(tmp_path, cluster):
+    """Redis comes back without the newest entries but with the epoch and
+    seq counters from before them (a crash between RDB saves; Sentinel
+    promoting a replica that lagged). The nodes had read those entries:
+    the seqs handed out next would name other entries than the ones they
+    hold. A node that finds the last entry it read gone begins a new epoch,
+    so a cursor from before sees a gap, and what is emitted next reaches
+    every node, recorded alike."""
+    server = RedisServer(tmp_path)  # no saves of its own; SAVE below
+    try:
+        a, b = cluster("streams", url=server.url), cluster("async-streams", url=server.url)
+        for k in range(5):
+            a.emit("chat", k, "a")
+        wait_same([a, b], [("/", "a")], 5)
+        redis.Redis.from_url(server.url).save()  # the snapshot it comes back from
+        for k in range(5, 8):
+            b.emit("chat", k, "a")
+        wait_same([a, b], [("/", "a")], 8)
+        old = a.page("a")
+        assert old["last_seq"] == 8
+        server.proc.kill()  # SIGKILL: entries 6-8 were never saved
+        server.proc.wait(10)
+        server.start()
+        r = redis.Redis.from_url(server.url)
+        assert len(stream_rooms(server.url, "a")) == 5
+        wait_until(lambda: r.get("{socketio}:epoch").decode() != old["epoch"], "a new epoch")
+        for k in range(3):
+            a.emit("chat", f"after {k}", "a")
+        for node in (a, b):
+            wait_until(
+                lambda node=node: (
+                    [e[1] for e in node.history("a")][-3:] == ["after 0", "after 1", "after 2"]
+                ),
+                "the emits after it",
+            )
+            page = node.page("a", since_seq=8, epoch=old["epoch"])
+            assert page["gap"] is True, "a cursor from before must see that history forked"
+            assert page["epoch"] != old["epoch"]
+            # What a client that resyncs gets: the new lifetime alone.
+            fresh = node.page("a")
+            assert [e["data"] for e in fresh["entries"]] == ["after 0", "after 1", "after 2"]
+            assert fresh["epoch"] == page["epoch"]
+        assert a.page("a") == b.page("a")
+        assert [node.call("stats")["rewound"] for node in (a, b)] == [1, 1]
+    finally:
+        server.stop()
+
+
 def test_a_node_cut_off_past_the_streams_bound_sees_a_gap(redis_url, cluster):
     """A node that cannot read while the stream is trimmed past its position
     resumes with a gap where the trimmed entries were, never a silent skip."""

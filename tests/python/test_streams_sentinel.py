@@ -4,7 +4,8 @@ redis-server, its replica and a Sentinel watching them. History stays one
 and ordered through Sentinel, and when the master is killed Sentinel
 promotes the replica and every node carries on there: what reached the
 replica is kept, with the same seqs and epoch, and what is emitted after
-lands on every node (docs/STREAMS.md, "Which Redis")."""
+lands on every node; a replica that lagged begins a new epoch
+(docs/STREAMS.md)."""
 
 import signal
 import threading
@@ -109,6 +110,52 @@ def test_a_killed_master_fails_over_and_every_node_carries_on(sentinel, nodes_fa
         page = node.page("a", since_seq=20, epoch=epoch)
         assert page["gap"] is False and page["epoch"] == epoch
         assert len(page["entries"]) == 40
+
+
+def test_a_failover_to_a_replica_that_lagged_begins_a_new_epoch(sentinel, nodes_factory):
+    """The replica misses the newest entries (its link is cut while they
+    are written, and the nodes read them), then the master dies: Sentinel
+    promotes a replica whose stream, seqs and epoch are from before them.
+    The nodes find the entries they read gone and begin a new epoch (once),
+    so a cursor from before sees a gap and what comes next is recorded alike
+    everywhere (docs/STREAMS.md, "A Redis that came back older")."""
+    master, replica, watcher = sentinel
+    nodes = nodes_factory(("streams", watcher.url), ("async-streams", watcher.url))
+    for k in range(5):
+        nodes[0].emit("chat", k, "a")
+    replicate(master)
+    wait_until(
+        lambda: watcher.call("SENTINEL", "REPLICAS", watcher.name), "Sentinel to see the replica"
+    )
+    replica.proc.send_signal(signal.SIGSTOP)  # it cannot take its link back...
+    try:
+        with redis.Redis(port=master.port) as r:
+            r.client_kill_filter(_type="replica")  # ...once the master drops it
+        for k in range(5, 8):
+            nodes[1].emit("chat", k, "a")
+        for node in nodes:
+            wait_until(lambda node=node: len(full_history(node, "a")) == 8, "8 entries read")
+        old = nodes[0].page("a")
+        master.proc.send_signal(signal.SIGKILL)
+        master.proc.wait(10)
+    finally:
+        replica.proc.send_signal(signal.SIGCONT)
+    wait_until(lambda: watcher.master_port() == replica.port, "the failover", timeout=30)
+    assert len(stream_rooms(replica.url, "a")) == 5, "the replica should have lagged"
+    with redis.Redis(port=replica.port) as r:
+        wait_until(lambda: r.get("{socketio}:epoch").decode() != old["epoch"], "a new epoch")
+    for k in range(3):
+        nodes[0].emit("chat", f"after {k}", "a")
+    for node in nodes:
+        wait_until(
+            lambda node=node: (
+                [e["data"] for e in node.page("a")["entries"]] == ["after 0", "after 1", "after 2"]
+            ),
+            "the new lifetime",
+        )
+        assert node.page("a", since_seq=8, epoch=old["epoch"])["gap"] is True
+    assert nodes[0].page("a") == nodes[1].page("a")
+    assert [node.call("stats")["rewound"] for node in nodes] == [1, 1]
 
 
 def test_the_js_client_is_recovered_on_another_node_after_a_failover(sentinel, nodes_factory):

@@ -187,6 +187,15 @@ end
 return {f[2], gen}
 """
 
+# A new lifetime for the stream, unless one was begun already: its epoch
+# is replaced only if it is still the one the caller read entries under.
+#   KEYS: epoch; ARGV: the epoch read, the new one
+EPOCH_RESTART_SCRIPT = """
+if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
+redis.call('SET', KEYS[1], ARGV[2])
+return 1
+"""
+
 
 # How often a node renews its live sessions' lifetimes, for a recovery
 # window of `duration` seconds: a live session lives `duration` plus two
@@ -308,6 +317,10 @@ class QueueStats:
     # Times this node found that entries it had not read yet were trimmed
     # (it fell more than maxlen entries behind): not delivered here.
     overrun: int = 0
+    # Times this node found, on reconnecting, that the stream had lost
+    # entries it had read (Redis came back from an older snapshot, or
+    # failed over to a replica that lagged): a new epoch began.
+    rewound: int = 0
 
     def as_dict(self, waiting: int) -> dict[str, int]:
         return {
@@ -318,6 +331,7 @@ class QueueStats:
             "batches": self.batches,
             "retries": self.retries,
             "overrun": self.overrun,
+            "rewound": self.rewound,
         }
 
 
@@ -492,11 +506,16 @@ class StreamsCommon:
         self._gone: Any = None
         self._refresh: Any = None
         self._take: Any = None
+        self._restart_epoch: Any = None
         # When this node next renews its live sessions' lifetimes.
         self._next_refresh = 0.0
         # The id of the last stream entry this node has read (None: not yet
         # known); moved under the server's delivery lock.
         self.last_id: str | None = None
+        # The epoch of the last entry this node has read (None: none yet),
+        # and one found to need ending (``_rewind``) until that is done.
+        self.last_epoch: str | None = None
+        self._epoch_to_end: str | None = None
 
     def _redis_connect(self) -> None:
         super()._redis_connect()  # type: ignore[misc]
@@ -506,6 +525,7 @@ class StreamsCommon:
         self._gone = self.redis.register_script(SESSION_GONE_SCRIPT)
         self._refresh = self.redis.register_script(SESSION_REFRESH_SCRIPT)
         self._take = self.redis.register_script(SESSION_TAKE_SCRIPT)
+        self._restart_epoch = self.redis.register_script(EPOCH_RESTART_SCRIPT)
 
     def _use_blocking_pool(self) -> None:
         """A connection pool that makes callers wait for a free connection:
@@ -569,8 +589,11 @@ class StreamsCommon:
         """What the queue in front of the stream did: ``waiting`` (queued,
         not yet in the stream), ``queued``, ``appended``, ``dropped`` (the
         queue stayed full for ``queue_timeout``), ``batches``, ``retries``,
-        and ``overrun``: times this node fell more than ``maxlen`` entries
-        behind the stream and entries were trimmed before it read them."""
+        ``overrun``: times this node fell more than ``maxlen`` entries
+        behind the stream and entries were trimmed before it read them, and
+        ``rewound``: times Redis came back without entries this node had
+        read (an older snapshot, a replica that lagged), which began a new
+        epoch."""
         return self._stats.as_dict(self._waiting())
 
     def _reading(self, client: Any, check: bool) -> Any:
@@ -607,6 +630,66 @@ class StreamsCommon:
                 self.maxlen,  # type: ignore[attr-defined]
                 self.last_id,
             )
+
+    def _checking_tail(self, client: Any) -> Any:
+        """After a lost connection, one round trip (a pipeline) for
+        ``_rewind``: the stream's oldest entry, and its newest up to the
+        last one read here."""
+        pipe = client.pipeline(transaction=False)
+        pipe.xrange(self.keys.stream, "-", "+", count=1)
+        pipe.xrevrange(self.keys.stream, self.last_id, "-", count=1)
+        return pipe
+
+    def _reads_on(self) -> bool:
+        """Whether this node has a place in the stream to check after a
+        lost connection (``_checking_tail``)."""
+        return self.last_id not in (None, "0-0")
+
+    def _decode(self, entry_id: Any, fields: Any) -> Entry | None:
+        """A stream entry read here (``None``: not the managers'), its
+        epoch remembered for ``_rewind``."""
+        entry = decode(entry_id, fields, self.json.loads)  # type: ignore[attr-defined]
+        if entry is not None and entry.epoch is not None:
+            self.last_epoch = entry.epoch
+        return entry
+
+    def _rewind(self, replies: list[Any]) -> None:
+        """Whether the stream (``_checking_tail``'s ``replies``) lost entries
+        this node had read: Redis came back from an older snapshot (RDB, or
+        AOF fsync'd every second), or Sentinel promoted a replica that had
+        not got them. The epoch and seq counters came back from before them,
+        so the seqs the stream hands out next would name other entries than
+        those this node holds under them. Then the node reads on from the
+        last entry the stream kept, and the epoch it read is to be ended
+        (``_ending_epoch``), so every node and cursor sees a gap instead of
+        two histories under one epoch."""
+        oldest, kept = replies
+        last = self.last_id
+        if last is None or (kept and text_of(kept[0][0]) == last):
+            return
+        if oldest and _id_key(text_of(oldest[0][0])) > _id_key(last):
+            return  # trimmed past it: the overrun check tells
+        self.last_id = text_of(kept[0][0]) if kept else "0-0"
+        self._stats.rewound += 1
+        self._get_logger().error(  # type: ignore[attr-defined]
+            "redis-streams: the stream lost the entries after %s, up to %s, which this"
+            " node had read (Redis restarted from older data, or failed over to a replica"
+            " that lagged): their seqs begin a new epoch, and cursors from before see a gap",
+            self.last_id,
+            last,
+        )
+        # A node that read no entry yet recorded none under the old epoch.
+        self._epoch_to_end = self.last_epoch
+
+    def _ending_epoch(self) -> Any:
+        """The call (given a client) that ends the epoch ``_rewind`` found
+        forked, unless a node ended it already; ``None`` when none is to be
+        ended. Kept until done, so a failed call is made again after the
+        next reconnect."""
+        read, keys = self._epoch_to_end, [self.keys.epoch]
+        if read is None:
+            return None
+        return lambda r: self._restart_epoch(keys=keys, args=[read, new_epoch()], client=r)
 
     def _waiting(self) -> int:
         return self._stats.queued - self._stats.appended

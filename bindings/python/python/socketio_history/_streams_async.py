@@ -233,6 +233,12 @@ class AsyncRedisStreamsManager(st.StreamsCommon, AsyncRedisManager):  # type: ig
                 if self.last_id is None:
                     self.last_id = await self._tail()
                 if not registered:
+                    if self._reads_on():
+                        self._rewind(await self._checking_tail(self._client()).execute())
+                    end = self._ending_epoch()
+                    if end is not None:
+                        await end(self._client())
+                        self._epoch_to_end = None
                     await self._register_rooms()
                     registered = True
                 await self._refresh_sessions()
@@ -267,7 +273,7 @@ class AsyncRedisStreamsManager(st.StreamsCommon, AsyncRedisManager):  # type: ig
             await self._client().sadd(self.keys.rooms, *fields)
 
     async def _consume(self, entry_id: Any, fields: Any) -> None:
-        entry = st.decode(entry_id, fields, self.json.loads)
+        entry = self._decode(entry_id, fields)
         if entry is None:
             self.last_id = st.text_of(entry_id)
             return

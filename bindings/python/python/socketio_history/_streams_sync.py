@@ -242,6 +242,12 @@ class RedisStreamsManager(st.StreamsCommon, RedisManager):  # type: ignore[misc]
                 if self.last_id is None:
                     self.last_id = self._tail()
                 if not registered:
+                    if self._reads_on():
+                        self._rewind(self._checking_tail(self._client()).execute())
+                    end = self._ending_epoch()
+                    if end is not None:
+                        end(self._client())
+                        self._epoch_to_end = None
                     self._register_rooms()
                     registered = True
                 self._refresh_sessions()
@@ -270,7 +276,7 @@ class RedisStreamsManager(st.StreamsCommon, RedisManager):  # type: ignore[misc]
             self._client().sadd(self.keys.rooms, *fields)
 
     def _consume(self, entry_id: Any, fields: Any) -> None:
-        entry = st.decode(entry_id, fields, self.json.loads)
+        entry = self._decode(entry_id, fields)
         if entry is None:
             self.last_id = st.text_of(entry_id)
             return
