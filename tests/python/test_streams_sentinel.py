@@ -130,7 +130,7 @@ def test_a_failover_to_a_replica_that_lagged_begins_a_new_epoch(sentinel, nodes_
     replica.proc.send_signal(signal.SIGSTOP)  # it cannot take its link back...
     try:
         with redis.Redis(port=master.port) as r:
-            r.client_kill_filter(_type="replica")  # ...once the master drops it
+            r.execute_command("CLIENT", "KILL", "TYPE", "replica")  # ...once the master drops it
         for k in range(5, 8):
             nodes[1].emit("chat", k, "a")
         for node in nodes:
