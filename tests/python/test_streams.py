@@ -16,6 +16,7 @@ import socketio
 from cluster import Node, RedisServer, Switch, wait_until
 from socketio_history import AsyncRedisStreamsManager, RedisStreamsManager
 from socketio_history._streams import live_ttl_ms as st_live_ttl
+from socketio_history._streams import room_field
 
 ROOMS = [("/", "a"), ("/", "b"), ("/chat", "a")]
 
@@ -208,25 +209,37 @@ def test_a_stream_that_lost_everything_starts_a_new_epoch(tmp_path, cluster):
         server.stop()
 
 
-def test_a_redis_back_from_an_older_snapshot_begins_a_new_epoch(tmp_path, cluster):
+@pytest.mark.parametrize("reader", ["live", "back-fill"])
+def test_a_redis_back_from_an_older_snapshot_begins_a_new_epoch(tmp_path, cluster, reader):
     """Redis comes back without the newest entries but with the epoch and
     seq counters from before them (a crash between RDB saves; Sentinel
-    promoting a replica that lagged). The nodes had read those entries:
-    the seqs handed out next would name other entries than the ones they
-    hold. A node that finds the last entry it read gone begins a new epoch,
-    so a cursor from before sees a gap, and what is emitted next reaches
-    every node, recorded alike."""
+    promoting a replica that lagged). The nodes had read those entries (as
+    they came, or by back-filling a room at start): the seqs handed out
+    next would name other entries than the ones they hold. A node that
+    finds the last entry it read gone begins a new epoch, so a cursor from
+    before sees a gap, and what is emitted next reaches every node,
+    recorded alike."""
     server = RedisServer(tmp_path)  # no saves of its own; SAVE below
     try:
-        a, b = cluster("streams", url=server.url), cluster("async-streams", url=server.url)
+        start = lambda: [  # noqa: E731
+            cluster("streams", url=server.url),
+            cluster("async-streams", url=server.url),
+        ]
+        nodes = start() if reader == "live" else []
+        # The room has history in the cluster (its emits get seqs) before
+        # the "back-fill" nodes start.
+        redis.Redis.from_url(server.url).sadd("{socketio}:history-rooms", room_field("/", "a"))
+        writer = RedisStreamsManager(server.url, write_only=True)
         for k in range(5):
-            a.emit("chat", k, "a")
-        wait_same([a, b], [("/", "a")], 5)
+            writer.emit("chat", k, room="a")
+        assert writer.flush(10)
         redis.Redis.from_url(server.url).save()  # the snapshot it comes back from
         for k in range(5, 8):
-            b.emit("chat", k, "a")
-        wait_same([a, b], [("/", "a")], 8)
-        old = a.page("a")
+            writer.emit("chat", k, room="a")
+        assert writer.flush(10)
+        nodes = nodes or start()  # "back-fill": they read no entry
+        wait_same(nodes, [("/", "a")], 8)
+        old = nodes[0].page("a")
         assert old["last_seq"] == 8
         server.proc.kill()  # SIGKILL: entries 6-8 were never saved
         server.proc.wait(10)
@@ -235,8 +248,8 @@ def test_a_redis_back_from_an_older_snapshot_begins_a_new_epoch(tmp_path, cluste
         assert len(stream_rooms(server.url, "a")) == 5
         wait_until(lambda: r.get("{socketio}:epoch").decode() != old["epoch"], "a new epoch")
         for k in range(3):
-            a.emit("chat", f"after {k}", "a")
-        for node in (a, b):
+            nodes[0].emit("chat", f"after {k}", "a")
+        for node in nodes:
             wait_until(
                 lambda node=node: (
                     [e[1] for e in node.history("a")][-3:] == ["after 0", "after 1", "after 2"]
@@ -250,8 +263,8 @@ def test_a_redis_back_from_an_older_snapshot_begins_a_new_epoch(tmp_path, cluste
             fresh = node.page("a")
             assert [e["data"] for e in fresh["entries"]] == ["after 0", "after 1", "after 2"]
             assert fresh["epoch"] == page["epoch"]
-        assert a.page("a") == b.page("a")
-        assert [node.call("stats")["rewound"] for node in (a, b)] == [1, 1]
+        assert nodes[0].page("a") == nodes[1].page("a")
+        assert [node.call("stats")["rewound"] for node in nodes] == [1, 1]
     finally:
         server.stop()
 

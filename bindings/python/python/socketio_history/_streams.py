@@ -816,6 +816,10 @@ def back_fill(manager: Any, entry_id: Any, fields: Any, namespace: str, room: st
     history on this node): no delivery, no recovery log."""
     state = manager.__dict__.get(STATE_KEY)
     entry = decode(entry_id, fields, manager.json.loads)
+    if entry is not None and manager.last_epoch is None:
+        # What it holds now came under this epoch, though it read no entry
+        # yet (later reads move it on): for ``_rewind``.
+        manager.last_epoch = entry.epoch
     if state is None or entry is None or entry.message.get("method") != "emit":
         return
     message = entry.message
