@@ -14,7 +14,7 @@ import pytest
 import redis
 from cluster import RedisServer, Sentinel, Switch, wait_until
 from socketio_history import RedisStreamsManager
-from test_streams import full_history, stream_rooms
+from test_streams import a_new_lifetime_on_every_node, full_history, stream_rooms
 
 
 @pytest.fixture
@@ -142,20 +142,7 @@ def test_a_failover_to_a_replica_that_lagged_begins_a_new_epoch(sentinel, nodes_
         replica.proc.send_signal(signal.SIGCONT)
     wait_until(lambda: watcher.master_port() == replica.port, "the failover", timeout=30)
     assert len(stream_rooms(replica.url, "a")) == 5, "the replica should have lagged"
-    with redis.Redis(port=replica.port) as r:
-        wait_until(lambda: r.get("{socketio}:epoch").decode() != old["epoch"], "a new epoch")
-    for k in range(3):
-        nodes[0].emit("chat", f"after {k}", "a")
-    for node in nodes:
-        wait_until(
-            lambda node=node: (
-                [e["data"] for e in node.page("a")["entries"]] == ["after 0", "after 1", "after 2"]
-            ),
-            "the new lifetime",
-        )
-        assert node.page("a", since_seq=8, epoch=old["epoch"])["gap"] is True
-    assert nodes[0].page("a") == nodes[1].page("a")
-    assert [node.call("stats")["rewound"] for node in nodes] == [1, 1]
+    a_new_lifetime_on_every_node(nodes, replica.url, old)
 
 
 def test_the_js_client_is_recovered_on_another_node_after_a_failover(sentinel, nodes_factory):
