@@ -678,7 +678,7 @@ class StreamsCommon:
             self.last_id,
             last,
         )
-        # A node that read no entry yet recorded none under the old epoch.
+        # None: this node recorded nothing (read or back-filled) to fork.
         self._epoch_to_end = self.last_epoch
 
     def _ending_epoch(self) -> Any:
