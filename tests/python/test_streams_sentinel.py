@@ -24,7 +24,15 @@ def sentinel(tmp_path):
     (tmp_path / "master").mkdir()
     (tmp_path / "replica").mkdir()
     master = RedisServer(tmp_path / "master")
+    with redis.Redis(port=master.port) as r:  # no 5 s wait for more replicas
+        r.config_set("repl-diskless-sync-delay", 0)
     replica = RedisServer(tmp_path / "replica", replica_of=master.port)
+    with redis.Redis(port=replica.port) as r:
+        wait_until(
+            lambda: r.info("replication")["master_link_status"] == "up",
+            "the replica in sync",
+            timeout=30,
+        )
     watcher = Sentinel(tmp_path, master.port)
     try:
         yield master, replica, watcher
@@ -39,7 +47,7 @@ def replicate(master):
     """Until what the master holds is on its replica too (so a kill of the
     master loses nothing this test counts on)."""
     with redis.Redis(port=master.port) as r:
-        assert r.execute_command("WAIT", 1, 5000) == 1
+        assert r.execute_command("WAIT", 1, 15_000) == 1
 
 
 def fail_over(master, replica, watcher):
