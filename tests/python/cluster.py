@@ -83,6 +83,11 @@ class RedisServer:
         self.proc.terminate()
         self.proc.wait(10)
 
+    def kill(self):
+        """SIGKILL: it dies without saving or telling anyone."""
+        self.proc.kill()
+        self.proc.wait(10)
+
     def restart(self):
         self.stop()
         self.start()

@@ -19,8 +19,8 @@ from test_streams import a_new_lifetime_on_every_node, full_history, stream_room
 
 @pytest.fixture
 def sentinel(tmp_path):
-    """A master, its replica and a Sentinel; stopped at the end (the
-    master may already be dead)."""
+    """A master, its replica in sync and a Sentinel that knows both;
+    stopped at the end (the master may already be dead)."""
     (tmp_path / "master").mkdir()
     (tmp_path / "replica").mkdir()
     master = RedisServer(tmp_path / "master")
@@ -34,6 +34,9 @@ def sentinel(tmp_path):
             timeout=30,
         )
     watcher = Sentinel(tmp_path, master.port)
+    wait_until(
+        lambda: watcher.call("SENTINEL", "REPLICAS", watcher.name), "Sentinel to see the replica"
+    )
     try:
         yield master, replica, watcher
     finally:
@@ -50,15 +53,17 @@ def replicate(master):
         assert r.execute_command("WAIT", 1, 15_000) == 1
 
 
-def fail_over(master, replica, watcher):
-    """Kill the master (SIGKILL) once Sentinel knows its replica, and wait
-    until Sentinel names the replica as the master."""
-    wait_until(
-        lambda: watcher.call("SENTINEL", "REPLICAS", watcher.name), "Sentinel to see the replica"
-    )
-    master.proc.send_signal(signal.SIGKILL)
-    master.proc.wait(10)
+def promoted(replica, watcher):
+    """Until Sentinel names the replica as the master (after the master's
+    death)."""
     wait_until(lambda: watcher.master_port() == replica.port, "the failover", timeout=30)
+
+
+def fail_over(master, replica, watcher):
+    """Kill the master (SIGKILL) and wait for Sentinel to promote the
+    replica."""
+    master.kill()
+    promoted(replica, watcher)
 
 
 def seqs_and_data(node, room):
@@ -132,9 +137,6 @@ def test_a_failover_to_a_replica_that_lagged_begins_a_new_epoch(sentinel, nodes_
     for k in range(5):
         nodes[0].emit("chat", k, "a")
     replicate(master)
-    wait_until(
-        lambda: watcher.call("SENTINEL", "REPLICAS", watcher.name), "Sentinel to see the replica"
-    )
     replica.proc.send_signal(signal.SIGSTOP)  # it cannot take its link back...
     try:
         with redis.Redis(port=master.port) as r:
@@ -144,11 +146,10 @@ def test_a_failover_to_a_replica_that_lagged_begins_a_new_epoch(sentinel, nodes_
         for node in nodes:
             wait_until(lambda node=node: len(full_history(node, "a")) == 8, "8 entries read")
         old = nodes[0].page("a")
-        master.proc.send_signal(signal.SIGKILL)
-        master.proc.wait(10)
+        master.kill()
     finally:
         replica.proc.send_signal(signal.SIGCONT)
-    wait_until(lambda: watcher.master_port() == replica.port, "the failover", timeout=30)
+    promoted(replica, watcher)
     assert len(stream_rooms(replica.url, "a")) == 5, "the replica should have lagged"
     a_new_lifetime_on_every_node(nodes, replica.url, old)
 
